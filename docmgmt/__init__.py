@@ -1,0 +1,80 @@
+"""docmgmt: document control and records management for GB/T 27922 service systems."""
+
+from pathlib import Path
+
+from flask import Flask, g, has_request_context, request, session
+from flask_login import current_user
+
+from docmgmt.config import Config
+from docmgmt.extensions import babel, csrf, db, login_manager, migrate, rest_api
+
+
+def select_locale():
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and background work speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    lang = session.get("lang")
+    if lang in languages:
+        return lang
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    if getattr(current_user, "is_authenticated", False) and user_locale in languages:
+        return user_locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        template_folder=str(root / "templates"),
+        static_folder=str(root / "static"),
+        instance_path=str(root / "instance"),
+    )
+    app.config.from_object(Config)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    rest_api.init_app(app)
+
+    from docmgmt import audit, auth, main, versioning
+    from docmgmt.api import register_api
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(versioning.bp)
+    app.register_blueprint(audit.bp)
+    app.register_blueprint(main.bp)
+    register_api(app)
+
+    from docmgmt.cli import register_cli
+
+    register_cli(app)
+
+    from docmgmt.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from docmgmt.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+    @app.before_request
+    def apply_scheduled_revisions():
+        # Revisions approved with a future effective date take effect on that date with nobody
+        # acting: the first request of the day flips them (the CLI does the same for cron).
+        if request.endpoint in (None, "static", "main.healthz"):
+            return
+        from docmgmt.versioning.operations import activate_due_revisions
+
+        g.activated = activate_due_revisions()
+
+    return app

@@ -1,0 +1,11 @@
+"""The JSON API under /api/v1: personal bearer tokens, documented by flask-smorest (OpenAPI)."""
+
+from docmgmt.api.routes import blp
+
+
+def register_api(app):
+    from docmgmt.extensions import csrf, rest_api
+
+    # Tokens, not cookies, authenticate the API, so a cross-site form cannot forge a call.
+    csrf.exempt(blp)
+    rest_api.register_blueprint(blp)

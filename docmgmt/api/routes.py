@@ -1,0 +1,391 @@
+"""API endpoints. Thin: they call the same operations as the pages, then commit once."""
+
+from flask import g, request
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from docmgmt.api.schemas import (
+    CommentSchema,
+    DocumentCreateSchema,
+    DocumentQuerySchema,
+    DocumentSchema,
+    DraftCreateSchema,
+    DraftUpdateSchema,
+    InboxItemSchema,
+    PublishSchema,
+    ReasonSchema,
+    RecordRowSchema,
+    RevisionSchema,
+    RevisionSummarySchema,
+    SignatureSchema,
+    SignSchema,
+    SubmitSchema,
+    UserSchema,
+)
+from docmgmt.auth.models import Department, User
+from docmgmt.auth.operations import user_for_token
+from docmgmt.auth.permissions import can_read_history
+from docmgmt.clock import utcnow
+from docmgmt.errors import DomainError, NotFound, PermissionDenied, ValidationFailed, error_response
+from docmgmt.extensions import db
+from docmgmt.versioning import operations as ops
+from docmgmt.versioning.models import Document, Revision, SignatureMeaning
+
+blp = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Documents, revisions, approvals and signatures",
+)
+
+
+@blp.before_request
+def authenticate():
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, secret = header.partition(" ")
+    user = user_for_token(secret.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        return error_response(
+            401, _("A valid personal token is required: Authorization: Bearer <token>.")
+        )
+    g.api_user = user
+    # Mark the token as used without making a GET write on every call.
+    return None
+
+
+def actor() -> User:
+    return g.api_user
+
+
+def _department_by_code(code):
+    if not code:
+        return None
+    dep = db.session.scalar(select(Department).where(Department.code == code))
+    if dep is None:
+        raise ValidationFailed(_("No department with code %(c)s.", c=code), field="department")
+    return dep
+
+
+def _doc_json(doc: Document, in_force: Revision | None):
+    return {
+        "id": doc.id,
+        "number": doc.number,
+        "title": doc.title,
+        "doc_type": doc.doc_type.value,
+        "department": doc.department.code if doc.department else None,
+        "review_interval_months": doc.review_interval_months,
+        "is_obsolete": doc.is_obsolete,
+        "in_force": {
+            "revision_id": in_force.id,
+            "version": in_force.version,
+            "effective_date": in_force.effective_date,
+        }
+        if in_force
+        else None,
+    }
+
+
+def _rev_json(rev: Revision, full: bool = False):
+    data = {
+        "id": rev.id,
+        "document_id": rev.document_id,
+        "document_number": rev.document.number,
+        "version": rev.version,
+        "state": rev.state.value,
+        "title": rev.title,
+        "change_summary": rev.change_summary,
+        "change_number": rev.change_number,
+        "pages_affected": rev.pages_affected,
+        "effective_date": rev.effective_date,
+        "superseded_date": rev.superseded_date,
+        "reviewer_id": rev.reviewer_id,
+        "approver_id": rev.approver_id,
+    }
+    if full:
+        data.update(
+            body_markdown=rev.body_source,
+            blocks=rev.body_blocks,
+            content_hash=rev.content_hash,
+            signatures=rev.signatures,
+        )
+    return data
+
+
+def _get_doc(doc_id) -> Document:
+    doc = db.session.get(Document, doc_id)
+    if doc is None:
+        raise NotFound(_("No such document."))
+    if not can_read_history(actor()) and ops.in_force_revision(doc) is None:
+        raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))
+    return doc
+
+
+def _get_rev(rev_id) -> Revision:
+    rev = db.session.get(Revision, rev_id)
+    if rev is None:
+        raise NotFound(_("No such revision."))
+    if not ops.can_read_revision(actor(), rev):
+        raise PermissionDenied(
+            _(
+                "Revision %(v)s of %(n)s is not in force; only the revision in force can be read.",
+                v=rev.version,
+                n=rev.document.number,
+            )
+        )
+    return rev
+
+
+def _commit():
+    try:
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        raise
+
+
+@blp.get("/me")
+@blp.response(200, UserSchema)
+def me():
+    """The user the token belongs to."""
+    u = actor()
+    return {
+        "id": u.id,
+        "username": u.username,
+        "full_name": u.full_name,
+        "department": u.department.code if u.department else None,
+        "roles": sorted(r.value for r in u.roles),
+    }
+
+
+@blp.get("/inbox")
+@blp.response(200, InboxItemSchema(many=True))
+def inbox():
+    """Signatures waiting for the token's user."""
+    from docmgmt.main.views import inbox_for
+
+    return [
+        {
+            "revision_id": r.id,
+            "document_number": r.document.number,
+            "version": r.version,
+            "title": r.title,
+            "meaning": m.value,
+        }
+        for r, m in inbox_for(actor())["to_sign"]
+    ]
+
+
+@blp.get("/documents")
+@blp.arguments(DocumentQuerySchema, location="query")
+@blp.response(200, DocumentSchema(many=True))
+def list_documents(args):
+    """The document register (文件清单) with the version in force of each document.
+
+    Staff see only documents with a revision in force today."""
+    dep = _department_by_code(args.get("department")) if args.get("department") else None
+    history = can_read_history(actor())
+    docs = db.session.scalars(
+        ops.register_query(
+            doc_type=args.get("type"),
+            department_id=dep.id if dep else None,
+            q=args.get("q"),
+            include_obsolete=history and args.get("include_obsolete", False),
+        )
+    ).all()
+    in_force = ops.in_force_map([d.id for d in docs])
+    return [_doc_json(d, in_force.get(d.id)) for d in docs if history or d.id in in_force]
+
+
+@blp.post("/documents")
+@blp.arguments(DocumentCreateSchema)
+@blp.response(201, DocumentSchema)
+@blp.alt_response(422, schema=None, description="Invalid input")
+def create_document(data):
+    """Register a new document (quality managers)."""
+    doc = ops.create_document(
+        actor(),
+        data["title"],
+        data["doc_type"],
+        department=_department_by_code(data.get("department")),
+        number=data.get("number"),
+        review_interval_months=data.get("review_interval_months"),
+    )
+    _commit()
+    return _doc_json(doc, None)
+
+
+@blp.get("/documents/<int:doc_id>")
+@blp.response(200, DocumentSchema)
+def get_document(doc_id):
+    """One document and its revision in force."""
+    doc = _get_doc(doc_id)
+    return _doc_json(doc, ops.in_force_revision(doc))
+
+
+@blp.get("/documents/<int:doc_id>/revisions")
+@blp.response(200, RevisionSummarySchema(many=True))
+def list_revisions(doc_id):
+    """Every revision (quality managers, auditors); staff get only the one in force."""
+    doc = _get_doc(doc_id)
+    if can_read_history(actor()):
+        return [_rev_json(r) for r in doc.revisions]
+    current = ops.in_force_revision(doc)
+    return [_rev_json(current)] if current else []
+
+
+@blp.post("/documents/<int:doc_id>/revisions")
+@blp.arguments(DraftCreateSchema)
+@blp.response(201, RevisionSchema)
+def create_revision(data, doc_id):
+    """Start the next draft: a revision (A1 → A2) or a re-edition (A2 → B0)."""
+    doc = _get_doc(doc_id)
+    rev = ops.create_draft(
+        actor(),
+        doc,
+        reedition=data["reedition"],
+        version=data["version"],
+        title=data["title"],
+        body=data["body_markdown"],
+        blocks=data["blocks"],
+        change_summary=data["change_summary"],
+        change_number=data["change_number"],
+        pages_affected=data["pages_affected"],
+    )
+    _commit()
+    return _rev_json(rev, full=True)
+
+
+@blp.get("/documents/<int:doc_id>/revision-record")
+@blp.response(200, RecordRowSchema(many=True))
+def revision_record(doc_id):
+    """The revision record table (文件制修订记录) produced from the document's history."""
+    doc = _get_doc(doc_id)
+    rows = []
+    for n, r in enumerate(ops.revision_record(doc), 1):
+        signed = r.current_signatures()
+        rows.append(
+            {
+                "no": n,
+                "date": r.effective_date,
+                "change_number": r.change_number,
+                "change_summary": r.change_summary,
+                "version": r.version,
+                "pages_affected": r.pages_affected,
+                **{
+                    f"{k}_by": signed[m].signer_name if m in signed else None
+                    for k, m in (
+                        ("prepared", SignatureMeaning.PREPARED),
+                        ("reviewed", SignatureMeaning.REVIEWED),
+                        ("approved", SignatureMeaning.APPROVED),
+                    )
+                },
+            }
+        )
+    return rows
+
+
+@blp.post("/documents/<int:doc_id>/withdraw")
+@blp.arguments(ReasonSchema)
+@blp.response(200, DocumentSchema)
+def withdraw_document(data, doc_id):
+    """Withdraw a whole document: it becomes obsolete (作废)."""
+    doc = _get_doc(doc_id)
+    ops.withdraw_document(actor(), doc, data["reason"])
+    _commit()
+    return _doc_json(doc, None)
+
+
+@blp.get("/revisions/<int:rev_id>")
+@blp.response(200, RevisionSchema)
+def get_revision(rev_id):
+    """One revision with its content blocks and signatures."""
+    return _rev_json(_get_rev(rev_id), full=True)
+
+
+@blp.patch("/revisions/<int:rev_id>")
+@blp.arguments(DraftUpdateSchema)
+@blp.response(200, RevisionSchema)
+def update_revision(data, rev_id):
+    """Edit a draft. Submitted revisions are frozen (409)."""
+    rev = _get_rev(rev_id)
+    ops.update_draft(
+        actor(),
+        rev,
+        title=data.get("title"),
+        body=data.get("body_markdown"),
+        blocks=data.get("blocks"),
+        change_summary=data.get("change_summary"),
+        change_number=data.get("change_number"),
+        pages_affected=data.get("pages_affected"),
+    )
+    _commit()
+    return _rev_json(rev, full=True)
+
+
+@blp.post("/revisions/<int:rev_id>/submit")
+@blp.arguments(SubmitSchema)
+@blp.response(200, RevisionSchema)
+def submit_revision(data, rev_id):
+    """Sign as preparer (制订) and route to a reviewer and an approver."""
+    rev = _get_rev(rev_id)
+    ops.submit_for_review(
+        actor(),
+        rev,
+        reviewer=db.session.get(User, data["reviewer_id"]),
+        approver=db.session.get(User, data["approver_id"]),
+        password=data["password"],
+    )
+    _commit()
+    return _rev_json(rev, full=True)
+
+
+@blp.post("/revisions/<int:rev_id>/sign")
+@blp.arguments(SignSchema)
+@blp.response(201, SignatureSchema)
+def sign_revision(data, rev_id):
+    """Review (meaning "reviewed", 审核) or approve ("approved", 核准); password required."""
+    rev = _get_rev(rev_id)
+    sig = ops.sign_revision(actor(), rev, data["meaning"], data["password"], data["comment"])
+    _commit()
+    return sig
+
+
+@blp.post("/revisions/<int:rev_id>/reject")
+@blp.arguments(CommentSchema)
+@blp.response(200, RevisionSchema)
+def reject_revision(data, rev_id):
+    """Return the revision to draft with a comment."""
+    rev = _get_rev(rev_id)
+    ops.reject_revision(actor(), rev, data["comment"])
+    _commit()
+    return _rev_json(rev, full=True)
+
+
+@blp.post("/revisions/<int:rev_id>/publish")
+@blp.arguments(PublishSchema)
+@blp.response(200, RevisionSchema)
+def publish_revision(data, rev_id):
+    """Publish an approved revision with its effective date (today or later)."""
+    rev = _get_rev(rev_id)
+    ops.publish_revision(actor(), rev, data["effective_date"], now=utcnow())
+    _commit()
+    return _rev_json(rev, full=True)
+
+
+@blp.post("/revisions/<int:rev_id>/cancel")
+@blp.arguments(ReasonSchema)
+@blp.response(200, RevisionSchema)
+def cancel_revision(data, rev_id):
+    """Cancel a draft (kept in the history as cancelled)."""
+    rev = _get_rev(rev_id)
+    ops.cancel_draft(actor(), rev, data["reason"])
+    _commit()
+    return _rev_json(rev, full=True)
+
+
+@blp.get("/revisions/<int:rev_id>/signatures")
+@blp.response(200, SignatureSchema(many=True))
+def list_signatures(rev_id):
+    """Every signature on the revision, all submission rounds."""
+    return _get_rev(rev_id).signatures

@@ -1,0 +1,52 @@
+"""Writing to the audit trail. Called by every operation that changes something."""
+
+from datetime import date, datetime
+from enum import Enum
+
+from flask import has_request_context, request
+
+from docmgmt.audit.models import AuditEvent
+from docmgmt.clock import utcnow
+from docmgmt.extensions import db
+
+
+def _plain(value):
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def log_event(
+    actor,
+    action: str,
+    obj=None,
+    summary: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    now: datetime | None = None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+) -> AuditEvent:
+    ip = ""
+    if has_request_context():
+        ip = request.remote_addr or ""
+    event = AuditEvent(
+        occurred_dt=now or utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_name=getattr(actor, "full_name", "") or "",
+        action=action,
+        object_type=object_type or (obj.__tablename__ if obj is not None else ""),
+        object_id=object_id if object_id is not None else getattr(obj, "id", None),
+        summary=summary,
+        before=_plain(before) if before is not None else None,
+        after=_plain(after) if after is not None else None,
+        ip_address=ip,
+    )
+    db.session.add(event)
+    return event

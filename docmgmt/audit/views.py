@@ -1,0 +1,49 @@
+"""The audit trail page: newest first, filterable by action, person and object."""
+
+from flask import render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from docmgmt.audit import bp
+from docmgmt.audit.models import AuditEvent
+from docmgmt.auth.permissions import can_read_audit, require
+from docmgmt.extensions import db
+
+PAGE_SIZE = 50
+
+
+@bp.get("/")
+@login_required
+def trail():
+    require(can_read_audit(current_user))
+    stmt = select(AuditEvent)
+    action = request.args.get("action", "").strip()
+    actor = request.args.get("actor", "").strip()
+    object_type = request.args.get("object_type", "").strip()
+    object_id = request.args.get("object_id", type=int)
+    if action:
+        stmt = stmt.where(AuditEvent.action.like(f"{action}%"))
+    if actor:
+        stmt = stmt.where(AuditEvent.actor_name.like(f"%{actor}%"))
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if object_id:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = max(1, request.args.get("page", 1, type=int))
+    events = db.session.scalars(
+        stmt.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return render_template(
+        "audit/trail.html",
+        events=events,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        filters={
+            "action": action,
+            "actor": actor,
+            "object_type": object_type,
+            "object_id": object_id or "",
+        },
+    )

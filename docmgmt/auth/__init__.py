@@ -1,0 +1,7 @@
+"""Users, roles, log-in, personal API tokens and the signing password check."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from docmgmt.auth import views  # noqa: E402,F401

@@ -1,0 +1,152 @@
+"""People: departments, users, their roles, and personal API tokens."""
+
+import enum
+import hashlib
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from docmgmt.clock import as_utc, utcnow
+from docmgmt.extensions import db
+
+
+def enum_column(enum_cls, length=24):
+    # Stored as plain strings with a CHECK constraint: the same on SQLite and PostgreSQL.
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        create_constraint=True,
+        name=f"{enum_cls.__name__.lower()}_value",
+    )
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    QUALITY_MANAGER = "quality_manager"
+    APPROVER = "approver"
+    STAFF = "staff"
+    AUDITOR = "auditor"
+
+
+class Department(db.Model):
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+
+    def display_name(self, locale: str | None = None) -> str:
+        if locale and locale.startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    job_title: Mapped[str] = mapped_column(String(100), default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_active_flag: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    # Auditors get access for a limited time; after this instant they cannot log in.
+    access_expires_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sign_failures: Mapped[int] = mapped_column(Integer, default=0)
+    is_signing_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    department: Mapped[Department | None] = relationship()
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.id
+    )
+
+    @property
+    def roles(self) -> set[Role]:
+        return {r.role for r in self.role_rows}
+
+    def set_roles(self, roles) -> None:
+        wanted = {Role(r) for r in roles}
+        self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
+            UserRole(role=r) for r in sorted(wanted - self.roles)
+        ]
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this at every request
+        if not self.is_active_flag:
+            return False
+        return not self.access_expired()
+
+    def access_expired(self, now: datetime | None = None) -> bool:
+        if self.access_expires_dt is None:
+            return False
+        return as_utc(self.access_expires_dt) <= (now or utcnow())
+
+    def set_password(self, password: str) -> None:
+        from flask import current_app
+
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+        )
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password or "")
+
+    @classmethod
+    def by_username(cls, username: str):
+        return select(cls).where(cls.username == username)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class ApiToken(db.Model):
+    """A personal bearer token; only its SHA-256 is stored, the secret is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()

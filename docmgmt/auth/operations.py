@@ -1,0 +1,221 @@
+"""Verbs on users: create, change, deactivate, tokens, and the signing password check."""
+
+import secrets
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from docmgmt.audit.operations import log_event
+from docmgmt.auth.models import ApiToken, Department, Role, User
+from docmgmt.clock import utcnow
+from docmgmt.errors import PermissionDenied, SigningLocked, ValidationFailed
+from docmgmt.extensions import db
+
+MIN_PASSWORD_LENGTH = 8
+
+
+class WrongSigningPassword(PermissionDenied):
+    """Raised when a signature's password is wrong; the failure is counted after rollback."""
+
+    def __init__(self, message: str, user_id: int):
+        super().__init__(message, field="password")
+        self.user_id = user_id
+
+
+def _user_snapshot(user: User) -> dict:
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "email": user.email,
+        "job_title": user.job_title,
+        "department": user.department.code if user.department else None,
+        "roles": sorted(r.value for r in user.roles),
+        "is_active": user.is_active_flag,
+        "access_expires_dt": user.access_expires_dt,
+    }
+
+
+def _check_password_rules(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+
+
+def create_user(
+    actor,
+    username: str,
+    full_name: str,
+    password: str,
+    roles,
+    department: Department | None = None,
+    email: str = "",
+    job_title: str = "",
+    access_expires_dt: datetime | None = None,
+) -> User:
+    username = (username or "").strip()
+    full_name = (full_name or "").strip()
+    if not username or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise ValidationFailed(
+            _("A user name is letters, digits, dots, dashes or underscores."), field="username"
+        )
+    if not full_name:
+        raise ValidationFailed(_("The full name is required."), field="full_name")
+    roles = [Role(r) for r in roles]
+    if not roles:
+        raise ValidationFailed(_("Give the user at least one role."), field="roles")
+    exists = db.session.scalar(
+        select(func.count()).select_from(User).where(func.lower(User.username) == username.lower())
+    )
+    if exists:
+        raise ValidationFailed(_('The user name "%(u)s" is taken.', u=username), field="username")
+    _check_password_rules(password)
+    user = User(
+        username=username,
+        full_name=full_name,
+        email=(email or "").strip(),
+        job_title=(job_title or "").strip(),
+        department=department,
+        access_expires_dt=access_expires_dt,
+        is_active_flag=True,
+        sign_failures=0,
+        is_signing_locked=False,
+    )
+    user.set_password(password)
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    log_event(actor, "user.create", user, summary=username, after=_user_snapshot(user))
+    return user
+
+
+def update_user(
+    actor, user: User, *, full_name, email, job_title, department, roles, access_expires_dt
+) -> User:
+    before = _user_snapshot(user)
+    if not (full_name or "").strip():
+        raise ValidationFailed(_("The full name is required."), field="full_name")
+    roles = [Role(r) for r in roles]
+    if not roles:
+        raise ValidationFailed(_("Give the user at least one role."), field="roles")
+    if user.id == getattr(actor, "id", None) and Role.ADMIN not in roles:
+        raise ValidationFailed(_("You cannot remove your own administrator role."), field="roles")
+    user.full_name = full_name.strip()
+    user.email = (email or "").strip()
+    user.job_title = (job_title or "").strip()
+    user.department = department
+    user.access_expires_dt = access_expires_dt
+    user.set_roles(roles)
+    db.session.flush()
+    log_event(
+        actor, "user.update", user, summary=user.username, before=before, after=_user_snapshot(user)
+    )
+    return user
+
+
+def set_active(actor, user: User, active: bool) -> User:
+    if not active and user.id == getattr(actor, "id", None):
+        raise ValidationFailed(_("You cannot deactivate yourself."))
+    before = _user_snapshot(user)
+    user.is_active_flag = active
+    db.session.flush()
+    log_event(
+        actor,
+        "user.activate" if active else "user.deactivate",
+        user,
+        summary=user.username,
+        before=before,
+        after=_user_snapshot(user),
+    )
+    return user
+
+
+def set_password(actor, user: User, password: str) -> None:
+    _check_password_rules(password)
+    user.set_password(password)
+    log_event(actor, "user.password", user, summary=user.username)
+
+
+def unlock_signing(actor, user: User) -> None:
+    before = {"sign_failures": user.sign_failures, "is_signing_locked": user.is_signing_locked}
+    user.sign_failures = 0
+    user.is_signing_locked = False
+    log_event(
+        actor,
+        "user.unlock_signing",
+        user,
+        summary=user.username,
+        before=before,
+        after={"sign_failures": 0, "is_signing_locked": False},
+    )
+
+
+def verify_signing_password(user: User, password: str) -> None:
+    """Check the password given with a signature; count failures, lock after a few."""
+    if user.is_signing_locked:
+        raise SigningLocked(
+            _(
+                "Signing is locked for your account after repeated wrong passwords. "
+                "Ask an administrator to unlock it."
+            )
+        )
+    if not user.check_password(password):
+        raise WrongSigningPassword(_("The password is wrong; nothing was signed."), user.id)
+    if user.sign_failures:
+        user.sign_failures = 0
+
+
+def record_sign_failure(user_id: int) -> None:
+    """Runs after the failed request was rolled back, so the count survives the error."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    user.sign_failures = (user.sign_failures or 0) + 1
+    limit = current_app.config["SIGNING_MAX_FAILURES"]
+    locked = user.sign_failures >= limit
+    if locked:
+        user.is_signing_locked = True
+    log_event(
+        user,
+        "signature.wrong_password",
+        user,
+        summary=f"{user.sign_failures}/{limit}" + (" locked" if locked else ""),
+    )
+    db.session.commit()
+
+
+def create_token(actor: User, name: str) -> tuple[ApiToken, str]:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("Give the token a name."), field="name")
+    secret = "dm_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=actor.id,
+        name=name[:100],
+        token_hash=ApiToken.hash_secret(secret),
+        prefix=secret[:10],
+    )
+    db.session.add(token)
+    db.session.flush()
+    log_event(actor, "token.create", token, summary=f"{name} ({token.prefix}…)")
+    return token, secret
+
+
+def revoke_token(actor: User, token: ApiToken) -> None:
+    if token.user_id != actor.id:
+        raise PermissionDenied(_("This token is not yours."))
+    if token.revoked_dt is None:
+        token.revoked_dt = utcnow()
+        log_event(actor, "token.revoke", token, summary=f"{token.name} ({token.prefix}…)")
+
+
+def user_for_token(secret: str) -> User | None:
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash_secret(secret or ""))
+    )
+    if token is None or token.revoked_dt is not None or not token.user.is_active:
+        return None
+    return token.user

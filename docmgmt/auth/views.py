@@ -1,0 +1,290 @@
+"""Log-in and log-out, the profile page (password, tokens, language), user administration."""
+
+from datetime import UTC, datetime, time
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from docmgmt.audit.operations import log_event
+from docmgmt.auth import bp
+from docmgmt.auth import operations as ops
+from docmgmt.auth.forms import LoginForm, PasswordChangeForm, TokenForm, UserForm
+from docmgmt.auth.models import ApiToken, Department, User
+from docmgmt.auth.permissions import can_admin_users, require
+from docmgmt.clock import company_tz, to_local
+from docmgmt.errors import DomainError, NotFound, undo
+from docmgmt.extensions import db, login_manager
+from docmgmt.formtools import options
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    return db.session.get(User, int(user_id))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: an open redirect after log-in is a phishing aid.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = db.session.scalar(User.by_username(form.username.data.strip()))
+        if user is None or not user.check_password(form.password.data):
+            log_event(
+                user,
+                "auth.login_failed",
+                user,
+                object_type="user",
+                summary=form.username.data.strip()[:64],
+            )
+            db.session.commit()
+            flash(_("Wrong user name or password."), "error")
+            status = 401
+        elif not user.is_active:
+            log_event(user, "auth.login_refused", user, summary=user.username)
+            db.session.commit()
+            if user.is_active_flag and user.access_expired():
+                flash(
+                    _(
+                        "Your access ended on %(d)s.",
+                        d=to_local(user.access_expires_dt).strftime("%Y-%m-%d"),
+                    ),
+                    "error",
+                )
+            else:
+                flash(_("This account is deactivated."), "error")
+            status = 403
+        else:
+            login_user(user, remember=form.remember.data)
+            log_event(user, "auth.login", user, summary=user.username)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    log_event(current_user, "auth.logout", current_user, summary=current_user.username)
+    db.session.commit()
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile", methods=["GET"])
+@login_required
+def profile():
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    ).all()
+    return render_template(
+        "auth/profile.html",
+        password_form=PasswordChangeForm(),
+        token_form=TokenForm(),
+        tokens=tokens,
+        new_token=session.pop("new_token", None),
+    )
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit() and current_user.check_password(form.current.data):
+        ops.set_password(current_user, current_user, form.new.data)
+        db.session.commit()
+        flash(_("Password changed."), "success")
+    elif (
+        form.is_submitted()
+        and form.current.data
+        and not current_user.check_password(form.current.data)
+    ):
+        flash(_("The current password is wrong."), "error")
+    else:
+        flash(_("The new password must have at least 8 characters."), "error")
+    return redirect(url_for("auth.profile"), 303)
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if not form.validate_on_submit():
+        flash(_("Give the token a name."), "error")
+        return redirect(url_for("auth.profile"), 303)
+    _token, secret = ops.create_token(current_user, form.name.data)
+    db.session.commit()
+    # Shown once on the next page, then gone: only its hash is kept.
+    session["new_token"] = secret
+    return redirect(url_for("auth.profile"), 303)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(_("No such token."))
+    ops.revoke_token(current_user, token)
+    db.session.commit()
+    flash(_("Token revoked."), "success")
+    return redirect(url_for("auth.profile"), 303)
+
+
+@bp.get("/lang/<code>")
+def set_language(code):
+    from flask import current_app
+
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    return redirect(_safe_next(request.args.get("next")))
+
+
+# ---------------------------------------------------------------- user administration
+
+
+def _dep_choices():
+    deps = db.session.scalars(select(Department).order_by(Department.code)).all()
+    return options([(0, "—")] + [(d.id, d.name) for d in deps])
+
+
+def _expiry(d):
+    if not d:
+        return None
+    # Access runs to the end of that day in the company's time zone.
+    return datetime.combine(d, time(23, 59, 59), tzinfo=company_tz()).astimezone(UTC)
+
+
+@bp.get("/admin/users")
+@login_required
+def users():
+    require(can_admin_users(current_user))
+    people = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("auth/users.html", users=people)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+def new_user():
+    require(can_admin_users(current_user))
+    form = UserForm()
+    form.department_id.choices = _dep_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = ops.create_user(
+                current_user,
+                form.username.data,
+                form.full_name.data,
+                form.password.data or "",
+                form.roles.data,
+                department=db.session.get(Department, form.department_id.data)
+                if form.department_id.data
+                else None,
+                email=form.email.data,
+                job_title=form.job_title.data,
+                access_expires_dt=_expiry(form.access_expires.data),
+            )
+            db.session.commit()
+            flash(_("User %(u)s created.", u=user.username), "success")
+            return redirect(url_for("auth.users"), 303)
+        except DomainError as exc:
+            undo(exc)
+            flash(exc.message, "error")
+            status = exc.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/user_form.html", form=form, user=None), status
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id):
+    require(can_admin_users(current_user))
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    form = UserForm(obj=user)
+    form.department_id.choices = _dep_choices()
+    del form.username
+    if request.method == "GET":
+        form.department_id.data = user.department_id or 0
+        form.roles.data = sorted(r.value for r in user.roles)
+        if user.access_expires_dt:
+            form.access_expires.data = to_local(user.access_expires_dt).date()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ops.update_user(
+                current_user,
+                user,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                job_title=form.job_title.data,
+                department=db.session.get(Department, form.department_id.data)
+                if form.department_id.data
+                else None,
+                roles=form.roles.data,
+                access_expires_dt=_expiry(form.access_expires.data),
+            )
+            if form.password.data:
+                ops.set_password(current_user, user, form.password.data)
+            db.session.commit()
+            flash(_("User %(u)s saved.", u=user.username), "success")
+            return redirect(url_for("auth.users"), 303)
+        except DomainError as exc:
+            undo(exc)
+            flash(exc.message, "error")
+            status = exc.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/user_form.html", form=form, user=user), status
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@login_required
+def set_user_active(user_id):
+    require(can_admin_users(current_user))
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    active = request.form.get("active") == "1"
+    ops.set_active(current_user, user, active)
+    db.session.commit()
+    flash(
+        _("User %(u)s activated.", u=user.username)
+        if active
+        else _(
+            "User %(u)s deactivated; their name stays on everything they signed.", u=user.username
+        ),
+        "success",
+    )
+    return redirect(url_for("auth.users"), 303)
+
+
+@bp.post("/admin/users/<int:user_id>/unlock")
+@login_required
+def unlock_user(user_id):
+    require(can_admin_users(current_user))
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    ops.unlock_signing(current_user, user)
+    db.session.commit()
+    flash(_("Signing unlocked for %(u)s.", u=user.username), "success")
+    return redirect(url_for("auth.users"), 303)

@@ -1,0 +1,146 @@
+"""Command-line verbs: users, tokens, demo data, scheduled revisions."""
+
+from datetime import UTC, datetime, time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from docmgmt.auth import operations as auth_ops
+from docmgmt.auth.models import Department, Role, User
+from docmgmt.clock import company_tz
+from docmgmt.errors import DomainError
+from docmgmt.extensions import db
+
+users_cli = AppGroup("users", help="Create and manage users.")
+tokens_cli = AppGroup("tokens", help="Personal API tokens.")
+revisions_cli = AppGroup("revisions", help="Revision housekeeping.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def _fail(exc: DomainError):
+    db.session.rollback()
+    raise click.ClickException(exc.message)
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--name", "full_name", required=True, help="Full name as it appears on signatures.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Repeat for several roles.",
+)
+@click.option("--department", default=None, help="Department code, e.g. QA.")
+@click.option("--email", default="")
+@click.option("--job-title", default="")
+@click.option("--expires", default=None, help="Last day of access (auditors), YYYY-MM-DD.")
+@click.password_option(help="Asked for when not given.")
+def create_user(username, full_name, roles, department, email, job_title, expires, password):
+    """Create a user."""
+    dep = None
+    if department:
+        dep = db.session.scalar(select(Department).where(Department.code == department))
+        if dep is None:
+            raise click.ClickException(f"No department with code {department}.")
+    expires_dt = None
+    if expires:
+        try:
+            day = datetime.strptime(expires, "%Y-%m-%d").date()
+        except ValueError:
+            raise click.ClickException("--expires must be YYYY-MM-DD.") from None
+        expires_dt = datetime.combine(day, time(23, 59, 59), tzinfo=company_tz()).astimezone(UTC)
+    try:
+        user = auth_ops.create_user(
+            None,
+            username,
+            full_name,
+            password,
+            roles,
+            department=dep,
+            email=email,
+            job_title=job_title,
+            access_expires_dt=expires_dt,
+        )
+        db.session.commit()
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Created user {user.username} ({', '.join(sorted(r.value for r in user.roles))}).")
+
+
+@users_cli.command("deactivate")
+@click.argument("username")
+def deactivate_user(username):
+    """Deactivate a user (users are never deleted)."""
+    user = db.session.scalar(User.by_username(username))
+    if user is None:
+        raise click.ClickException(f"No user {username}.")
+    auth_ops.set_active(None, user, False)
+    db.session.commit()
+    click.echo(f"Deactivated {username}.")
+
+
+@users_cli.command("list")
+def list_users():
+    """List users with their roles."""
+    for u in db.session.scalars(select(User).order_by(User.username)):
+        state = "active" if u.is_active_flag else "inactive"
+        click.echo(
+            f"{u.username:16} {u.full_name:12} {state:8} "
+            f"{','.join(sorted(r.value for r in u.roles))}"
+        )
+
+
+@tokens_cli.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", help="What the token is for.")
+def create_token(username, name):
+    """Create a personal API token and print it once."""
+    user = db.session.scalar(User.by_username(username))
+    if user is None:
+        raise click.ClickException(f"No user {username}.")
+    try:
+        _token, secret = auth_ops.create_token(user, name)
+        db.session.commit()
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(secret)
+
+
+@revisions_cli.command("activate")
+def activate():
+    """Make effective every revision whose effective date has come (run daily from cron)."""
+    from docmgmt.versioning.operations import activate_due_revisions
+
+    done = activate_due_revisions()
+    db.session.commit()
+    for rev in done:
+        click.echo(f"{rev.document.number} {rev.version} effective {rev.effective_date}")
+    click.echo(f"{len(done)} revision(s) activated.")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
+def load_demo(if_empty):
+    """Load the demo company: users, the manual and the 22 procedures."""
+    from docmgmt.demo import DEMO_PASSWORD, DEMO_USERS, load
+
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("Database already has data; demo not loaded.")
+    else:
+        load()
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    click.echo(f"Demo log-ins (password {DEMO_PASSWORD} for all):")
+    for username, full_name, _title, roles, _dep in DEMO_USERS:
+        click.echo(f"  {username:10} {full_name}  ({', '.join(roles)})")
+    click.echo(f"Company: {current_app.config['COMPANY_NAME']}")
+
+
+def register_cli(app):
+    for group in (users_cli, tokens_cli, revisions_cli, demo_cli):
+        app.cli.add_command(group)

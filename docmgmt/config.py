@@ -1,0 +1,112 @@
+"""All settings, read from environment variables in one place, with defaults for a demo."""
+
+import json
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+
+# Who may sign each step of the approval route, by document type.  The quality manager
+# prepares (制订); the route names the roles eligible to review (审核) and approve (核准).
+DEFAULT_APPROVAL_ROUTES = {
+    "manual": {
+        "prepare": ["quality_manager"],
+        "review": ["approver"],
+        "approve": ["approver"],
+    },
+    "procedure": {
+        "prepare": ["quality_manager"],
+        "review": ["approver", "quality_manager"],
+        "approve": ["approver"],
+    },
+    "work_instruction": {
+        "prepare": ["quality_manager", "approver"],
+        "review": ["approver", "quality_manager"],
+        "approve": ["approver"],
+    },
+    "record_form": {
+        "prepare": ["quality_manager", "approver"],
+        "review": ["approver", "quality_manager"],
+        "approve": ["approver", "quality_manager"],
+    },
+    "external": {
+        "prepare": ["quality_manager"],
+        "review": ["approver", "quality_manager"],
+        "approve": ["approver", "quality_manager"],
+    },
+}
+
+DEFAULT_TYPE_CODES = {
+    "manual": "SM",
+    "procedure": "SP",
+    "work_instruction": "WI",
+    "record_form": "SR",
+    "external": "EX",
+}
+
+DEFAULT_REVIEW_MONTHS = {
+    "manual": 12,
+    "procedure": 12,
+    "work_instruction": 24,
+    "record_form": 24,
+    "external": 12,
+}
+
+
+def _json_env(name: str, default):
+    raw = os.environ.get(name)
+    return json.loads(raw) if raw else default
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return f"sqlite:///{BASE_DIR / 'instance' / 'docmgmt.sqlite3'}"
+    # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants psycopg 3 explicitly.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    STORAGE_DIR = os.environ.get("DOCMGMT_STORAGE_DIR", str(BASE_DIR / "storage"))
+
+    COMPANY_NAME = os.environ.get("DOCMGMT_COMPANY_NAME", "示例电器服务有限公司")
+    TIMEZONE = os.environ.get("DOCMGMT_TIMEZONE", "Asia/Shanghai")
+    DOC_NUMBER_PREFIX = os.environ.get("DOCMGMT_DOC_PREFIX", "XX")
+    DOC_TYPE_CODES = _json_env("DOCMGMT_DOC_TYPE_CODES", DEFAULT_TYPE_CODES)
+    DOC_NUMBER_DIGITS = int(os.environ.get("DOCMGMT_DOC_NUMBER_DIGITS", "2"))
+    REVIEW_INTERVAL_MONTHS = _json_env("DOCMGMT_REVIEW_MONTHS", DEFAULT_REVIEW_MONTHS)
+    VERSION_SKIP_LETTERS = os.environ.get("DOCMGMT_VERSION_SKIP_LETTERS", "IO")
+    APPROVAL_ROUTES = _json_env("DOCMGMT_APPROVAL_ROUTES", DEFAULT_APPROVAL_ROUTES)
+    # Consecutive wrong passwords at signing before signing is locked for the user.
+    SIGNING_MAX_FAILURES = int(os.environ.get("DOCMGMT_SIGNING_MAX_FAILURES", "3"))
+
+    BABEL_DEFAULT_LOCALE = os.environ.get("DOCMGMT_DEFAULT_LOCALE", "zh_CN")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = ["zh_CN", "en"]
+
+    PASSWORD_HASH_METHOD = os.environ.get("DOCMGMT_PASSWORD_HASH", "scrypt")
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    API_TITLE = "docmgmt API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "Personal token"}
+            }
+        },
+        "security": [{"bearerAuth": []}],
+    }

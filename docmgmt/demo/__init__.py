@@ -1,0 +1,187 @@
+"""The demo company: departments, a user per role, the service manual and 22 procedures.
+
+Everything is created through the same operations the pages and the API use, replaying
+history with explicit timestamps, so the demo's signatures and audit trail are real.
+"""
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from flask import current_app
+
+from docmgmt.auth import operations as auth_ops
+from docmgmt.auth.models import Department
+from docmgmt.clock import company_tz, utcnow
+from docmgmt.extensions import db
+from docmgmt.versioning import operations as ops
+
+CONTENT = Path(__file__).parent / "content"
+DEMO_PASSWORD = "demo-pass-1"
+
+DEPARTMENTS = [
+    ("MGT", "管理层", "Management"),
+    ("ADM", "行政部", "Administration"),
+    ("SAL", "业务部", "Sales"),
+    ("ENG", "技术部", "Engineering"),
+    ("AS", "售后服务部", "After-sales service"),
+    ("FIN", "财务部", "Finance"),
+    ("PUR", "采购部", "Purchasing"),
+]
+
+# username, full name, job title, roles, department code
+DEMO_USERS = [
+    ("admin", "系统管理员", "信息管理员", ["admin"], "ADM"),
+    ("qm", "陈立华", "售后服务管理师", ["quality_manager"], "AS"),
+    ("gm", "李志远", "总经理", ["approver"], "MGT"),
+    ("mr", "王建平", "管理者代表", ["approver"], "MGT"),
+    ("ashead", "刘洋", "售后服务部经理", ["approver"], "AS"),
+    ("dispatcher", "赵敏", "调度员", ["staff"], "AS"),
+    ("tech", "孙强", "维修人员", ["staff"], "AS"),
+    ("auditor", "周琳", "认证审核员", ["auditor"], None),
+]
+
+MANUAL_TITLE = "商品售后服务体系管理手册"
+PROCEDURES = [
+    ("售后服务识别与评价控制程序", "AS"),
+    ("服务承诺与目标控制程序", "MGT"),
+    ("售后服务制度控制程序", "AS"),
+    ("报修、送修和上门维修服务控制程序", "AS"),
+    ("物品返修服务控制程序", "AS"),
+    ("自建与外委维修网点控制程序", "AS"),
+    ("售后服务人员能力评价和培训控制程序", "ADM"),
+    ("配送与安装调试控制程序", "AS"),
+    ("产品退换货控制程序", "SAL"),
+    ("召回及补救赔偿控制程序", "MGT"),
+    ("备品备件启用控制程序", "PUR"),
+    ("维修设施控制程序", "ENG"),
+    ("客户投诉管理控制程序", "AS"),
+    ("客户管理控制程序", "SAL"),
+    ("服务改进控制程序", "MGT"),
+    ("内部评价与达标控制程序", "MGT"),
+    ("售后服务保障控制程序", "AS"),
+    ("应急准备与响应控制程序", "ADM"),
+    ("售后服务监督和绩效考核控制程序", "ADM"),
+    ("文件控制程序", "ADM"),
+    ("记录控制程序", "ADM"),
+    ("不符合、纠正与预防措施控制程序", "MGT"),
+]
+
+FIRST_ISSUE = date(2022, 2, 21)
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=company_tz()).astimezone(UTC)
+
+
+def _read(name: str) -> str:
+    path = CONTENT / name
+    return path.read_text(encoding="utf-8")
+
+
+def _issue(rev, qm, reviewer, approver, effective: date, prepared: date):
+    ops.submit_for_review(
+        qm, rev, reviewer=reviewer, approver=approver, password=DEMO_PASSWORD, now=_at(prepared, 9)
+    )
+    ops.sign_revision(
+        reviewer, rev, "reviewed", DEMO_PASSWORD, now=_at(prepared + timedelta(2), 10)
+    )
+    ops.sign_revision(
+        approver, rev, "approved", DEMO_PASSWORD, now=_at(prepared + timedelta(4), 15)
+    )
+    ops.publish_revision(qm, rev, effective, now=_at(effective, 8))
+
+
+def load() -> None:
+    deps = {}
+    for code, name, name_en in DEPARTMENTS:
+        dep = Department(code=code, name=name, name_en=name_en)
+        db.session.add(dep)
+        deps[code] = dep
+    db.session.flush()
+
+    users = {}
+    for username, full_name, title, roles, dep in DEMO_USERS:
+        expires = utcnow() + timedelta(days=30) if "auditor" in roles else None
+        users[username] = auth_ops.create_user(
+            None,
+            username,
+            full_name,
+            DEMO_PASSWORD,
+            roles,
+            department=deps.get(dep),
+            job_title=title,
+            email=f"{username}@example.com",
+            access_expires_dt=expires,
+        )
+    qm, gm, mr, head = users["qm"], users["gm"], users["mr"], users["ashead"]
+    prefix = current_app.config["DOC_NUMBER_PREFIX"]
+    prepared = FIRST_ISSUE - timedelta(days=11)
+
+    manual = ops.create_document(
+        qm, MANUAL_TITLE, "manual", department=deps["MGT"], now=_at(prepared, 8)
+    )
+    rev = ops.create_draft(
+        qm, manual, body=_read("manual.md"), change_summary="新制订", now=_at(prepared, 8)
+    )
+    _issue(rev, qm, mr, gm, FIRST_ISSUE, prepared)
+
+    docs = {}
+    for n, (title, dep) in enumerate(PROCEDURES, 1):
+        doc = ops.create_document(
+            qm,
+            title,
+            "procedure",
+            department=deps[dep],
+            number=f"{prefix}-{current_app.config['DOC_TYPE_CODES']['procedure']}-{n:02d}",
+            now=_at(prepared, 8),
+        )
+        rev = ops.create_draft(
+            qm, doc, body=_read(f"sp-{n:02d}.md"), change_summary="新制订", now=_at(prepared, 8)
+        )
+        _issue(rev, qm, head, mr, FIRST_ISSUE, prepared)
+        docs[n] = doc
+
+    history = json.loads(_read("history.json"))["sp-04"]
+    a1, a2 = history[0], history[1]
+    sp04 = docs[4]
+    a1_day = date.fromisoformat(a1["date"])
+    rev = ops.create_draft(
+        qm,
+        sp04,
+        body=_read("sp-04.A1.md"),
+        change_summary=a1["summary"],
+        change_number=a1["change_no"],
+        pages_affected=a1["pages"],
+        now=_at(a1_day - timedelta(days=12), 9),
+    )
+    _issue(rev, qm, head, mr, a1_day, a1_day - timedelta(days=10))
+
+    # A2 waits for approval: prepared and reviewed, the management representative has not signed.
+    start = utcnow().astimezone(company_tz()).date() - timedelta(days=6)
+    rev = ops.create_draft(
+        qm,
+        sp04,
+        body=_read("sp-04.A2.md"),
+        change_summary=a2["summary"],
+        change_number=a2["change_no"],
+        pages_affected=a2["pages"],
+        now=_at(start, 9),
+    )
+    ops.submit_for_review(
+        qm,
+        rev,
+        reviewer=head,
+        approver=mr,
+        password=DEMO_PASSWORD,
+        now=_at(start + timedelta(days=2), 10),
+    )
+    ops.sign_revision(
+        head,
+        rev,
+        "reviewed",
+        DEMO_PASSWORD,
+        comment="内容与现行做法一致，同意提交核准。",
+        now=_at(start + timedelta(days=3), 14),
+    )
+    db.session.flush()

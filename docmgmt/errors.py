@@ -1,0 +1,119 @@
+"""Domain errors and the handlers that answer them as an HTML page or a JSON body."""
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from docmgmt.extensions import db
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationFailed(DomainError):
+    status = 422
+
+
+class PermissionDenied(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class InvalidState(DomainError):
+    status = 409
+
+
+class SigningLocked(DomainError):
+    status = 423
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def error_response(status: int, message: str, field: str | None = None):
+    if wants_json():
+        body = {"status": status, "message": message}
+        if field:
+            body["field"] = field
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def undo(exc: DomainError) -> None:
+    """Roll the request back; a wrong signing password is still counted afterwards."""
+    db.session.rollback()
+    user_id = getattr(exc, "user_id", None)
+    if user_id is not None:
+        from docmgmt.auth.operations import record_sign_failure
+
+        record_sign_failure(user_id)
+
+
+def register_error_handlers(app):
+    @app.errorhandler(DomainError)
+    def handle_domain_error(exc: DomainError):
+        undo(exc)
+        return error_response(exc.status, exc.message, exc.field)
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf(exc):
+        return error_response(
+            400, _("The form expired or was sent from elsewhere. Reload the page and try again.")
+        )
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale(exc):
+        db.session.rollback()
+        return error_response(
+            409, _("Someone else changed this at the same moment. Reload the page and try again.")
+        )
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity(exc):
+        db.session.rollback()
+        return error_response(
+            409,
+            _("The change conflicts with another one that was saved first. Reload and try again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        if request.path.startswith("/api/") and exc.code == 422:
+            # flask-smorest puts webargs' field messages on the exception
+            data = getattr(exc, "data", {}) or {}
+            return jsonify(
+                {
+                    "status": 422,
+                    "message": _("The request is not valid."),
+                    "errors": data.get("messages", {}),
+                }
+            ), 422
+        messages = {
+            400: _("The request could not be understood."),
+            401: _("Please log in."),
+            403: _("You do not have permission to do this."),
+            404: _("Not found."),
+            405: _("This method is not allowed here."),
+            413: _("The upload is too large."),
+        }
+        return error_response(exc.code or 500, messages.get(exc.code, exc.description or ""))

@@ -1,0 +1,76 @@
+"""Start page with the user's inbox, and the health check."""
+
+from flask import jsonify, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select, text
+
+from docmgmt.auth.permissions import can_manage_documents
+from docmgmt.extensions import db
+from docmgmt.main import bp
+from docmgmt.versioning.models import Revision, RevisionState, SignatureMeaning
+
+
+def inbox_for(user) -> dict:
+    """What waits for this user: signatures to give and, for quality managers, their drafts."""
+    waiting = db.session.scalars(
+        select(Revision)
+        .where(
+            Revision.state == RevisionState.IN_REVIEW,
+            or_(Revision.reviewer_id == user.id, Revision.approver_id == user.id),
+        )
+        .order_by(Revision.submitted_dt)
+    ).all()
+    to_sign = []
+    for rev in waiting:
+        signed = rev.current_signatures()
+        if SignatureMeaning.REVIEWED not in signed and rev.reviewer_id == user.id:
+            to_sign.append((rev, SignatureMeaning.REVIEWED))
+        elif (
+            SignatureMeaning.REVIEWED in signed
+            and rev.approver_id == user.id
+            and (SignatureMeaning.APPROVED not in signed)
+        ):
+            to_sign.append((rev, SignatureMeaning.APPROVED))
+    mine = {}
+    if can_manage_documents(user):
+        mine = {
+            "drafts": db.session.scalars(
+                select(Revision)
+                .where(Revision.state == RevisionState.DRAFT)
+                .order_by(Revision.created_dt)
+            ).all(),
+            "in_review": db.session.scalars(
+                select(Revision)
+                .where(Revision.state == RevisionState.IN_REVIEW)
+                .order_by(Revision.submitted_dt)
+            ).all(),
+            "to_publish": db.session.scalars(
+                select(Revision).where(
+                    Revision.state == RevisionState.APPROVED, Revision.effective_date.is_(None)
+                )
+            ).all(),
+            "scheduled": db.session.scalars(
+                select(Revision)
+                .where(
+                    Revision.state == RevisionState.APPROVED, Revision.effective_date.is_not(None)
+                )
+                .order_by(Revision.effective_date)
+            ).all(),
+        }
+    return {"to_sign": to_sign, **mine}
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("main/index.html", inbox=inbox_for(current_user))
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        return jsonify({"status": "ok", "database": "ok"})
+    except Exception:  # report, do not crash: this is what load balancers poll
+        db.session.rollback()
+        return jsonify({"status": "error", "database": "unreachable"}), 503

@@ -1,0 +1,64 @@
+"""Jinja filters and globals shared by every template."""
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from docmgmt.auth import permissions
+from docmgmt.clock import local_today, to_local
+from docmgmt.versioning.lifecycle import state_label
+
+
+def type_label(doc_type) -> str:
+    value = getattr(doc_type, "value", doc_type)
+    return {
+        "manual": _("Manual"),
+        "procedure": _("Procedure"),
+        "work_instruction": _("Work instruction"),
+        "record_form": _("Record form"),
+        "external": _("External document"),
+    }.get(value, value)
+
+
+def meaning_label(meaning) -> str:
+    value = getattr(meaning, "value", meaning)
+    return {
+        "prepared": _("Prepared (制订)"),
+        "reviewed": _("Reviewed (审核)"),
+        "approved": _("Approved (核准)"),
+    }.get(value, value)
+
+
+def role_label(role) -> str:
+    value = getattr(role, "value", role)
+    return {
+        "admin": _("Administrator"),
+        "quality_manager": _("Quality manager"),
+        "approver": _("Approver"),
+        "staff": _("Staff"),
+        "auditor": _("Auditor"),
+    }.get(value, value)
+
+
+def localdt(dt, fmt="%Y-%m-%d %H:%M") -> str:
+    local = to_local(dt)
+    return local.strftime(fmt) if local else ""
+
+
+def register_template_helpers(app):
+    app.jinja_env.filters.update(
+        localdt=localdt,
+        state_label=state_label,
+        type_label=type_label,
+        meaning_label=meaning_label,
+        role_label=role_label,
+    )
+
+    @app.context_processor
+    def helpers():
+        return {
+            "perm": permissions,
+            "company_name": current_app.config["COMPANY_NAME"],
+            "current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+            "today": local_today(),
+        }

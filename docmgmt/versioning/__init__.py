@@ -1,0 +1,7 @@
+"""Documents, revisions, version codes, lifecycle and approvals."""
+
+from flask import Blueprint
+
+bp = Blueprint("versioning", __name__, url_prefix="/documents")
+
+from docmgmt.versioning import views  # noqa: E402,F401

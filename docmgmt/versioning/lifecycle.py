@@ -1,0 +1,67 @@
+"""The revision lifecycle: every allowed transition, written down once.
+
+draft ──submit──▶ in_review ──approve──▶ approved ──publish──▶ effective ──▶ superseded
+  ▲                  │ (review keeps it in review)   │ (future date: scheduled,
+  └─────reject───────┘                              │  activated on the day)
+draft ──cancel──▶ cancelled          effective/approved ──withdraw──▶ obsolete
+"""
+
+from flask_babel import gettext as _
+
+from docmgmt.errors import InvalidState
+from docmgmt.versioning.models import RevisionState as S
+
+TRANSITIONS: dict[str, tuple[frozenset[S], S | None]] = {
+    "edit": (frozenset({S.DRAFT}), S.DRAFT),
+    "submit": (frozenset({S.DRAFT}), S.IN_REVIEW),
+    "review": (frozenset({S.IN_REVIEW}), S.IN_REVIEW),
+    "approve": (frozenset({S.IN_REVIEW}), S.APPROVED),
+    "reject": (frozenset({S.IN_REVIEW}), S.DRAFT),
+    "publish": (frozenset({S.APPROVED}), None),  # effective now, or stays approved until its date
+    "activate": (frozenset({S.APPROVED}), S.EFFECTIVE),
+    "supersede": (frozenset({S.EFFECTIVE}), S.SUPERSEDED),
+    "cancel": (frozenset({S.DRAFT}), S.CANCELLED),
+    "withdraw": (frozenset({S.EFFECTIVE, S.APPROVED}), S.OBSOLETE),
+}
+
+
+def state_label(state: S) -> str:
+    return {
+        S.DRAFT: _("Draft"),
+        S.IN_REVIEW: _("In review"),
+        S.APPROVED: _("Approved"),
+        S.EFFECTIVE: _("Effective"),
+        S.SUPERSEDED: _("Superseded"),
+        S.OBSOLETE: _("Obsolete"),
+        S.CANCELLED: _("Cancelled"),
+    }[S(state)]
+
+
+def check(revision, action: str) -> S | None:
+    """Return the state ``action`` leads to, or raise InvalidState saying why not."""
+    allowed, target = TRANSITIONS[action]
+    if revision.state not in allowed:
+        raise InvalidState(
+            _(
+                "Revision %(version)s is %(state)s; it cannot be %(action)s.",
+                version=revision.version,
+                state=state_label(revision.state),
+                action=action_label(action),
+            )
+        )
+    return target
+
+
+def action_label(action: str) -> str:
+    return {
+        "edit": _("edited"),
+        "submit": _("submitted for review"),
+        "review": _("reviewed"),
+        "approve": _("approved"),
+        "reject": _("rejected"),
+        "publish": _("published"),
+        "activate": _("made effective"),
+        "supersede": _("superseded"),
+        "cancel": _("cancelled"),
+        "withdraw": _("withdrawn"),
+    }[action]

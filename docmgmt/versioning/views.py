@@ -1,0 +1,451 @@
+"""Pages of the register and the revision lifecycle: parse the form, call an operation, commit."""
+
+import difflib
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from docmgmt.auth.models import Department, User
+from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
+from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
+from docmgmt.extensions import db
+from docmgmt.formtools import options
+from docmgmt.versioning import bp
+from docmgmt.versioning import operations as ops
+from docmgmt.versioning.content import blocks_to_html, blocks_to_lines
+from docmgmt.versioning.forms import (
+    DocumentEditForm,
+    DocumentForm,
+    DraftEditForm,
+    NewDraftForm,
+    PublishForm,
+    ReasonForm,
+    RejectForm,
+    SignForm,
+    SubmitForm,
+)
+from docmgmt.versioning.models import Document, Revision, RevisionState, SignatureMeaning
+
+
+def _department_choices():
+    deps = db.session.scalars(select(Department).order_by(Department.code)).all()
+    return options([(0, "—")] + [(d.id, d.name) for d in deps])
+
+
+def _department(dep_id):
+    return db.session.get(Department, dep_id) if dep_id else None
+
+
+def get_document(doc_id: int) -> Document:
+    doc = db.session.get(Document, doc_id)
+    if doc is None:
+        raise NotFound(_("No such document."))
+    return doc
+
+
+def get_revision(doc: Document, rev_id: int) -> Revision:
+    rev = db.session.get(Revision, rev_id)
+    if rev is None or rev.document_id != doc.id:
+        raise NotFound(_("No such revision."))
+    if not ops.can_read_revision(current_user, rev):
+        raise PermissionDenied(
+            _(
+                "Revision %(v)s of %(n)s is not in force; only the revision in force can be read.",
+                v=rev.version,
+                n=doc.number,
+            )
+        )
+    return rev
+
+
+@bp.get("/")
+@login_required
+def register():
+    doc_type = request.args.get("type") or None
+    dep = request.args.get("department", type=int) or None
+    q = request.args.get("q", "").strip() or None
+    show_obsolete = can_read_history(current_user) and request.args.get("obsolete") == "1"
+    docs = db.session.scalars(
+        ops.register_query(
+            doc_type=doc_type
+            if doc_type in {"manual", "procedure", "work_instruction", "record_form", "external"}
+            else None,
+            department_id=dep,
+            q=q,
+            include_obsolete=show_obsolete,
+        )
+    ).all()
+    in_force = ops.in_force_map([d.id for d in docs])
+    if not can_read_history(current_user):
+        # Staff see the documents they can read: those with a revision in force.
+        docs = [d for d in docs if d.id in in_force]
+    pending = {}
+    if can_read_history(current_user):
+        for d in docs:
+            r = ops.open_revision(d) or next((x for x in d.revisions if x.is_scheduled), None)
+            if r is not None:
+                pending[d.id] = r
+    departments = db.session.scalars(select(Department).order_by(Department.code)).all()
+    return render_template(
+        "versioning/register.html",
+        docs=docs,
+        in_force=in_force,
+        pending=pending,
+        departments=departments,
+        filters={"type": doc_type, "department": dep, "q": q or "", "obsolete": show_obsolete},
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new_document():
+    require(can_manage_documents(current_user))
+    form = DocumentForm()
+    form.department_id.choices = _department_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            doc = ops.create_document(
+                current_user,
+                form.title.data,
+                form.doc_type.data,
+                department=_department(form.department_id.data),
+                number=form.number.data,
+                review_interval_months=form.review_interval_months.data,
+            )
+            db.session.commit()
+            flash(
+                _("Document %(n)s registered. Write its first draft next.", n=doc.number), "success"
+            )
+            return redirect(url_for(".document", doc_id=doc.id))
+        except DomainError as exc:
+            undo(exc)
+            flash(exc.message, "error")
+            status = exc.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("versioning/document_form.html", form=form, doc=None), status
+
+
+@bp.get("/<int:doc_id>")
+@login_required
+def document(doc_id):
+    doc = get_document(doc_id)
+    current = ops.in_force_revision(doc)
+    if not can_read_history(current_user):
+        if current is None:
+            raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))
+        return redirect(url_for(".revision", doc_id=doc.id, rev_id=current.id))
+    return render_template(
+        "versioning/document.html",
+        doc=doc,
+        current=current,
+        record=ops.revision_record(doc),
+        open_rev=ops.open_revision(doc),
+        draft_form=NewDraftForm(),
+        withdraw_form=ReasonForm(),
+    )
+
+
+@bp.route("/<int:doc_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_document(doc_id):
+    require(can_manage_documents(current_user))
+    doc = get_document(doc_id)
+    form = DocumentEditForm(obj=doc)
+    form.department_id.choices = _department_choices()
+    if request.method == "GET":
+        form.department_id.data = doc.department_id or 0
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ops.update_document(
+                current_user,
+                doc,
+                title=form.title.data,
+                department=_department(form.department_id.data),
+                review_interval_months=form.review_interval_months.data,
+            )
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".document", doc_id=doc.id))
+        except DomainError as exc:
+            undo(exc)
+            flash(exc.message, "error")
+            status = exc.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("versioning/document_form.html", form=form, doc=doc), status
+
+
+@bp.post("/<int:doc_id>/withdraw")
+@login_required
+def withdraw(doc_id):
+    doc = get_document(doc_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason for the withdrawal."), "error")
+        return redirect(url_for(".document", doc_id=doc.id)), 303
+    ops.withdraw_document(current_user, doc, form.reason.data)
+    db.session.commit()
+    flash(_("Document %(n)s is withdrawn (obsolete).", n=doc.number), "success")
+    return redirect(url_for(".document", doc_id=doc.id), 303)
+
+
+@bp.post("/<int:doc_id>/drafts")
+@login_required
+def new_draft(doc_id):
+    doc = get_document(doc_id)
+    form = NewDraftForm()
+    if not form.validate_on_submit():
+        flash(_("The form is not valid."), "error")
+        return redirect(url_for(".document", doc_id=doc.id), 303)
+    try:
+        rev = ops.create_draft(
+            current_user,
+            doc,
+            reedition=form.kind.data == "reedition",
+            version=form.version.data or None,
+            change_summary=form.change_summary.data or "",
+            change_number=form.change_number.data or "",
+        )
+        db.session.commit()
+    except DomainError as exc:
+        undo(exc)
+        flash(exc.message, "error")
+        return render_template(
+            "versioning/document.html",
+            doc=doc,
+            current=ops.in_force_revision(doc),
+            record=ops.revision_record(doc),
+            open_rev=ops.open_revision(doc),
+            draft_form=form,
+            withdraw_form=ReasonForm(),
+        ), exc.status
+    flash(
+        _(
+            "Draft %(v)s created from the latest revision. Edit it, then submit it for review.",
+            v=rev.version,
+        ),
+        "success",
+    )
+    return redirect(url_for(".edit_revision", doc_id=doc.id, rev_id=rev.id), 303)
+
+
+def _render_revision(doc, rev, status=200, **forms):
+    submit_form = forms.get("submit_form") or SubmitForm()
+    for fld, step in ((submit_form.reviewer_id, "review"), (submit_form.approver_id, "approve")):
+        fld.choices = options(
+            [(0, "—")]
+            + [
+                (u.id, f"{u.full_name} ({u.job_title})" if u.job_title else u.full_name)
+                for u in ops.eligible_signers(doc.doc_type, step)
+                if u.id != current_user.id
+            ]
+        )
+    signed = rev.current_signatures()
+    return render_template(
+        "versioning/revision.html",
+        doc=doc,
+        rev=rev,
+        body=blocks_to_html(rev.body_blocks),
+        signed=signed,
+        in_force=ops.in_force_revision(doc),
+        Meaning=SignatureMeaning,
+        State=RevisionState,
+        submit_form=submit_form,
+        sign_form=forms.get("sign_form") or SignForm(),
+        reject_form=forms.get("reject_form") or RejectForm(),
+        publish_form=forms.get("publish_form") or PublishForm(),
+        cancel_form=ReasonForm(),
+        revisions=doc.revisions if can_read_history(current_user) else [],
+    ), status
+
+
+@bp.get("/<int:doc_id>/revisions/<int:rev_id>")
+@login_required
+def revision(doc_id, rev_id):
+    doc = get_document(doc_id)
+    return _render_revision(doc, get_revision(doc, rev_id))
+
+
+@bp.route("/<int:doc_id>/revisions/<int:rev_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_revision(doc_id, rev_id):
+    doc = get_document(doc_id)
+    rev = get_revision(doc, rev_id)
+    require(can_manage_documents(current_user))
+    form = DraftEditForm(obj=rev)
+    if request.method == "GET":
+        form.body.data = rev.body_source
+    status = 200
+    if rev.state != RevisionState.DRAFT:
+        flash(
+            _("Revision %(v)s is no longer a draft: its content is frozen.", v=rev.version), "error"
+        )
+        return redirect(url_for(".revision", doc_id=doc.id, rev_id=rev.id))
+    if form.validate_on_submit():
+        try:
+            ops.update_draft(
+                current_user,
+                rev,
+                title=form.title.data,
+                body=form.body.data,
+                change_summary=form.change_summary.data,
+                change_number=form.change_number.data,
+                pages_affected=form.pages_affected.data,
+            )
+            db.session.commit()
+            flash(_("Draft saved."), "success")
+            return redirect(url_for(".revision", doc_id=doc.id, rev_id=rev.id), 303)
+        except DomainError as exc:
+            undo(exc)
+            flash(exc.message, "error")
+            status = exc.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("versioning/revision_edit.html", form=form, doc=doc, rev=rev), status
+
+
+def _lifecycle_action(doc_id, rev_id, form_cls, form_key, action):
+    doc = get_document(doc_id)
+    rev = get_revision(doc, rev_id)
+    form = form_cls()
+    if form_key == "submit_form":
+        # Any user id is accepted here; the operation says clearly who may not sign.
+        form.reviewer_id.validate_choice = form.approver_id.validate_choice = False
+    if not form.validate_on_submit():
+        flash(_("Please fill in every required field."), "error")
+        return _render_revision(doc, rev, 422, **{form_key: form})
+    try:
+        message = action(doc, rev, form)
+        db.session.commit()
+    except DomainError as exc:
+        undo(exc)
+        db.session.refresh(rev)
+        flash(exc.message, "error")
+        return _render_revision(doc, rev, exc.status, **{form_key: form_cls(formdata=None)})
+    flash(message, "success")
+    return redirect(url_for(".revision", doc_id=doc.id, rev_id=rev.id), 303)
+
+
+@bp.post("/<int:doc_id>/revisions/<int:rev_id>/submit")
+@login_required
+def submit(doc_id, rev_id):
+    def action(doc, rev, form):
+        ops.submit_for_review(
+            current_user,
+            rev,
+            reviewer=db.session.get(User, form.reviewer_id.data),
+            approver=db.session.get(User, form.approver_id.data),
+            password=form.password.data,
+        )
+        return _("Revision %(v)s signed as prepared and sent for review.", v=rev.version)
+
+    return _lifecycle_action(doc_id, rev_id, SubmitForm, "submit_form", action)
+
+
+@bp.post("/<int:doc_id>/revisions/<int:rev_id>/sign/<meaning>")
+@login_required
+def sign(doc_id, rev_id, meaning):
+    if meaning not in (SignatureMeaning.REVIEWED.value, SignatureMeaning.APPROVED.value):
+        abort(404)
+
+    def action(doc, rev, form):
+        ops.sign_revision(current_user, rev, meaning, form.password.data, form.comment.data or "")
+        if meaning == SignatureMeaning.APPROVED.value:
+            return _(
+                "Revision %(v)s approved. The quality manager can now publish it.", v=rev.version
+            )
+        return _("Revision %(v)s reviewed; it now waits for approval.", v=rev.version)
+
+    return _lifecycle_action(doc_id, rev_id, SignForm, "sign_form", action)
+
+
+@bp.post("/<int:doc_id>/revisions/<int:rev_id>/reject")
+@login_required
+def reject(doc_id, rev_id):
+    def action(doc, rev, form):
+        ops.reject_revision(current_user, rev, form.comment.data)
+        return _("Revision %(v)s returned to draft.", v=rev.version)
+
+    return _lifecycle_action(doc_id, rev_id, RejectForm, "reject_form", action)
+
+
+@bp.post("/<int:doc_id>/revisions/<int:rev_id>/publish")
+@login_required
+def publish(doc_id, rev_id):
+    def action(doc, rev, form):
+        ops.publish_revision(current_user, rev, form.effective_date.data)
+        if rev.state == RevisionState.EFFECTIVE:
+            return _("Revision %(v)s is now in force.", v=rev.version)
+        return _(
+            "Revision %(v)s will take effect on %(d)s.",
+            v=rev.version,
+            d=rev.effective_date.isoformat(),
+        )
+
+    return _lifecycle_action(doc_id, rev_id, PublishForm, "publish_form", action)
+
+
+@bp.post("/<int:doc_id>/revisions/<int:rev_id>/cancel")
+@login_required
+def cancel(doc_id, rev_id):
+    def action(doc, rev, form):
+        ops.cancel_draft(current_user, rev, form.reason.data)
+        return _("Draft %(v)s cancelled.", v=rev.version)
+
+    return _lifecycle_action(doc_id, rev_id, ReasonForm, "cancel_form", action)
+
+
+@bp.get("/<int:doc_id>/compare")
+@login_required
+def compare(doc_id):
+    require(
+        can_read_history(current_user),
+        _("Only quality managers and auditors can compare revisions."),
+    )
+    doc = get_document(doc_id)
+    revs = [r for r in doc.revisions if r.state != RevisionState.CANCELLED]
+    if len(revs) < 2:
+        flash(_("This document has only one revision."), "info")
+        return redirect(url_for(".document", doc_id=doc.id))
+    a_id = request.args.get("a", type=int) or revs[-2].id
+    b_id = request.args.get("b", type=int) or revs[-1].id
+    a, b = get_revision(doc, a_id), get_revision(doc, b_id)
+    rows = side_by_side(blocks_to_lines(a.body_blocks), blocks_to_lines(b.body_blocks))
+    meta = []
+    for label, x, y in (
+        (_("Title"), a.title, b.title),
+        (_("What changes"), a.change_summary, b.change_summary),
+        (_("Change number"), a.change_number, b.change_number),
+    ):
+        meta.append((label, x, y, x != y))
+    return render_template(
+        "versioning/compare.html", doc=doc, a=a, b=b, rows=rows, meta=meta, revs=revs
+    )
+
+
+def side_by_side(left: list[str], right: list[str]) -> list[tuple[str, str, str]]:
+    """Rows of (kind, left, right) with kind equal, changed, removed or added."""
+    rows = []
+    matcher = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            rows.extend(
+                ("equal", left[i], right[j])
+                for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+            )
+        elif tag == "replace":
+            n = max(i2 - i1, j2 - j1)
+            for k in range(n):
+                x = left[i1 + k] if i1 + k < i2 else ""
+                y = right[j1 + k] if j1 + k < j2 else ""
+                rows.append(("changed" if x and y else ("removed" if x else "added"), x, y))
+        elif tag == "delete":
+            rows.extend(("removed", left[i], "") for i in range(i1, i2))
+        elif tag == "insert":
+            rows.extend(("added", "", right[j]) for j in range(j1, j2))
+    return rows

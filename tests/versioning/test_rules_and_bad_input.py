@@ -1,0 +1,377 @@
+"""Separation of duties, signing rules, frozen content, the one-effective invariant, and bad
+input answered clearly with nothing changed."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from docmgmt.audit.models import AuditEvent
+from docmgmt.extensions import db
+from docmgmt.versioning.models import Revision, RevisionState, Signature
+from tests.conftest import PASSWORD, page_text
+
+
+def _count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _snapshot():
+    """Everything a failed request must leave alone."""
+    db.session.expire_all()
+    revs = db.session.scalars(select(Revision).order_by(Revision.id)).all()
+    return (
+        [
+            (
+                r.id,
+                r.version,
+                r.state,
+                r.body_source,
+                r.effective_date,
+                r.submission_round,
+                r.content_hash,
+            )
+            for r in revs
+        ],
+        _count(Signature),
+    )
+
+
+@pytest.fixture
+def submitted(people, create_document, draft_of):
+    from docmgmt.versioning import operations as ops
+
+    doc = create_document()
+    rev = draft_of(doc)
+    ops.submit_for_review(
+        people["qm"],
+        rev,
+        reviewer=people["reviewer"],
+        approver=people["approver"],
+        password=PASSWORD,
+    )
+    db.session.commit()
+    return doc, rev
+
+
+def test_preparer_reviewer_and_approver_must_be_three_people(
+    client, auth, people, create_document, draft_of
+):
+    doc = create_document()
+    rev = draft_of(doc)
+    auth.login("qm")
+    before = _snapshot()
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/submit",
+        data={
+            "reviewer_id": people["reviewer"].id,
+            "approver_id": people["reviewer"].id,
+            "password": PASSWORD,
+        },
+    )
+    assert r.status_code == 422
+    assert "three different people" in page_text(r)
+    assert _snapshot() == before
+
+
+def test_one_person_cannot_sign_two_roles_even_if_routed_twice(
+    people, create_user, create_document, draft_of
+):
+    """The database refuses a second signature by the same person on one round."""
+    from docmgmt.versioning.models import SignatureMeaning
+
+    doc = create_document()
+    rev = draft_of(doc)
+    db.session.add(
+        Signature(
+            revision=rev,
+            submission_round=1,
+            user_id=people["reviewer"].id,
+            signer_name="x",
+            meaning=SignatureMeaning.REVIEWED,
+            content_hash="h",
+        )
+    )
+    db.session.add(
+        Signature(
+            revision=rev,
+            submission_round=1,
+            user_id=people["reviewer"].id,
+            signer_name="x",
+            meaning=SignatureMeaning.APPROVED,
+            content_hash="h",
+        )
+    )
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_only_the_routed_reviewer_may_review_and_approval_waits_for_review(
+    client, auth, people, submitted
+):
+    doc, rev = submitted
+    before = _snapshot()
+    auth.login("approver")
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/sign/reviewed", data={"password": PASSWORD}
+    )
+    assert r.status_code == 403 and "another reviewer" in page_text(r)
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/sign/approved", data={"password": PASSWORD}
+    )
+    assert r.status_code == 409 and "reviewed before it is approved" in page_text(r)
+    assert _snapshot() == before
+
+
+def test_signing_twice_is_refused(client, auth, people, submitted):
+    doc, rev = submitted
+    auth.login("reviewer")
+    client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/sign/reviewed", data={"password": PASSWORD}
+    )
+    before = _snapshot()
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/sign/reviewed", data={"password": PASSWORD}
+    )
+    assert r.status_code == 409
+    assert "already carries this signature" in page_text(r)
+    assert _snapshot() == before
+
+
+def test_wrong_password_signs_nothing_is_counted_and_locks_signing(client, auth, people, submitted):
+    doc, rev = submitted
+    auth.login("reviewer")
+    before = _snapshot()
+    for _attempt in range(3):
+        r = client.post(
+            f"/documents/{doc.id}/revisions/{rev.id}/sign/reviewed", data={"password": "wrong"}
+        )
+        assert r.status_code == 403
+        assert "password is wrong" in page_text(r)
+    assert _snapshot() == before
+    db.session.expire_all()
+    assert people["reviewer"].is_signing_locked
+    # Even the right password is refused now, until an administrator unlocks signing.
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/sign/reviewed", data={"password": PASSWORD}
+    )
+    assert r.status_code == 423 and "locked" in page_text(r)
+    assert _snapshot() == before
+    assert _count(AuditEvent.__table__) >= 3
+    auth.logout()
+    auth.login("admin")
+    client.post(f"/admin/users/{people['reviewer'].id}/unlock")
+    auth.logout()
+    auth.login("reviewer")
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/sign/reviewed", data={"password": PASSWORD}
+    )
+    assert r.status_code == 303
+
+
+def test_submitted_content_is_frozen(client, auth, people, submitted):
+    doc, rev = submitted
+    auth.login("qm")
+    before = _snapshot()
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/edit",
+        data={
+            "title": "改",
+            "body": "# 改了",
+            "change_summary": "x",
+            "change_number": "",
+            "pages_affected": "",
+        },
+    )
+    assert r.status_code == 302
+    assert _snapshot() == before
+    from docmgmt.errors import InvalidState
+    from docmgmt.versioning import operations as ops
+
+    with pytest.raises(InvalidState):
+        ops.update_draft(people["qm"], rev, body="# 改了")
+    db.session.rollback()
+    assert _snapshot() == before
+
+
+def test_publishing_without_all_signatures_is_refused(client, auth, people, submitted, today):
+    doc, rev = submitted
+    auth.login("qm")
+    before = _snapshot()
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/publish",
+        data={"effective_date": today.isoformat()},
+    )
+    assert r.status_code == 409
+    assert _snapshot() == before
+
+
+def test_effective_date_in_the_past_is_refused(
+    client, auth, people, create_document, draft_of, approve, today
+):
+    doc = create_document()
+    rev = approve(draft_of(doc))
+    auth.login("qm")
+    before = _snapshot()
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/publish",
+        data={"effective_date": (today - timedelta(days=1)).isoformat()},
+    )
+    assert r.status_code == 422 and "cannot be in the past" in page_text(r)
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("code", ["A10", "a1", "I0", "A3", "B1", "Z"])
+def test_invalid_version_codes_get_a_clear_message_and_create_nothing(
+    client, auth, people, effective_doc, code
+):
+    doc, _a0 = effective_doc()
+    auth.login("qm")
+    before = _snapshot()
+    r = client.post(f"/documents/{doc.id}/drafts", data={"kind": "revision", "version": code})
+    assert r.status_code == 422
+    text_ = page_text(r)
+    assert ("version" in text_.lower()) or ("A1" in text_ and "B0" in text_)
+    assert _snapshot() == before
+
+
+def test_reedition_jumps_to_the_next_letter(client, auth, people, effective_doc):
+    doc, _a0 = effective_doc()
+    auth.login("qm")
+    r = client.post(
+        f"/documents/{doc.id}/drafts", data={"kind": "reedition", "change_summary": "换版"}
+    )
+    assert r.status_code == 303
+    assert (
+        db.session.scalar(
+            select(Revision.version).where(
+                Revision.document_id == doc.id, Revision.state == RevisionState.DRAFT
+            )
+        )
+        == "B0"
+    )
+
+
+def test_only_one_open_draft_per_document(client, auth, people, effective_doc, draft_of):
+    doc, _a0 = effective_doc()
+    draft_of(doc)
+    auth.login("qm")
+    before = _snapshot()
+    r = client.post(f"/documents/{doc.id}/drafts", data={"kind": "revision"})
+    assert r.status_code == 409 and "still in progress" in page_text(r)
+    assert _snapshot() == before
+
+
+def test_the_database_allows_only_one_effective_revision_per_document(
+    people, effective_doc, draft_of
+):
+    doc, a0 = effective_doc()
+    a1 = draft_of(doc)
+    a1_id, a0_day = a1.id, a0.effective_date
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            text("UPDATE revision SET state = 'effective' WHERE id = :id"), {"id": a1_id}
+        )
+    db.session.rollback()
+    # Nor can two revisions start being in force on the same day.
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            text("UPDATE revision SET effective_date = :d, state = 'superseded' WHERE id = :id"),
+            {"d": a0_day, "id": a1_id},
+        )
+    db.session.rollback()
+
+
+def test_two_people_publishing_the_same_revision_at_once_publish_it_once(
+    app, people, create_document, draft_of, approve, today
+):
+    """Two sessions load the approved revision, both publish; one wins, one gets a conflict."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from docmgmt.auth.models import User
+    from docmgmt.versioning import operations as ops
+
+    doc = create_document()
+    rev = approve(draft_of(doc))
+    rev_id, qm_id, doc_id = rev.id, people["qm"].id, doc.id
+    db.session.remove()
+
+    results = []
+    barrier = threading.Barrier(2)
+
+    def publish():
+        with app.app_context():
+            session = db.session
+            r = session.get(Revision, rev_id)
+            _ = r.document.revisions, r.signatures
+            actor = session.get(User, qm_id)
+            barrier.wait()
+            try:
+                ops.publish_revision(actor, r, today)
+                session.commit()
+                results.append("ok")
+            except (StaleDataError, IntegrityError):
+                session.rollback()
+                results.append("conflict")
+            except Exception as exc:  # a lock error on SQLite also means "not twice"
+                session.rollback()
+                results.append(type(exc).__name__)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=publish) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("ok") == 1, results
+    with Session(db.engine) as s:
+        states = s.scalars(select(Revision.state).where(Revision.document_id == doc_id)).all()
+        assert states == [RevisionState.EFFECTIVE]
+        events = s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "revision.publish")
+        )
+        assert events == 1
+
+
+def test_stale_publish_answers_409_through_the_app(
+    client, auth, people, create_document, draft_of, approve, today
+):
+    doc = create_document()
+    rev = approve(draft_of(doc))
+    auth.login("qm")
+    assert (
+        client.post(
+            f"/documents/{doc.id}/revisions/{rev.id}/publish",
+            data={"effective_date": today.isoformat()},
+        ).status_code
+        == 303
+    )
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{rev.id}/publish",
+        data={"effective_date": today.isoformat()},
+    )
+    assert r.status_code == 409
+
+
+def test_withdrawn_document_disappears_for_staff_and_stays_in_the_register(
+    client, auth, people, effective_doc
+):
+    doc, a0 = effective_doc()
+    auth.login("qm")
+    r = client.post(f"/documents/{doc.id}/withdraw", data={"reason": ""})
+    assert db.session.get(type(doc), doc.id).is_obsolete is False
+    r = client.post(f"/documents/{doc.id}/withdraw", data={"reason": "业务合并，不再适用"})
+    assert r.status_code == 303
+    page = page_text(client.get("/documents/?obsolete=1"))
+    assert doc.number in page and "作废" in page
+    auth.logout()
+    auth.login("staff")
+    assert doc.number not in page_text(client.get("/documents/"))
+    assert client.get(f"/documents/{doc.id}/revisions/{a0.id}").status_code == 403
