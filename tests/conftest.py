@@ -24,6 +24,23 @@ def _db_url(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the catalogues so `pytest` alone shows the Chinese UI (`make` does it too)."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parents[1] / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with open(po, "rb") as f:
+                catalog = read_po(f)
+            with open(mo, "wb") as f:
+                write_mo(f, catalog)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = _db_url(tmp_path_factory)
@@ -42,6 +59,7 @@ def database_url(tmp_path_factory):
             db.session.commit()
         # The schema comes from the migrations, so every run checks them too.
         upgrade()
+        db.engine.dispose()
     return url
 
 
@@ -65,6 +83,7 @@ def app(database_url, tmp_path):
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
+        db.engine.dispose()
 
 
 @pytest.fixture

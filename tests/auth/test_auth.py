@@ -164,6 +164,8 @@ def test_forms_are_protected_by_csrf(database_url, tmp_path, people):
         token = html.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
         r = c.post("/login", data={"username": "staff", "password": PASSWORD, "csrf_token": token})
         assert r.status_code == 302
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.mark.parametrize("path", ["/documents/new", "/admin/users"])
