@@ -22,7 +22,7 @@ translations: install
 	$(BIN)/pybabel compile -q -d translations
 
 run: translations
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 	$(FLASK) demo load --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -58,7 +58,7 @@ def database_url(tmp_path_factory):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             db.session.commit()
         # The schema comes from the migrations, so every run checks them too.
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
     return url
 

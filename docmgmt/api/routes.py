@@ -1,10 +1,10 @@
 """API endpoints. Thin: they call the same operations as the pages, then commit once."""
 
-from flask import g, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from docmgmt.api.auth import api_user, require_token
 from docmgmt.api.schemas import (
     CommentSchema,
     DocumentCreateSchema,
@@ -24,10 +24,9 @@ from docmgmt.api.schemas import (
     UserSchema,
 )
 from docmgmt.auth.models import Department, User
-from docmgmt.auth.operations import user_for_token
 from docmgmt.auth.permissions import can_read_history
 from docmgmt.clock import utcnow
-from docmgmt.errors import DomainError, NotFound, PermissionDenied, ValidationFailed, error_response
+from docmgmt.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.versioning import operations as ops
 from docmgmt.versioning.models import Document, Revision, SignatureMeaning
@@ -40,22 +39,8 @@ blp = Blueprint(
 )
 
 
-@blp.before_request
-def authenticate():
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, secret = header.partition(" ")
-    user = user_for_token(secret.strip()) if scheme.lower() == "bearer" else None
-    if user is None:
-        return error_response(
-            401, _("A valid personal token is required: Authorization: Bearer <token>.")
-        )
-    g.api_user = user
-    # Mark the token as used without making a GET write on every call.
-    return None
-
-
-def actor() -> User:
-    return g.api_user
+blp.before_request(require_token)
+actor = api_user
 
 
 def _department_by_code(code):
