@@ -46,13 +46,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     rest_api.init_app(app)
 
-    from docmgmt import audit, auth, main, versioning
+    from docmgmt import audit, auth, control, main, versioning
     from docmgmt.api import register_api
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(versioning.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(main.bp)
+    app.register_blueprint(control.bp)
     register_api(app)
 
     from docmgmt.cli import register_cli

@@ -88,6 +88,14 @@ class Config:
     # Consecutive wrong passwords at signing before signing is locked for the user.
     SIGNING_MAX_FAILURES = int(os.environ.get("DOCMGMT_SIGNING_MAX_FAILURES", "3"))
 
+    # E-mail notices; nothing is sent while SMTP_HOST is empty.
+    SMTP_HOST = os.environ.get("DOCMGMT_SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("DOCMGMT_SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("DOCMGMT_SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("DOCMGMT_SMTP_PASSWORD", "")
+    SMTP_STARTTLS = os.environ.get("DOCMGMT_SMTP_STARTTLS", "") == "1"
+    MAIL_FROM = os.environ.get("DOCMGMT_MAIL_FROM", "docmgmt@localhost")
+
     BABEL_DEFAULT_LOCALE = os.environ.get("DOCMGMT_DEFAULT_LOCALE", "zh_CN")
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = ["zh_CN", "en"]

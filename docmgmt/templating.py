@@ -54,6 +54,11 @@ def register_template_helpers(app):
         role_label=role_label,
     )
 
+    from docmgmt.control.views import document_panel
+    from docmgmt.versioning.operations import in_force_revision
+
+    app.jinja_env.globals.update(doc_control=document_panel, in_force_of=in_force_revision)
+
     @app.context_processor
     def helpers():
         return {

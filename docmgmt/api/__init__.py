@@ -9,3 +9,8 @@ def register_api(app):
     # Tokens, not cookies, authenticate the API, so a cross-site form cannot forge a call.
     csrf.exempt(blp)
     rest_api.register_blueprint(blp)
+
+    from docmgmt.control.api import blp as control_blp
+
+    csrf.exempt(control_blp)
+    rest_api.register_blueprint(control_blp)

@@ -26,6 +26,7 @@ from docmgmt.api.schemas import (
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_read_history
 from docmgmt.clock import utcnow
+from docmgmt.control.operations import check_permission_to_read, review_due_date
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.versioning import operations as ops
@@ -61,6 +62,9 @@ def _doc_json(doc: Document, in_force: Revision | None):
         "department": doc.department.code if doc.department else None,
         "review_interval_months": doc.review_interval_months,
         "is_obsolete": doc.is_obsolete,
+        "external_edition": doc.external_edition,
+        "external_source": doc.external_source,
+        "next_review": review_due_date(doc),
         "in_force": {
             "revision_id": in_force.id,
             "version": in_force.version,
@@ -101,8 +105,7 @@ def _get_doc(doc_id) -> Document:
     doc = db.session.get(Document, doc_id)
     if doc is None:
         raise NotFound(_("No such document."))
-    if not can_read_history(actor()) and ops.in_force_revision(doc) is None:
-        raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))
+    check_permission_to_read(actor(), doc)
     return doc
 
 
@@ -179,7 +182,11 @@ def list_documents(args):
         )
     ).all()
     in_force = ops.in_force_map([d.id for d in docs])
-    return [_doc_json(d, in_force.get(d.id)) for d in docs if history or d.id in in_force]
+    return [
+        _doc_json(d, in_force.get(d.id))
+        for d in docs
+        if history or d.id in in_force or d.doc_type.value == "external"
+    ]
 
 
 @blp.post("/documents")
@@ -195,6 +202,8 @@ def create_document(data):
         department=_department_by_code(data.get("department")),
         number=data.get("number"),
         review_interval_months=data.get("review_interval_months"),
+        external_edition=data.get("external_edition", ""),
+        external_source=data.get("external_source", ""),
     )
     _commit()
     return _doc_json(doc, None)

@@ -25,6 +25,9 @@ class DocumentSchema(Schema):
     department = fields.Str(allow_none=True)
     review_interval_months = fields.Int()
     is_obsolete = fields.Bool()
+    external_edition = fields.Str()
+    external_source = fields.Str()
+    next_review = fields.Date(allow_none=True)
     in_force = fields.Nested(InForceSchema, allow_none=True)
 
 
@@ -41,6 +44,8 @@ class DocumentCreateSchema(Schema):
     department = fields.Str(load_default=None, metadata={"description": "Department code"})
     number = fields.Str(load_default=None, validate=validate.Length(max=40))
     review_interval_months = fields.Int(load_default=None, validate=validate.Range(1, 120))
+    external_edition = fields.Str(load_default="", validate=validate.Length(max=100))
+    external_source = fields.Str(load_default="", validate=validate.Length(max=200))
 
 
 class SignatureSchema(Schema):

@@ -184,4 +184,61 @@ def load() -> None:
         comment="内容与现行做法一致，同意提交核准。",
         now=_at(start + timedelta(days=3), 14),
     )
+
+    _document_control(users, manual, docs, deps)
     db.session.flush()
+
+
+EXTERNALS = [
+    ("商品售后服务评价体系", "GB/T 27922-2011", "国家市场监督管理总局、国家标准化管理委员会"),
+    ("商品经营服务质量管理规范", "GB/T 16868-2009", "国家市场监督管理总局、国家标准化管理委员会"),
+    ("中华人民共和国消费者权益保护法", "2013年修正", "全国人民代表大会常务委员会"),
+]
+
+
+def _document_control(users, manual, docs, deps) -> None:
+    """External standards, links, periodic reviews (two overdue) and a pending request."""
+    from docmgmt.control import operations as cops
+
+    qm = users["qm"]
+    registered = _at(date(2022, 2, 10), 9)
+    externals = [
+        ops.create_document(
+            qm,
+            title,
+            "external",
+            department=deps["MGT"],
+            external_edition=edition,
+            external_source=source,
+            now=registered,
+        )
+        for title, edition, source in EXTERNALS
+    ]
+    gbt27922, gbt16868, law = externals
+    for target in (gbt27922, gbt16868):
+        cops.add_link(qm, manual, target, "refers_to")
+    cops.add_link(qm, docs[13], law, "refers_to")
+    cops.add_link(qm, docs[4], docs[13], "refers_to")
+    cops.add_link(qm, docs[20], docs[21], "refers_to")
+    cops.add_link(qm, docs[1], gbt27922, "refers_to")
+
+    today = utcnow().astimezone(company_tz()).date()
+    recent = today - timedelta(days=180)
+    stale = today - timedelta(days=400)
+    finding = "适宜性和充分性评审：内容与现行做法一致，继续有效。"
+    for doc in [manual, *docs.values(), gbt27922, gbt16868]:
+        day = stale if doc in (docs[18], docs[19]) else recent
+        cops.record_review(qm, doc, review_date=day, finding=finding, now=_at(day, 16))
+    cops.record_review(
+        qm, law, review_date=stale, finding="现行有效版本核对无误。", now=_at(stale, 16)
+    )
+
+    asked = today - timedelta(days=5)
+    cops.create_request(
+        users["dispatcher"],
+        docs[13],
+        reason="周末和节假日收到的投诉，程序里没有写明由谁受理、多久回复。",
+        proposed_change="在 4.1 投诉受理中增加节假日值班受理和 24 小时内首次回复的规定。",
+        urgency="normal",
+        now=_at(asked, 11),
+    )

@@ -57,7 +57,15 @@ def inbox_for(user) -> dict:
                 .order_by(Revision.effective_date)
             ).all(),
         }
-    return {"to_sign": to_sign, **mine}
+    from docmgmt.control.models import ChangeRequest
+
+    requests = db.session.scalars(
+        select(ChangeRequest)
+        .where(ChangeRequest.requester_id == user.id)
+        .order_by(ChangeRequest.id.desc())
+        .limit(10)
+    ).all()
+    return {"to_sign": to_sign, "my_requests": requests, **mine}
 
 
 @bp.get("/")

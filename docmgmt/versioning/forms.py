@@ -38,6 +38,13 @@ class DocumentForm(FlaskForm):
     review_interval_months = IntegerField(
         _l("Review interval (months)"), validators=[Optional(), NumberRange(min=1, max=120)]
     )
+    external_edition = StringField(
+        _l("Edition (external documents), e.g. GB/T 27922-2011"),
+        validators=[Optional(), Length(max=100)],
+    )
+    external_source = StringField(
+        _l("Issued by (external documents)"), validators=[Optional(), Length(max=200)]
+    )
 
 
 class DocumentEditForm(FlaskForm):
@@ -45,6 +52,13 @@ class DocumentEditForm(FlaskForm):
     department_id = SelectField(_l("Owning department"), coerce=int, validators=[Optional()])
     review_interval_months = IntegerField(
         _l("Review interval (months)"), validators=[DataRequired(), NumberRange(min=1, max=120)]
+    )
+    external_edition = StringField(
+        _l("Edition (external documents), e.g. GB/T 27922-2011"),
+        validators=[Optional(), Length(max=100)],
+    )
+    external_source = StringField(
+        _l("Issued by (external documents)"), validators=[Optional(), Length(max=200)]
     )
 
 

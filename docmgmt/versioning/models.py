@@ -62,6 +62,9 @@ class Document(db.Model):
     created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     last_published_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # External documents (外来文件): the edition in use and who issues it.
+    external_edition: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    external_source: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Bumped by every publication: two people publishing the same document at the same moment
     # collide here and the second gets a clear conflict instead of a double publication.
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

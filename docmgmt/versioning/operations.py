@@ -18,6 +18,7 @@ from docmgmt.auth.permissions import can_manage_documents, require
 from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
+from docmgmt.notify import notify
 from docmgmt.versioning import lifecycle, versions
 from docmgmt.versioning.content import (
     ContentError,
@@ -164,6 +165,8 @@ def _document_snapshot(doc: Document) -> dict:
         "department": doc.department.code if doc.department else None,
         "review_interval_months": doc.review_interval_months,
         "is_obsolete": doc.is_obsolete,
+        "external_edition": doc.external_edition,
+        "external_source": doc.external_source,
     }
 
 
@@ -174,6 +177,8 @@ def create_document(
     department: Department | None = None,
     number: str | None = None,
     review_interval_months: int | None = None,
+    external_edition: str = "",
+    external_source: str = "",
     now: datetime | None = None,
 ) -> Document:
     require(can_manage_documents(actor), _("Only a quality manager can register documents."))
@@ -200,10 +205,18 @@ def create_document(
         raise ValidationFailed(
             _("The review interval is 1 to 120 months."), field="review_interval_months"
         )
+    external_edition = (external_edition or "").strip()[:100]
+    if doc_type == DocumentType.EXTERNAL and not external_edition:
+        raise ValidationFailed(
+            _("Give the edition of the external document, e.g. GB/T 27922-2011."),
+            field="external_edition",
+        )
     doc = Document(
         number=number,
         title=title,
         doc_type=doc_type,
+        external_edition=external_edition,
+        external_source=(external_source or "").strip()[:200],
         department=department,
         review_interval_months=int(interval),
         created_by_id=actor.id,
@@ -222,7 +235,16 @@ def create_document(
     return doc
 
 
-def update_document(actor, doc: Document, *, title, department, review_interval_months) -> Document:
+def update_document(
+    actor,
+    doc: Document,
+    *,
+    title,
+    department,
+    review_interval_months,
+    external_edition=None,
+    external_source=None,
+) -> Document:
     require(can_manage_documents(actor))
     before = _document_snapshot(doc)
     if not (title or "").strip():
@@ -234,6 +256,10 @@ def update_document(actor, doc: Document, *, title, department, review_interval_
     doc.title = title.strip()
     doc.department = department
     doc.review_interval_months = int(review_interval_months)
+    if external_edition is not None:
+        doc.external_edition = external_edition.strip()[:100]
+    if external_source is not None:
+        doc.external_source = external_source.strip()[:200]
     db.session.flush()
     log_event(
         actor,
@@ -246,7 +272,9 @@ def update_document(actor, doc: Document, *, title, department, review_interval_
     return doc
 
 
-def withdraw_document(actor, doc: Document, reason: str, now: datetime | None = None) -> Document:
+def withdraw_document(
+    actor, doc: Document, reason: str, now: datetime | None = None, confirm_references=False
+) -> Document:
     """Make a whole document obsolete (作废): hidden from staff, kept in the register."""
     require(can_manage_documents(actor), _("Only a quality manager can withdraw a document."))
     if doc.is_obsolete:
@@ -255,6 +283,18 @@ def withdraw_document(actor, doc: Document, reason: str, now: datetime | None = 
     if not reason:
         raise ValidationFailed(_("Give the reason for the withdrawal."), field="reason")
     now = now or utcnow()
+    from docmgmt.control.operations import referrers
+
+    users = referrers(doc)
+    if users and not confirm_references:
+        raise InvalidState(
+            _(
+                "%(n)s is referred to by %(others)s. Confirm the withdrawal to go ahead, and "
+                "revise those documents.",
+                n=doc.number,
+                others=", ".join(d.number for d in users),
+            )
+        )
     if open_revision(doc) is not None:
         raise InvalidState(
             _("Document %(n)s has a revision in progress; cancel or finish it first.", n=doc.number)
@@ -576,6 +616,17 @@ def submit_for_review(
     rev.submitted_dt = now
     _sign(actor, rev, SignatureMeaning.PREPARED, password, now)
     _transition(actor, rev, "submit", now, comment=f"→ {reviewer.full_name} / {approver.full_name}")
+    notify(
+        reviewer,
+        _("Please review %(n)s %(v)s", n=rev.document.number, v=rev.version),
+        _(
+            "%(who)s asks you to review (审核) %(n)s %(t)s, revision %(v)s.",
+            who=actor.full_name,
+            n=rev.document.number,
+            t=rev.title,
+            v=rev.version,
+        ),
+    )
     return rev
 
 
@@ -612,6 +663,16 @@ def sign_revision(
     if meaning == SignatureMeaning.APPROVED:
         _transition(actor, rev, "approve", now)
     else:
+        notify(
+            rev.approver,
+            _("Please approve %(n)s %(v)s", n=rev.document.number, v=rev.version),
+            _(
+                "%(n)s %(t)s, revision %(v)s, is reviewed and waits for your approval (核准).",
+                n=rev.document.number,
+                t=rev.title,
+                v=rev.version,
+            ),
+        )
         db.session.add(
             RevisionEvent(
                 revision=rev,

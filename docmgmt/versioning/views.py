@@ -26,7 +26,13 @@ from docmgmt.versioning.forms import (
     SignForm,
     SubmitForm,
 )
-from docmgmt.versioning.models import Document, Revision, RevisionState, SignatureMeaning
+from docmgmt.versioning.models import (
+    Document,
+    DocumentType,
+    Revision,
+    RevisionState,
+    SignatureMeaning,
+)
 
 
 def _department_choices():
@@ -79,8 +85,9 @@ def register():
     ).all()
     in_force = ops.in_force_map([d.id for d in docs])
     if not can_read_history(current_user):
-        # Staff see the documents they can read: those with a revision in force.
-        docs = [d for d in docs if d.id in in_force]
+        # Staff see the documents they can read: those with a revision in force, and the
+        # external standards the company works to.
+        docs = [d for d in docs if d.id in in_force or d.doc_type == DocumentType.EXTERNAL]
     pending = {}
     if can_read_history(current_user):
         for d in docs:
@@ -114,6 +121,8 @@ def new_document():
                 department=_department(form.department_id.data),
                 number=form.number.data,
                 review_interval_months=form.review_interval_months.data,
+                external_edition=form.external_edition.data,
+                external_source=form.external_source.data,
             )
             db.session.commit()
             flash(
@@ -134,7 +143,7 @@ def new_document():
 def document(doc_id):
     doc = get_document(doc_id)
     current = ops.in_force_revision(doc)
-    if not can_read_history(current_user):
+    if not can_read_history(current_user) and doc.doc_type != DocumentType.EXTERNAL:
         if current is None:
             raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))
         return redirect(url_for(".revision", doc_id=doc.id, rev_id=current.id))
@@ -167,6 +176,8 @@ def edit_document(doc_id):
                 title=form.title.data,
                 department=_department(form.department_id.data),
                 review_interval_months=form.review_interval_months.data,
+                external_edition=form.external_edition.data,
+                external_source=form.external_source.data,
             )
             db.session.commit()
             flash(_("Saved."), "success")
@@ -187,9 +198,19 @@ def withdraw(doc_id):
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(_("Give the reason for the withdrawal."), "error")
-        return redirect(url_for(".document", doc_id=doc.id)), 303
-    ops.withdraw_document(current_user, doc, form.reason.data)
-    db.session.commit()
+        return redirect(url_for(".document", doc_id=doc.id), 303)
+    try:
+        ops.withdraw_document(
+            current_user,
+            doc,
+            form.reason.data,
+            confirm_references=request.form.get("confirm") == "1",
+        )
+        db.session.commit()
+    except DomainError as exc:
+        undo(exc)
+        flash(exc.message, "error")
+        return redirect(url_for(".document", doc_id=doc.id), 303)
     flash(_("Document %(n)s is withdrawn (obsolete).", n=doc.number), "success")
     return redirect(url_for(".document", doc_id=doc.id), 303)
 

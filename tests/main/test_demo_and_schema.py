@@ -10,7 +10,14 @@ def test_demo_load_creates_the_manual_the_22_procedures_and_the_sp04_history(run
     result = runner.invoke(args=["demo", "load", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "qm" in result.output and "demo-pass-1" in result.output
-    docs = db.session.scalars(select(Document).order_by(Document.number)).all()
+    everything = db.session.scalars(select(Document).order_by(Document.number)).all()
+    externals = [d for d in everything if d.doc_type.value == "external"]
+    assert sorted(d.external_edition for d in externals) == [
+        "2013年修正",
+        "GB/T 16868-2009",
+        "GB/T 27922-2011",
+    ]
+    docs = [d for d in everything if d.doc_type.value != "external"]
     assert [d.number for d in docs][:2] == ["XX-SM-01", "XX-SP-01"] and len(docs) == 23
     from docmgmt.versioning.operations import in_force_map
 
@@ -39,7 +46,13 @@ def test_demo_load_creates_the_manual_the_22_procedures_and_the_sp04_history(run
     # Loading again with --if-empty leaves the data alone.
     result = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "already has data" in result.output
-    assert len(db.session.scalars(select(Document)).all()) == 23
+    assert len(db.session.scalars(select(Document)).all()) == 26
+    # Document control: a pending change request and overdue reviews wait on the desk.
+    from docmgmt.control.models import ChangeRequest
+    from docmgmt.control.operations import overdue_reviews
+
+    assert [cr.state.value for cr in db.session.scalars(select(ChangeRequest))] == ["open"]
+    assert {d.number for d, _due in overdue_reviews()} >= {"XX-SP-18", "XX-SP-19"}
 
 
 def test_the_migrations_create_exactly_the_schema_the_models_describe(app):

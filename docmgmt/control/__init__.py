@@ -1,0 +1,8 @@
+"""Document control in full: change requests, periodic review, related and external
+documents, the quality manager's desk and the master list export."""
+
+from flask import Blueprint
+
+bp = Blueprint("control", __name__)
+
+from docmgmt.control import views  # noqa: E402,F401

@@ -1,0 +1,302 @@
+"""Document control through the API: change requests, reviews, links, the desk, the master list."""
+
+from flask import send_file
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from docmgmt.api.auth import api_user, require_token
+from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
+from docmgmt.control import operations as ops
+from docmgmt.control.export import master_list_rows, master_list_xlsx
+from docmgmt.control.models import ChangeRequest, DocumentLink, PeriodicReview, RequestState
+from docmgmt.errors import NotFound
+from docmgmt.extensions import db
+from docmgmt.versioning.models import Document
+
+blp = Blueprint(
+    "control_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Change requests, periodic reviews, related documents, the desk",
+)
+blp.before_request(require_token)
+
+
+class ChangeRequestSchema(Schema):
+    id = fields.Int()
+    number = fields.Str()
+    document_id = fields.Int()
+    document_number = fields.Str()
+    requester = fields.Str()
+    reason = fields.Str()
+    proposed_change = fields.Str()
+    urgency = fields.Str()
+    state = fields.Str()
+    decided_by = fields.Str(allow_none=True)
+    decided_dt = fields.DateTime(allow_none=True)
+    decision_comment = fields.Str()
+    revision_id = fields.Int(allow_none=True)
+    created_dt = fields.DateTime()
+
+
+class ChangeRequestCreateSchema(Schema):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=4000))
+    proposed_change = fields.Str(required=True, validate=validate.Length(min=1, max=4000))
+    urgency = fields.Str(load_default="normal", validate=validate.OneOf(["low", "normal", "high"]))
+
+
+class DecisionSchema(Schema):
+    comment = fields.Str(load_default="", validate=validate.Length(max=4000))
+
+
+class RequestQuerySchema(Schema):
+    state = fields.Str(validate=validate.OneOf([s.value for s in RequestState]))
+
+
+class ReviewSchema(Schema):
+    id = fields.Int(dump_only=True)
+    review_date = fields.Date(required=True)
+    finding = fields.Str(required=True, validate=validate.Length(min=1, max=4000))
+    change_needed = fields.Bool(load_default=False, load_only=True)
+    proposed_change = fields.Str(
+        load_default="", load_only=True, validate=validate.Length(max=4000)
+    )
+    reviewer_name = fields.Str(dump_only=True)
+    outcome = fields.Str(dump_only=True)
+    change_request_number = fields.Str(dump_only=True, allow_none=True)
+
+
+class LinkSchema(Schema):
+    id = fields.Int(dump_only=True)
+    kind = fields.Str(
+        required=True, validate=validate.OneOf(["refers_to", "uses_form", "uses_instruction"])
+    )
+    target_id = fields.Int(required=True)
+    target_number = fields.Str(dump_only=True)
+    target_version_in_force = fields.Str(dump_only=True, allow_none=True)
+
+
+class OverdueSchema(Schema):
+    document_id = fields.Int()
+    number = fields.Str()
+    title = fields.Str()
+    due = fields.Date()
+
+
+class DeskSchema(Schema):
+    change_requests = fields.List(fields.Nested(ChangeRequestSchema))
+    drafts = fields.List(fields.Int())
+    in_review = fields.List(fields.Int())
+    to_publish = fields.List(fields.Int())
+    taking_effect_soon = fields.List(fields.Int())
+    overdue_reviews = fields.List(fields.Nested(OverdueSchema))
+
+
+def _cr_json(cr: ChangeRequest) -> dict:
+    return {
+        "id": cr.id,
+        "number": cr.number,
+        "document_id": cr.document_id,
+        "document_number": cr.document.number,
+        "requester": cr.requester.full_name,
+        "reason": cr.reason,
+        "proposed_change": cr.proposed_change,
+        "urgency": cr.urgency.value,
+        "state": cr.state.value,
+        "decided_by": cr.decided_by.full_name if cr.decided_by else None,
+        "decided_dt": cr.decided_dt,
+        "decision_comment": cr.decision_comment,
+        "revision_id": cr.revision_id,
+        "created_dt": cr.created_dt,
+    }
+
+
+def _review_json(r: PeriodicReview) -> dict:
+    return {
+        "id": r.id,
+        "review_date": r.review_date,
+        "finding": r.finding,
+        "reviewer_name": r.reviewer_name,
+        "outcome": r.outcome.value,
+        "change_request_number": r.change_request.number if r.change_request else None,
+    }
+
+
+def _link_json(link: DocumentLink) -> dict:
+    from docmgmt.versioning.operations import in_force_revision
+
+    current = in_force_revision(link.target)
+    return {
+        "id": link.id,
+        "kind": link.kind.value,
+        "target_id": link.to_document_id,
+        "target_number": link.target.number,
+        "target_version_in_force": current.version if current else None,
+    }
+
+
+def _doc(doc_id) -> Document:
+    doc = db.session.get(Document, doc_id)
+    if doc is None:
+        raise NotFound(_("No such document."))
+    ops.check_permission_to_read(api_user(), doc)
+    return doc
+
+
+def _cr(cr_id) -> ChangeRequest:
+    cr = db.session.get(ChangeRequest, cr_id)
+    if cr is None or not (can_read_history(api_user()) or cr.requester_id == api_user().id):
+        raise NotFound(_("No such change request."))
+    return cr
+
+
+@blp.get("/change-requests")
+@blp.arguments(RequestQuerySchema, location="query")
+@blp.response(200, ChangeRequestSchema(many=True))
+def list_requests(args):
+    """Change requests: all for quality managers and auditors, one's own for everyone else."""
+    stmt = select(ChangeRequest).order_by(ChangeRequest.id.desc())
+    if not can_read_history(api_user()):
+        stmt = stmt.where(ChangeRequest.requester_id == api_user().id)
+    if args.get("state"):
+        stmt = stmt.where(ChangeRequest.state == RequestState(args["state"]))
+    return [_cr_json(cr) for cr in db.session.scalars(stmt)]
+
+
+@blp.post("/documents/<int:doc_id>/change-requests")
+@blp.arguments(ChangeRequestCreateSchema)
+@blp.response(201, ChangeRequestSchema)
+def create_request(data, doc_id):
+    """Ask for a change to a document (文件更改申请)."""
+    cr = ops.create_request(api_user(), _doc(doc_id), **data)
+    db.session.commit()
+    return _cr_json(cr)
+
+
+@blp.get("/change-requests/<int:cr_id>")
+@blp.response(200, ChangeRequestSchema)
+def get_request(cr_id):
+    """One change request."""
+    return _cr_json(_cr(cr_id))
+
+
+@blp.post("/change-requests/<int:cr_id>/accept")
+@blp.arguments(DecisionSchema)
+@blp.response(200, ChangeRequestSchema)
+def accept_request(data, cr_id):
+    """Accept: the next draft opens with the request's number as its change number."""
+    cr = _cr(cr_id)
+    ops.accept_request(api_user(), cr, data["comment"])
+    db.session.commit()
+    return _cr_json(cr)
+
+
+@blp.post("/change-requests/<int:cr_id>/reject")
+@blp.arguments(DecisionSchema)
+@blp.response(200, ChangeRequestSchema)
+def reject_request(data, cr_id):
+    """Reject with a reason the requester sees."""
+    cr = _cr(cr_id)
+    ops.reject_request(api_user(), cr, data["comment"])
+    db.session.commit()
+    return _cr_json(cr)
+
+
+@blp.get("/documents/<int:doc_id>/reviews")
+@blp.response(200, ReviewSchema(many=True))
+def list_reviews(doc_id):
+    """The document's periodic review history."""
+    doc = _doc(doc_id)
+    rows = db.session.scalars(
+        select(PeriodicReview)
+        .where(PeriodicReview.document_id == doc.id)
+        .order_by(PeriodicReview.review_date.desc())
+    )
+    return [_review_json(r) for r in rows]
+
+
+@blp.post("/documents/<int:doc_id>/reviews")
+@blp.arguments(ReviewSchema)
+@blp.response(201, ReviewSchema)
+def record_review(data, doc_id):
+    """Record a periodic review; with change_needed a change request is opened too."""
+    review = ops.record_review(api_user(), _doc(doc_id), **data)
+    db.session.commit()
+    return _review_json(review)
+
+
+@blp.get("/reviews/overdue")
+@blp.response(200, OverdueSchema(many=True))
+def overdue():
+    """Documents whose periodic review is overdue."""
+    require(can_read_history(api_user()))
+    return [
+        {"document_id": d.id, "number": d.number, "title": d.title, "due": due}
+        for d, due in ops.overdue_reviews()
+    ]
+
+
+@blp.get("/documents/<int:doc_id>/links")
+@blp.response(200, LinkSchema(many=True))
+def list_links(doc_id):
+    """Record forms, work instructions and documents this one uses or refers to."""
+    return [_link_json(link) for link in ops.links_from(_doc(doc_id))]
+
+
+@blp.post("/documents/<int:doc_id>/links")
+@blp.arguments(LinkSchema)
+@blp.response(201, LinkSchema)
+def add_link(data, doc_id):
+    """Link a related document (circular refers-to links are refused)."""
+    link = ops.add_link(
+        api_user(), _doc(doc_id), db.session.get(Document, data["target_id"]), data["kind"]
+    )
+    db.session.commit()
+    return _link_json(link)
+
+
+@blp.delete("/links/<int:link_id>")
+@blp.response(204)
+def remove_link(link_id):
+    """Remove a link."""
+    link = db.session.get(DocumentLink, link_id)
+    if link is None:
+        raise NotFound(_("Not found."))
+    ops.remove_link(api_user(), link)
+    db.session.commit()
+
+
+@blp.get("/desk")
+@blp.response(200, DeskSchema)
+def desk():
+    """What waits for the quality manager."""
+    from docmgmt.control.views import desk_items
+
+    require(can_manage_documents(api_user()))
+    items = desk_items()
+    return {
+        "change_requests": [_cr_json(cr) for cr in items["requests"]],
+        "drafts": [r.id for r in items["drafts"]],
+        "in_review": [r.id for r in items["in_review"]],
+        "to_publish": [r.id for r in items["to_publish"]],
+        "taking_effect_soon": [r.id for r in items["soon"]],
+        "overdue_reviews": [
+            {"document_id": d.id, "number": d.number, "title": d.title, "due": due}
+            for d, due in items["overdue"]
+        ],
+    }
+
+
+@blp.get("/register/master-list.xlsx")
+@blp.response(200, description="The master list as an Excel sheet")
+def master_list():
+    """The register (master list) as .xlsx."""
+    data = master_list_xlsx(master_list_rows(api_user()))
+    return send_file(
+        data,
+        as_attachment=True,
+        download_name="master-list.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

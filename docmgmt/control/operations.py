@@ -1,0 +1,411 @@
+"""Verbs of document control: change requests, periodic reviews, links between documents.
+
+Like every operations module: check, change, log, flush; the caller commits.
+"""
+
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from docmgmt.audit.operations import log_event
+from docmgmt.auth.permissions import can_manage_documents, require
+from docmgmt.clock import local_today, utcnow
+from docmgmt.control.models import (
+    ChangeRequest,
+    DocumentLink,
+    LinkKind,
+    PeriodicReview,
+    RequestState,
+    ReviewOutcome,
+    Urgency,
+)
+from docmgmt.control.rules import next_review_date
+from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
+from docmgmt.extensions import db
+from docmgmt.notify import notify
+from docmgmt.versioning import operations as vops
+from docmgmt.versioning.models import Document, DocumentType, RevisionState
+
+# ---------------------------------------------------------------- change requests
+
+
+def _next_request_number(now: datetime) -> str:
+    year = local_today(now).year
+    stem = f"CR-{year}-"
+    numbers = db.session.scalars(
+        select(ChangeRequest.number).where(ChangeRequest.number.like(stem + "%"))
+    )
+    used = [int(n[len(stem) :]) for n in numbers if n[len(stem) :].isdigit()]
+    return f"{stem}{(max(used) + 1 if used else 1):03d}"
+
+
+def _request_snapshot(cr: ChangeRequest) -> dict:
+    return {
+        "number": cr.number,
+        "state": cr.state,
+        "urgency": cr.urgency,
+        "decision_comment": cr.decision_comment,
+        "revision_id": cr.revision_id,
+    }
+
+
+def create_request(
+    actor,
+    document: Document,
+    *,
+    reason: str,
+    proposed_change: str,
+    urgency="normal",
+    now: datetime | None = None,
+) -> ChangeRequest:
+    """Anyone who can read the document may ask for a change to it (auditors change nothing)."""
+    from docmgmt.auth.permissions import is_read_only
+
+    now = now or utcnow()
+    require(not is_read_only(actor), _("Auditors cannot request changes."))
+    if document.is_obsolete:
+        raise InvalidState(_("Document %(n)s is obsolete.", n=document.number))
+    reason, proposed = (reason or "").strip(), (proposed_change or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Say why the document should change."), field="reason")
+    if not proposed:
+        raise ValidationFailed(_("Describe the change you propose."), field="proposed_change")
+    try:
+        urgency = Urgency(urgency)
+    except ValueError:
+        raise ValidationFailed(_("Unknown urgency."), field="urgency") from None
+    cr = ChangeRequest(
+        number=_next_request_number(now),
+        document=document,
+        requester_id=actor.id,
+        reason=reason,
+        proposed_change=proposed,
+        urgency=urgency,
+        state=RequestState.OPEN,
+        created_dt=now,
+    )
+    db.session.add(cr)
+    db.session.flush()
+    log_event(
+        actor,
+        "change_request.create",
+        cr,
+        summary=f"{cr.number} {document.number}",
+        after=_request_snapshot(cr),
+        now=now,
+    )
+    for qm in _quality_managers():
+        notify(
+            qm,
+            _("Change request %(n)s for %(d)s", n=cr.number, d=document.number),
+            _(
+                "%(who)s asks for a change to %(d)s %(t)s:\n\n%(p)s",
+                who=actor.full_name,
+                d=document.number,
+                t=document.title,
+                p=proposed,
+            ),
+        )
+    return cr
+
+
+def _quality_managers():
+    from docmgmt.auth.models import Role, User
+
+    users = db.session.scalars(select(User)).all()
+    return [u for u in users if u.is_active and u.has_role(Role.QUALITY_MANAGER)]
+
+
+def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | None = None):
+    """Accept: the next draft opens (or the open draft takes it), carrying the request number."""
+    now = now or utcnow()
+    require(can_manage_documents(actor), _("Only a quality manager can decide change requests."))
+    if cr.state != RequestState.OPEN:
+        raise InvalidState(_("Change request %(n)s is already decided.", n=cr.number))
+    doc = cr.document
+    if doc.is_obsolete:
+        raise InvalidState(
+            _("Document %(n)s is obsolete; the request cannot be accepted.", n=doc.number)
+        )
+    before = _request_snapshot(cr)
+    draft = vops.open_revision(doc)
+    if draft is None:
+        draft = vops.create_draft(
+            actor, doc, change_summary=cr.proposed_change[:2000], change_number=cr.number, now=now
+        )
+    elif draft.state == RevisionState.DRAFT:
+        numbers = [n for n in (draft.change_number or "").split(", ") if n and n != "-"]
+        vops.update_draft(
+            actor, draft, change_number=", ".join([*numbers, cr.number])[:40], now=now
+        )
+    else:
+        raise InvalidState(
+            _(
+                "Revision %(v)s of %(n)s is already in review; accept the request after it is "
+                "published, or reject the revision first.",
+                v=draft.version,
+                n=doc.number,
+            )
+        )
+    cr.state = RequestState.ACCEPTED
+    cr.decided_by_id, cr.decided_dt = actor.id, now
+    cr.decision_comment = (comment or "").strip()
+    cr.revision_id = draft.id
+    db.session.flush()
+    log_event(
+        actor,
+        "change_request.accept",
+        cr,
+        summary=f"{cr.number} → {draft.version}",
+        before=before,
+        after=_request_snapshot(cr),
+        now=now,
+    )
+    notify(
+        cr.requester,
+        _("Change request %(n)s accepted", n=cr.number),
+        _(
+            "Your request for %(d)s was accepted; it will be made in revision %(v)s.",
+            d=doc.number,
+            v=draft.version,
+        ),
+    )
+    return draft
+
+
+def reject_request(actor, cr: ChangeRequest, reason: str, now: datetime | None = None):
+    now = now or utcnow()
+    require(can_manage_documents(actor), _("Only a quality manager can decide change requests."))
+    if cr.state != RequestState.OPEN:
+        raise InvalidState(_("Change request %(n)s is already decided.", n=cr.number))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Give the requester the reason for the rejection."), field="comment"
+        )
+    before = _request_snapshot(cr)
+    cr.state = RequestState.REJECTED
+    cr.decided_by_id, cr.decided_dt, cr.decision_comment = actor.id, now, reason
+    db.session.flush()
+    log_event(
+        actor,
+        "change_request.reject",
+        cr,
+        summary=f"{cr.number}: {reason}",
+        before=before,
+        after=_request_snapshot(cr),
+        now=now,
+    )
+    notify(
+        cr.requester,
+        _("Change request %(n)s rejected", n=cr.number),
+        _("Your request for %(d)s was rejected: %(r)s", d=cr.document.number, r=reason),
+    )
+    return cr
+
+
+# ---------------------------------------------------------------- periodic review
+
+
+def last_review(doc: Document) -> PeriodicReview | None:
+    return db.session.scalar(
+        select(PeriodicReview)
+        .where(PeriodicReview.document_id == doc.id)
+        .order_by(PeriodicReview.review_date.desc(), PeriodicReview.id.desc())
+        .limit(1)
+    )
+
+
+def review_due_date(doc: Document) -> date | None:
+    if doc.is_obsolete:
+        return None
+    last = last_review(doc)
+    since = None
+    if doc.doc_type != DocumentType.EXTERNAL:
+        current = vops.in_force_revision(doc)
+        since = current.effective_date if current else None
+    else:
+        since = doc.created_dt.date() if doc.created_dt else None
+    return next_review_date(doc.review_interval_months, last.review_date if last else None, since)
+
+
+def overdue_reviews(today: date | None = None) -> list[tuple[Document, date]]:
+    today = today or local_today()
+    docs = db.session.scalars(
+        select(Document).where(Document.is_obsolete.is_(False)).order_by(Document.number)
+    ).all()
+    out = []
+    for doc in docs:
+        due = review_due_date(doc)
+        if due is not None and due < today:
+            out.append((doc, due))
+    return out
+
+
+def record_review(
+    actor,
+    doc: Document,
+    *,
+    review_date: date,
+    finding: str,
+    change_needed: bool = False,
+    proposed_change: str = "",
+    now: datetime | None = None,
+) -> PeriodicReview:
+    now = now or utcnow()
+    require(can_manage_documents(actor), _("Only a quality manager records periodic reviews."))
+    if doc.is_obsolete:
+        raise InvalidState(_("Document %(n)s is obsolete.", n=doc.number))
+    if review_date is None:
+        raise ValidationFailed(_("Give the date of the review."), field="review_date")
+    if review_date > local_today(now):
+        raise ValidationFailed(_("A review cannot be dated in the future."), field="review_date")
+    finding = (finding or "").strip()
+    if not finding:
+        raise ValidationFailed(_("Record what the review found."), field="finding")
+    cr = None
+    if change_needed:
+        cr = create_request(
+            actor, doc, reason=finding, proposed_change=proposed_change or finding, now=now
+        )
+    review = PeriodicReview(
+        document=doc,
+        reviewer_id=actor.id,
+        reviewer_name=actor.full_name,
+        review_date=review_date,
+        finding=finding,
+        outcome=ReviewOutcome.CHANGE_NEEDED if change_needed else ReviewOutcome.CONFIRMED,
+        change_request=cr,
+        created_dt=now,
+    )
+    db.session.add(review)
+    db.session.flush()
+    log_event(
+        actor,
+        "review.record",
+        review,
+        summary=f"{doc.number} {review_date.isoformat()}",
+        after={
+            "outcome": review.outcome,
+            "finding": finding,
+            "change_request": cr.number if cr else None,
+        },
+        now=now,
+    )
+    return review
+
+
+# ---------------------------------------------------------------- related documents
+
+_TARGET_TYPE = {
+    LinkKind.USES_FORM: DocumentType.RECORD_FORM,
+    LinkKind.USES_INSTRUCTION: DocumentType.WORK_INSTRUCTION,
+}
+
+
+def _refers_to_reaches(start_id: int, goal_id: int) -> bool:
+    """Is ``goal`` reachable from ``start`` through refers-to links?"""
+    seen, frontier = set(), [start_id]
+    while frontier:
+        current = frontier.pop()
+        if current == goal_id:
+            return True
+        if current in seen:
+            continue
+        seen.add(current)
+        frontier.extend(
+            db.session.scalars(
+                select(DocumentLink.to_document_id).where(
+                    DocumentLink.from_document_id == current,
+                    DocumentLink.kind == LinkKind.REFERS_TO,
+                )
+            )
+        )
+    return False
+
+
+def add_link(actor, source: Document, target: Document, kind) -> DocumentLink:
+    require(can_manage_documents(actor), _("Only a quality manager links documents."))
+    try:
+        kind = LinkKind(kind)
+    except ValueError:
+        raise ValidationFailed(_("Unknown kind of link."), field="kind") from None
+    if target is None:
+        raise ValidationFailed(_("Choose the document to link."), field="target")
+    if source.id == target.id:
+        raise ValidationFailed(_("A document cannot refer to itself."), field="target")
+    wanted = _TARGET_TYPE.get(kind)
+    if wanted is not None and target.doc_type != wanted:
+        raise ValidationFailed(
+            _("%(n)s is not a document of the right type for this link.", n=target.number),
+            field="target",
+        )
+    if kind == LinkKind.REFERS_TO and _refers_to_reaches(target.id, source.id):
+        raise ValidationFailed(
+            _(
+                "%(a)s already refers, directly or through others, to %(b)s: the link would be "
+                "circular.",
+                a=target.number,
+                b=source.number,
+            ),
+            field="target",
+        )
+    exists = db.session.scalar(
+        select(func.count())
+        .select_from(DocumentLink)
+        .where(
+            DocumentLink.from_document_id == source.id,
+            DocumentLink.to_document_id == target.id,
+            DocumentLink.kind == kind,
+        )
+    )
+    if exists:
+        raise ValidationFailed(_("This link exists already."), field="target")
+    link = DocumentLink(source=source, target=target, kind=kind)
+    db.session.add(link)
+    db.session.flush()
+    log_event(actor, "document.link", link, summary=f"{source.number} {kind.value} {target.number}")
+    return link
+
+
+def remove_link(actor, link: DocumentLink) -> None:
+    require(can_manage_documents(actor), _("Only a quality manager links documents."))
+    log_event(
+        actor,
+        "document.unlink",
+        link,
+        summary=f"{link.source.number} {link.kind.value} {link.target.number}",
+    )
+    db.session.delete(link)
+    db.session.flush()
+
+
+def links_from(doc: Document) -> list[DocumentLink]:
+    return db.session.scalars(
+        select(DocumentLink)
+        .where(DocumentLink.from_document_id == doc.id)
+        .order_by(DocumentLink.kind, DocumentLink.id)
+    ).all()
+
+
+def referrers(doc: Document) -> list[Document]:
+    """Documents in use that point at ``doc``: withdrawing it would leave them dangling."""
+    return db.session.scalars(
+        select(Document)
+        .join(DocumentLink, DocumentLink.from_document_id == Document.id)
+        .where(DocumentLink.to_document_id == doc.id, Document.is_obsolete.is_(False))
+        .order_by(Document.number)
+        .distinct()
+    ).all()
+
+
+def check_permission_to_read(actor, doc: Document) -> None:
+    from docmgmt.auth.permissions import can_read_history
+
+    if (
+        not can_read_history(actor)
+        and vops.in_force_revision(doc) is None
+        and (doc.doc_type != DocumentType.EXTERNAL or doc.is_obsolete)
+    ):
+        raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))

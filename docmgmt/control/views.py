@@ -1,0 +1,265 @@
+"""Pages of document control: the desk, change requests, reviews, links, the master list."""
+
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
+from docmgmt.clock import local_today
+from docmgmt.control import bp
+from docmgmt.control import operations as ops
+from docmgmt.control.export import master_list_rows, master_list_xlsx
+from docmgmt.control.forms import ChangeRequestForm, DecisionForm, LinkForm, ReviewForm
+from docmgmt.control.models import ChangeRequest, DocumentLink, RequestState
+from docmgmt.errors import DomainError, NotFound, undo
+from docmgmt.extensions import db
+from docmgmt.versioning.models import Document, Revision, RevisionState
+
+
+def _doc(doc_id) -> Document:
+    doc = db.session.get(Document, doc_id)
+    if doc is None:
+        raise NotFound(_("No such document."))
+    ops.check_permission_to_read(current_user, doc)
+    return doc
+
+
+def _request(cr_id) -> ChangeRequest:
+    cr = db.session.get(ChangeRequest, cr_id)
+    if cr is None:
+        raise NotFound(_("No such change request."))
+    if not (can_read_history(current_user) or cr.requester_id == current_user.id):
+        raise NotFound(_("No such change request."))
+    return cr
+
+
+def desk_items(today=None) -> dict:
+    """Everything that waits for the quality manager, each item linking to where it is done."""
+    today = today or local_today()
+    revs = db.session.scalars(
+        select(Revision)
+        .where(
+            Revision.state.in_(
+                [RevisionState.DRAFT, RevisionState.IN_REVIEW, RevisionState.APPROVED]
+            )
+        )
+        .order_by(Revision.id)
+    ).all()
+    return {
+        "drafts": [r for r in revs if r.state == RevisionState.DRAFT],
+        "in_review": [r for r in revs if r.state == RevisionState.IN_REVIEW],
+        "to_publish": [
+            r for r in revs if r.state == RevisionState.APPROVED and r.effective_date is None
+        ],
+        "soon": [r for r in revs if r.is_scheduled and r.effective_date <= today + timedelta(30)],
+        "requests": db.session.scalars(
+            select(ChangeRequest)
+            .where(ChangeRequest.state == RequestState.OPEN)
+            .order_by(ChangeRequest.urgency.desc(), ChangeRequest.created_dt)
+        ).all(),
+        "overdue": ops.overdue_reviews(today),
+        "extra": desk_extensions(),
+    }
+
+
+# Other features (copies to recall, overdue training, records due for disposal) add sections
+# here: each is a callable returning (title, [(label, url), ...]).
+DESK_SECTIONS: list = []
+
+
+def desk_extensions():
+    return [section() for section in DESK_SECTIONS]
+
+
+@bp.get("/desk")
+@login_required
+def desk():
+    require(can_manage_documents(current_user), _("The desk is the quality manager's page."))
+    return render_template("control/desk.html", items=desk_items())
+
+
+@bp.get("/change-requests/")
+@login_required
+def requests_list():
+    state = request.args.get("state", "")
+    stmt = select(ChangeRequest).order_by(ChangeRequest.id.desc())
+    if not can_read_history(current_user):
+        stmt = stmt.where(ChangeRequest.requester_id == current_user.id)
+    if state in {s.value for s in RequestState}:
+        stmt = stmt.where(ChangeRequest.state == RequestState(state))
+    return render_template(
+        "control/requests.html", requests=db.session.scalars(stmt).all(), state=state
+    )
+
+
+@bp.route("/documents/<int:doc_id>/change-requests/new", methods=["GET", "POST"])
+@login_required
+def new_request(doc_id):
+    doc = _doc(doc_id)
+    form = ChangeRequestForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            cr = ops.create_request(
+                current_user,
+                doc,
+                reason=form.reason.data,
+                proposed_change=form.proposed_change.data,
+                urgency=form.urgency.data,
+            )
+            db.session.commit()
+            flash(_("Change request %(n)s sent to the quality manager.", n=cr.number), "success")
+            return redirect(url_for(".request_detail", cr_id=cr.id), 303)
+        except DomainError as exc:
+            undo(exc)
+            flash(exc.message, "error")
+            status = exc.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("control/request_form.html", form=form, doc=doc), status
+
+
+@bp.get("/change-requests/<int:cr_id>")
+@login_required
+def request_detail(cr_id):
+    cr = _request(cr_id)
+    return render_template("control/request.html", cr=cr, form=DecisionForm())
+
+
+@bp.post("/change-requests/<int:cr_id>/<decision>")
+@login_required
+def decide_request(cr_id, decision):
+    cr = _request(cr_id)
+    form = DecisionForm()
+    if decision not in ("accept", "reject") or not form.validate_on_submit():
+        raise NotFound(_("Not found."))
+    try:
+        if decision == "accept":
+            draft = ops.accept_request(current_user, cr, form.comment.data or "")
+            db.session.commit()
+            flash(
+                _("Request %(n)s accepted: draft %(v)s is open.", n=cr.number, v=draft.version),
+                "success",
+            )
+            return redirect(
+                url_for("versioning.revision", doc_id=draft.document_id, rev_id=draft.id), 303
+            )
+        ops.reject_request(current_user, cr, form.comment.data or "")
+        db.session.commit()
+        flash(_("Request %(n)s rejected.", n=cr.number), "success")
+        return redirect(url_for(".request_detail", cr_id=cr.id), 303)
+    except DomainError as exc:
+        undo(exc)
+        flash(exc.message, "error")
+        cr = _request(cr_id)
+        return render_template("control/request.html", cr=cr, form=form), exc.status
+
+
+@bp.post("/documents/<int:doc_id>/reviews")
+@login_required
+def record_review(doc_id):
+    doc = _doc(doc_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        flash(_("Give the review date and the finding."), "error")
+        return redirect(url_for("versioning.document", doc_id=doc.id), 303)
+    try:
+        review = ops.record_review(
+            current_user,
+            doc,
+            review_date=form.review_date.data,
+            finding=form.finding.data,
+            change_needed=form.change_needed.data,
+            proposed_change=form.proposed_change.data or "",
+        )
+        db.session.commit()
+    except DomainError as exc:
+        undo(exc)
+        flash(exc.message, "error")
+        return redirect(url_for("versioning.document", doc_id=doc.id), 303)
+    flash(
+        _("Review recorded.")
+        + (
+            " " + _("Change request %(n)s opened.", n=review.change_request.number)
+            if review.change_request
+            else ""
+        ),
+        "success",
+    )
+    return redirect(url_for("versioning.document", doc_id=doc.id), 303)
+
+
+@bp.post("/documents/<int:doc_id>/links")
+@login_required
+def add_link(doc_id):
+    doc = _doc(doc_id)
+    form = LinkForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the document to link."), "error")
+        return redirect(url_for("versioning.document", doc_id=doc.id), 303)
+    try:
+        ops.add_link(
+            current_user, doc, db.session.get(Document, form.target_id.data), form.kind.data
+        )
+        db.session.commit()
+        flash(_("Link added."), "success")
+    except DomainError as exc:
+        undo(exc)
+        flash(exc.message, "error")
+    return redirect(url_for("versioning.document", doc_id=doc.id), 303)
+
+
+@bp.post("/links/<int:link_id>/delete")
+@login_required
+def remove_link(link_id):
+    link = db.session.get(DocumentLink, link_id)
+    if link is None:
+        raise NotFound(_("Not found."))
+    doc_id = link.from_document_id
+    ops.remove_link(current_user, link)
+    db.session.commit()
+    flash(_("Link removed."), "success")
+    return redirect(url_for("versioning.document", doc_id=doc_id), 303)
+
+
+@bp.get("/register/master-list.xlsx")
+@login_required
+def master_list():
+    data = master_list_xlsx(master_list_rows(current_user))
+    return send_file(
+        data,
+        as_attachment=True,
+        download_name="master-list.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def document_panel(doc: Document) -> dict:
+    """What the document page shows of document control."""
+    reviews = db.session.scalars(
+        select(ops.PeriodicReview)
+        .where(ops.PeriodicReview.document_id == doc.id)
+        .order_by(ops.PeriodicReview.review_date.desc())
+    ).all()
+    stmt = select(ChangeRequest).where(ChangeRequest.document_id == doc.id)
+    if not can_read_history(current_user):
+        stmt = stmt.where(ChangeRequest.requester_id == current_user.id)
+    requests = db.session.scalars(stmt.order_by(ChangeRequest.id.desc())).all()
+    candidates = db.session.scalars(
+        select(Document)
+        .where(Document.id != doc.id, Document.is_obsolete.is_(False))
+        .order_by(Document.number)
+    ).all()
+    return {
+        "links": ops.links_from(doc),
+        "referrers": ops.referrers(doc),
+        "reviews": reviews,
+        "requests": requests,
+        "due": ops.review_due_date(doc),
+        "review_form": ReviewForm(formdata=None, review_date=local_today()),
+        "link_form": LinkForm(formdata=None),
+        "candidates": candidates,
+    }
