@@ -77,5 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         from docmgmt.versioning.operations import activate_due_revisions
 
         g.activated = activate_due_revisions()
+        if g.activated:
+            db.session.commit()
 
     return app

@@ -19,7 +19,7 @@ from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.notify import notify
-from docmgmt.versioning import lifecycle, versions
+from docmgmt.versioning import lifecycle, signals, versions
 from docmgmt.versioning.content import (
     ContentError,
     content_hash,
@@ -299,13 +299,16 @@ def withdraw_document(
         raise InvalidState(
             _("Document %(n)s has a revision in progress; cancel or finish it first.", n=doc.number)
         )
+    withdrawn = []
     for rev in doc.revisions:
         if rev.state == S.EFFECTIVE or rev.is_scheduled:
             _transition(actor, rev, "withdraw", now, comment=reason)
+            withdrawn.append(rev)
     doc.is_obsolete = True
     doc.obsolete_date = local_today(now)
     doc.obsolete_reason = reason
     db.session.flush()
+    signals.document_withdrawn.send(doc, revisions=withdrawn, actor=actor, now=now, reason=reason)
     log_event(
         actor,
         "document.withdraw",
@@ -802,15 +805,18 @@ def publish_revision(
 
 
 def _activate(actor, rev: Revision, now: datetime) -> None:
+    superseded = []
     for other in rev.document.revisions:
         if other.id != rev.id and other.state == S.EFFECTIVE:
             other.superseded_date = rev.effective_date
             _transition(actor, other, "supersede", now, comment=rev.version)
+            superseded.append(other)
     # The old revision must leave the effective state before the new one enters it, or the
     # one-effective index would see two for a moment.
     db.session.flush()
     _transition(actor, rev, "activate", now)
     db.session.flush()
+    signals.revision_effective.send(rev, superseded=superseded, actor=actor, now=now)
 
 
 def activate_due_revisions(now: datetime | None = None) -> list[Revision]:
