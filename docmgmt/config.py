@@ -76,6 +76,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     STORAGE_DIR = os.environ.get("DOCMGMT_STORAGE_DIR", str(BASE_DIR / "storage"))
+    # Largest upload accepted (Word files, attachments, imports), in MiB; Flask refuses bigger
+    # request bodies before they are read.
+    UPLOAD_MAX_MB = int(os.environ.get("DOCMGMT_UPLOAD_MAX_MB", "25"))
+    MAX_CONTENT_LENGTH = (UPLOAD_MAX_MB + 1) * 1024 * 1024
 
     COMPANY_NAME = os.environ.get("DOCMGMT_COMPANY_NAME", "示例电器服务有限公司")
     TIMEZONE = os.environ.get("DOCMGMT_TIMEZONE", "Asia/Shanghai")

@@ -1,0 +1,174 @@
+"""The file store: content-addressed blobs under STORAGE_DIR, tied to database transactions.
+
+Every file the product keeps (uploaded Word sources, images, record attachments) is stored once
+under ``blobs/<aa>/<bb>/<sha256>``.  A file is written to a temporary name and renamed into place,
+so a reader never sees half a file.  A blob written during a transaction that rolls back is
+removed again unless it was already there before, so a failed import leaves no orphan files;
+a blob whose removal is requested (record disposal) is removed only after the commit.
+
+Uploads go through :func:`check_upload` first: file names with path parts, empty files and
+files over the size limit are refused with a message, before anything is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from docmgmt.errors import ValidationFailed
+from docmgmt.extensions import db
+
+_NEW = "docmgmt_new_blobs"
+_DELETE = "docmgmt_delete_blobs"
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    created: bool  # False when the same content was already stored
+
+
+def root() -> Path:
+    return Path(current_app.config["STORAGE_DIR"])
+
+
+def blob_path(sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+    return root() / "blobs" / sha256[:2] / sha256[2:4] / sha256
+
+
+def max_upload_bytes() -> int:
+    return int(current_app.config.get("UPLOAD_MAX_MB", 25)) * 1024 * 1024
+
+
+def safe_filename(name: str | None) -> str:
+    """The file name as given, if it is a plain name; a name with path parts is refused."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("The file has no name."), field="file")
+    if (
+        "\x00" in name
+        or name in (".", "..")
+        or PurePosixPath(name).name != name
+        or PureWindowsPath(name).name != name
+        or len(name) > 200
+    ):
+        raise ValidationFailed(
+            _(
+                "The file name %(n)s is not a plain file name; rename the file and try again.",
+                n=name[:80],
+            ),
+            field="file",
+        )
+    return name
+
+
+def check_upload(filename: str | None, data: bytes, allowed_suffixes=None) -> str:
+    """Validate an upload before anything is stored; returns the safe file name."""
+    name = safe_filename(filename)
+    if allowed_suffixes is not None:
+        suffix = Path(name).suffix.lower()
+        if suffix not in allowed_suffixes:
+            raise ValidationFailed(
+                _(
+                    "Files of type %(s)s are not accepted here (allowed: %(a)s).",
+                    s=suffix or _("(none)"),
+                    a=", ".join(sorted(allowed_suffixes)),
+                ),
+                field="file",
+            )
+    if not data:
+        raise ValidationFailed(_("The file %(n)s is empty.", n=name), field="file")
+    limit = max_upload_bytes()
+    if len(data) > limit:
+        raise ValidationFailed(
+            _(
+                "The file %(n)s is larger than the limit of %(m)s MiB.",
+                n=name,
+                m=limit // (1024 * 1024),
+            ),
+            field="file",
+        )
+    return name
+
+
+def put(data: bytes) -> StoredBlob:
+    """Store bytes; returns their digest.  Call inside the transaction that refers to them."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = blob_path(digest)
+    if path.exists():
+        return StoredBlob(digest, len(data), False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    db.session.info.setdefault(_NEW, set()).add(digest)
+    return StoredBlob(digest, len(data), True)
+
+
+def read(sha256: str) -> bytes:
+    return blob_path(sha256).read_bytes()
+
+
+def exists(sha256: str) -> bool:
+    return blob_path(sha256).exists()
+
+
+def verify(sha256: str) -> bool:
+    """True when the stored file is there and still hashes to its name."""
+    path = blob_path(sha256)
+    if not path.exists():
+        return False
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest() == sha256
+
+
+def delete_after_commit(sha256: str) -> None:
+    """Remove a blob once the current transaction commits (nothing happens on rollback).
+
+    The caller must be sure nothing else refers to the same content."""
+    db.session.info.setdefault(_DELETE, set()).add(sha256)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    session.info.pop(_NEW, None)
+    doomed = session.info.pop(_DELETE, None)
+    if doomed:
+        for digest in doomed:
+            with contextlib.suppress(RuntimeError):  # no app context
+                blob_path(digest).unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session, previous_transaction):
+    if previous_transaction.parent is not None:  # a savepoint: the outer transaction decides
+        return
+    session.info.pop(_DELETE, None)
+    created = session.info.pop(_NEW, None)
+    if created:
+        for digest in created:
+            with contextlib.suppress(RuntimeError):
+                blob_path(digest).unlink(missing_ok=True)
