@@ -80,6 +80,8 @@ class Config:
     # request bodies before they are read.
     UPLOAD_MAX_MB = int(os.environ.get("DOCMGMT_UPLOAD_MAX_MB", "25"))
     MAX_CONTENT_LENGTH = (UPLOAD_MAX_MB + 1) * 1024 * 1024
+    # The Chinese TrueType font embedded in PDFs; empty = look in the usual system places.
+    CJK_FONT_PATH = os.environ.get("DOCMGMT_CJK_FONT", "")
 
     COMPANY_NAME = os.environ.get("DOCMGMT_COMPANY_NAME", "示例电器服务有限公司")
     TIMEZONE = os.environ.get("DOCMGMT_TIMEZONE", "Asia/Shanghai")

@@ -1,0 +1,1 @@
+"""Paper and Word: .docx import and export, ReportLab PDFs, controlled copies and their register."""
