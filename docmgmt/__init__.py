@@ -69,6 +69,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
 
     @app.before_request
+    def fresh_locale():
+        # Flask-Babel caches the locale on the app context; when one context outlives several
+        # requests (tests, CLI-driven clients) a language switch must still take effect.
+        from flask_babel import refresh
+
+        refresh()
+
+    @app.before_request
     def apply_scheduled_revisions():
         # Revisions approved with a future effective date take effect on that date with nobody
         # acting: the first request of the day flips them (the CLI does the same for cron).

@@ -74,6 +74,9 @@ def app(database_url, tmp_path):
             "SIGNING_MAX_FAILURES": 3,
             # Cheap hashing keeps the suite fast; production uses scrypt.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # Tests assert the English messages; tests/main/test_i18n.py checks the Chinese
+            # default and the switch.
+            "BABEL_DEFAULT_LOCALE": "en",
         }
     )
     with app.app_context():
