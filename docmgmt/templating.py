@@ -40,6 +40,15 @@ def role_label(role) -> str:
     }.get(value, value)
 
 
+def withdrawal_state_label(state) -> str:
+    value = getattr(state, "value", state)
+    return {
+        "pending": _("Waiting for approval"),
+        "approved": _("Approved"),
+        "rejected": _("Rejected"),
+    }.get(value, value)
+
+
 def localdt(dt, fmt="%Y-%m-%d %H:%M") -> str:
     local = to_local(dt)
     return local.strftime(fmt) if local else ""
@@ -52,6 +61,7 @@ def register_template_helpers(app):
         type_label=type_label,
         meaning_label=meaning_label,
         role_label=role_label,
+        withdrawal_state_label=withdrawal_state_label,
     )
 
     from docmgmt.control.views import document_panel

@@ -279,17 +279,6 @@ def revision_record(doc_id):
     return rows
 
 
-@blp.post("/documents/<int:doc_id>/withdraw")
-@blp.arguments(ReasonSchema)
-@blp.response(200, DocumentSchema)
-def withdraw_document(data, doc_id):
-    """Withdraw a whole document: it becomes obsolete (作废)."""
-    doc = _get_doc(doc_id)
-    ops.withdraw_document(actor(), doc, data["reason"])
-    _commit()
-    return _doc_json(doc, None)
-
-
 @blp.get("/revisions/<int:rev_id>")
 @blp.response(200, RevisionSchema)
 def get_revision(rev_id):

@@ -289,6 +289,21 @@ def desk():
     }
 
 
+@blp.get("/register/master-list.pdf")
+@blp.response(200, description="The master list as a PDF")
+def master_list_as_pdf():
+    """The register (master list) as a printable PDF."""
+    from io import BytesIO
+
+    from docmgmt.control.views import master_list_pdf_for
+
+    return send_file(
+        BytesIO(master_list_pdf_for(api_user())),
+        download_name="master-list.pdf",
+        mimetype="application/pdf",
+    )
+
+
 @blp.get("/register/master-list.xlsx")
 @blp.response(200, description="The master list as an Excel sheet")
 def master_list():
@@ -300,3 +315,183 @@ def master_list():
         download_name="master-list.xlsx",
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+# ---------------------------------------------------------------- attachments
+
+
+class AttachmentSchema(Schema):
+    id = fields.Int()
+    filename = fields.Str()
+    content_type = fields.Str()
+    sha256 = fields.Str()
+    size = fields.Int()
+    uploaded_by = fields.Str()
+    uploaded_dt = fields.DateTime()
+    download_url = fields.Str()
+
+
+class UploadSchema(Schema):
+    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+
+
+def _att_json(att) -> dict:
+    from flask import url_for
+
+    return {
+        "id": att.id,
+        "filename": att.filename,
+        "content_type": att.content_type,
+        "sha256": att.sha256,
+        "size": att.size,
+        "uploaded_by": att.uploaded_by.full_name,
+        "uploaded_dt": att.uploaded_dt,
+        "download_url": url_for(
+            "control_api.download_attachment", cr_id=att.change_request_id, att_id=att.id
+        ),
+    }
+
+
+@blp.get("/change-requests/<int:cr_id>/attachments")
+@blp.response(200, AttachmentSchema(many=True))
+def list_attachments(cr_id):
+    """Files kept with a change request."""
+    return [_att_json(a) for a in _cr(cr_id).attachments]
+
+
+@blp.post("/change-requests/<int:cr_id>/attachments")
+@blp.arguments(UploadSchema, location="files")
+@blp.response(201, AttachmentSchema)
+def upload_attachment(files, cr_id):
+    """Attach a file (multipart field ``file``: .pdf, .png, .jpg, .docx, .xlsx, .txt)."""
+    upload = files["file"]
+    att = ops.attach_to_request(
+        api_user(), _cr(cr_id), upload.filename, upload.read(), upload.mimetype or ""
+    )
+    db.session.commit()
+    return _att_json(att)
+
+
+@blp.get("/change-requests/<int:cr_id>/attachments/<int:att_id>")
+@blp.response(200, description="The file as uploaded")
+def download_attachment(cr_id, att_id):
+    """Download an attachment, byte for byte as uploaded."""
+    from docmgmt.control.views import attachment_response
+
+    return attachment_response(_cr(cr_id), att_id)
+
+
+# ---------------------------------------------------------------- withdrawals
+
+
+class WithdrawalSchema(Schema):
+    id = fields.Int()
+    document_id = fields.Int()
+    document_number = fields.Str()
+    reason = fields.Str()
+    proposed_by = fields.Str()
+    proposed_dt = fields.DateTime()
+    approver_id = fields.Int()
+    approver = fields.Str()
+    state = fields.Str()
+    decided_dt = fields.DateTime(allow_none=True)
+    decision_comment = fields.Str()
+
+
+class WithdrawalProposeSchema(Schema):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    approver_id = fields.Int(required=True)
+    confirm_references = fields.Bool(load_default=False)
+
+
+class WithdrawalDecisionSchema(Schema):
+    password = fields.Str(required=True, load_only=True)
+    comment = fields.Str(load_default="", validate=validate.Length(max=2000))
+
+
+class WithdrawalQuerySchema(Schema):
+    state = fields.Str(validate=validate.OneOf(["pending", "approved", "rejected"]))
+
+
+def _wd_json(wd) -> dict:
+    return {
+        "id": wd.id,
+        "document_id": wd.document_id,
+        "document_number": wd.document.number,
+        "reason": wd.reason,
+        "proposed_by": wd.proposed_by.full_name,
+        "proposed_dt": wd.proposed_dt,
+        "approver_id": wd.approver_id,
+        "approver": wd.approver.full_name,
+        "state": wd.state.value,
+        "decided_dt": wd.decided_dt,
+        "decision_comment": wd.decision_comment,
+    }
+
+
+def _wd(wd_id):
+    from docmgmt.control.models import Withdrawal
+
+    wd = db.session.get(Withdrawal, wd_id)
+    user = api_user()
+    if wd is None or not (can_read_history(user) or wd.approver_id == user.id):
+        raise NotFound(_("Not found."))
+    return wd
+
+
+@blp.post("/documents/<int:doc_id>/withdraw")
+@blp.arguments(WithdrawalProposeSchema)
+@blp.response(201, WithdrawalSchema)
+def propose_withdrawal(data, doc_id):
+    """Propose to withdraw a whole document (作废); the named approver approves or rejects."""
+    from docmgmt.auth.models import User
+
+    wd = ops.propose_withdrawal(
+        api_user(),
+        _doc(doc_id),
+        data["reason"],
+        db.session.get(User, data["approver_id"]),
+        confirm_references=data["confirm_references"],
+    )
+    db.session.commit()
+    return _wd_json(wd)
+
+
+@blp.get("/withdrawals")
+@blp.arguments(WithdrawalQuerySchema, location="query")
+@blp.response(200, WithdrawalSchema(many=True))
+def list_withdrawals(args):
+    """Withdrawals: all for quality managers and auditors, those routed to you otherwise."""
+    from docmgmt.control.models import Withdrawal, WithdrawalState
+
+    stmt = select(Withdrawal).order_by(Withdrawal.id.desc())
+    if not can_read_history(api_user()):
+        stmt = stmt.where(Withdrawal.approver_id == api_user().id)
+    if args.get("state"):
+        stmt = stmt.where(Withdrawal.state == WithdrawalState(args["state"]))
+    return [_wd_json(w) for w in db.session.scalars(stmt)]
+
+
+@blp.get("/withdrawals/<int:wd_id>")
+@blp.response(200, WithdrawalSchema)
+def get_withdrawal(wd_id):
+    """One withdrawal."""
+    return _wd_json(_wd(wd_id))
+
+
+@blp.post("/withdrawals/<int:wd_id>/<any(approve, reject):decision>")
+@blp.arguments(WithdrawalDecisionSchema)
+@blp.response(200, WithdrawalSchema)
+def decide_withdrawal(data, wd_id, decision):
+    """The named approver approves (the document becomes obsolete) or rejects (comment
+    required), signing with their password."""
+    wd = _wd(wd_id)
+    ops.decide_withdrawal(
+        api_user(),
+        wd,
+        approve=decision == "approve",
+        password=data["password"],
+        comment=data["comment"],
+    )
+    db.session.commit()
+    return _wd_json(wd)

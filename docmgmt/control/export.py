@@ -86,3 +86,92 @@ def master_list_xlsx(rows: list[dict]) -> BytesIO:
     wb.save(out)
     out.seek(0)
     return out
+
+
+def master_list_pdf(rows: list[dict], company: str, printed_by: str, printed_at: str) -> bytes:
+    """The master list as a landscape A4 PDF in the embedded Chinese font, pages X / Y."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+
+    from docmgmt.printing.fonts import cjk_font
+
+    font = cjk_font()
+    cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
+    head = ParagraphStyle("head", parent=cell, fontSize=9)
+    title = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, alignment=1)
+    out = BytesIO()
+    page_w, page_h = landscape(A4)
+
+    class _Doc(SimpleDocTemplate):
+        pass
+
+    def _footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.drawString(15 * mm, 10 * mm, f"{company} · {printed_by} · {printed_at}")
+        # Total pages are known only at the end: a second pass fills them in (see below).
+        canvas.drawRightString(
+            page_w - 15 * mm, 10 * mm, f"{doc.page} / {getattr(doc, 'total_pages', '?')}"
+        )
+        canvas.restoreState()
+
+    def _story():
+        data = [[Paragraph(h, head) for h in master_list_headers()]]
+        for r in rows:
+            data.append(
+                [
+                    Paragraph(_esc(r["number"]), cell),
+                    Paragraph(_esc(r["title"]), cell),
+                    Paragraph(_esc(r["type"]), cell),
+                    Paragraph(_esc(r["version"] or "—"), cell),
+                    Paragraph(
+                        r["effective_date"].isoformat() if r["effective_date"] else "—", cell
+                    ),
+                    Paragraph(_esc(r["owner"]), cell),
+                    Paragraph(r["next_review"].isoformat() if r["next_review"] else "—", cell),
+                ]
+            )
+        widths = [32 * mm, 88 * mm, 26 * mm, 36 * mm, 26 * mm, 34 * mm, 24 * mm]
+        table = LongTable(data, colWidths=widths, repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE6F0")),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ]
+            )
+        )
+        return [
+            Paragraph(_esc(f"{company} {_('Master list')}"), title),
+            Spacer(1, 4 * mm),
+            table,
+        ]
+
+    # Two passes: the first counts the pages, the second prints "page / total".
+    total = 0
+    for _pass in range(2):
+        out = BytesIO()
+        doc = _Doc(
+            out,
+            pagesize=landscape(A4),
+            leftMargin=15 * mm,
+            rightMargin=15 * mm,
+            topMargin=15 * mm,
+            bottomMargin=18 * mm,
+            title=_("Master list"),
+            author=company,
+        )
+        doc.total_pages = total or "?"
+        doc.build(_story(), onFirstPage=_footer, onLaterPages=_footer)
+        total = doc.page
+    return out.getvalue()
+
+
+def _esc(text) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape(str(text or ""))

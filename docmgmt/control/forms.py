@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    MultipleFileField,
+    SelectField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from docmgmt.formtools import options
@@ -30,6 +37,11 @@ class ChangeRequestForm(FlaskForm):
         _l("Proposed change"), validators=[DataRequired(), Length(max=4000)]
     )
     urgency = SelectField(_l("Urgency"), choices=urgency_choices)
+    attachments = MultipleFileField(_l("Attachments"))
+
+
+class AttachmentForm(FlaskForm):
+    attachments = MultipleFileField(_l("Attachments"))
 
 
 class DecisionForm(FlaskForm):

@@ -7,10 +7,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -105,3 +107,73 @@ class DocumentLink(db.Model):
 
     source: Mapped[Document] = relationship(foreign_keys=[from_document_id])
     target: Mapped[Document] = relationship(foreign_keys=[to_document_id])
+
+
+class ChangeRequestAttachment(db.Model):
+    """A file attached to a change request (marked-up page, photo, customer letter).
+
+    The bytes live in the content-addressed store under their SHA-256; the row keeps the name
+    the requester gave it."""
+
+    __tablename__ = "change_request_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_request_id: Mapped[int] = mapped_column(ForeignKey("change_request.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    change_request: Mapped[ChangeRequest] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User] = relationship()
+
+
+ChangeRequest.attachments = relationship(
+    ChangeRequestAttachment,
+    back_populates="change_request",
+    order_by=ChangeRequestAttachment.id,
+)
+
+
+class WithdrawalState(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Withdrawal(db.Model):
+    """Making a whole document obsolete: proposed by the quality manager with a reason,
+    approved (or rejected) by a named approver signing with their password."""
+
+    __tablename__ = "withdrawal"
+    __table_args__ = (
+        Index(
+            "uq_withdrawal_one_pending",
+            "document_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    proposed_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    approver_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    state: Mapped[WithdrawalState] = mapped_column(
+        enum_column(WithdrawalState), default=WithdrawalState.PENDING, index=True
+    )
+    decided_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+    confirmed_references: Mapped[str] = mapped_column(Text, default="")
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    document: Mapped[Document] = relationship()
+    proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
+    approver: Mapped[User] = relationship(foreign_keys=[approver_id])
+
+    __mapper_args__ = {"version_id_col": lock_version}

@@ -13,12 +13,15 @@ from docmgmt.auth.permissions import can_manage_documents, require
 from docmgmt.clock import local_today, utcnow
 from docmgmt.control.models import (
     ChangeRequest,
+    ChangeRequestAttachment,
     DocumentLink,
     LinkKind,
     PeriodicReview,
     RequestState,
     ReviewOutcome,
     Urgency,
+    Withdrawal,
+    WithdrawalState,
 )
 from docmgmt.control.rules import next_review_date
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
@@ -409,3 +412,170 @@ def check_permission_to_read(actor, doc: Document) -> None:
         and (doc.doc_type != DocumentType.EXTERNAL or doc.is_obsolete)
     ):
         raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))
+
+
+# ---------------------------------------------------------------- attachments
+
+ATTACHMENT_SUFFIXES = {
+    ".pdf",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".docx",
+    ".xlsx",
+    ".txt",
+}
+
+
+def attach_to_request(
+    actor, cr: ChangeRequest, filename: str, data: bytes, content_type: str = "", now=None
+) -> ChangeRequestAttachment:
+    """Keep a file with a change request: the requester or a quality manager may add one while
+    the request is open.  The file is checked before anything is written."""
+    from docmgmt import storage
+
+    now = now or utcnow()
+    if not (cr.requester_id == actor.id or can_manage_documents(actor)):
+        raise PermissionDenied(_("You do not have permission to do this."))
+    if cr.state != RequestState.OPEN:
+        raise InvalidState(_("Change request %(n)s is already decided.", n=cr.number))
+    name = storage.check_upload(filename, data, ATTACHMENT_SUFFIXES)
+    blob = storage.put(data)
+    att = ChangeRequestAttachment(
+        change_request=cr,
+        filename=name,
+        content_type=(content_type or "application/octet-stream")[:100],
+        sha256=blob.sha256,
+        size=blob.size,
+        uploaded_by_id=actor.id,
+        uploaded_dt=now,
+    )
+    db.session.add(att)
+    db.session.flush()
+    log_event(
+        actor,
+        "change_request.attach",
+        cr,
+        summary=f"{cr.number}: {name}",
+        after={"filename": name, "sha256": blob.sha256, "size": blob.size},
+        now=now,
+    )
+    return att
+
+
+# ---------------------------------------------------------------- withdrawal with approval
+
+
+def pending_withdrawal(doc: Document) -> Withdrawal | None:
+    return db.session.scalar(
+        select(Withdrawal).where(
+            Withdrawal.document_id == doc.id, Withdrawal.state == WithdrawalState.PENDING
+        )
+    )
+
+
+def withdrawal_approvers() -> list:
+    from docmgmt.auth.models import Role, User
+
+    users = db.session.scalars(select(User).order_by(User.full_name)).all()
+    return [u for u in users if u.is_active and u.has_role(Role.APPROVER)]
+
+
+def propose_withdrawal(
+    actor, doc: Document, reason: str, approver, confirm_references=False, now=None
+) -> Withdrawal:
+    """The quality manager asks for a document to be made obsolete; a named approver decides."""
+    from docmgmt.auth.models import Role
+
+    now = now or utcnow()
+    require(can_manage_documents(actor), _("Only a quality manager can withdraw a document."))
+    reason = vops.check_withdrawable(doc, reason, confirm_references)
+    if pending_withdrawal(doc) is not None:
+        raise InvalidState(_("The withdrawal of %(n)s already waits for approval.", n=doc.number))
+    if approver is None or not approver.is_active or not approver.has_role(Role.APPROVER):
+        raise ValidationFailed(_("Choose an approver for the withdrawal."), field="approver_id")
+    if approver.id == actor.id:
+        raise ValidationFailed(
+            _("The withdrawal must be approved by someone other than who proposes it."),
+            field="approver_id",
+        )
+    refs = ", ".join(d.number for d in referrers(doc))
+    wd = Withdrawal(
+        document=doc,
+        reason=reason,
+        proposed_by_id=actor.id,
+        proposed_dt=now,
+        approver_id=approver.id,
+        state=WithdrawalState.PENDING,
+        confirmed_references=refs,
+    )
+    db.session.add(wd)
+    db.session.flush()
+    log_event(
+        actor,
+        "withdrawal.propose",
+        doc,
+        summary=f"{doc.number}: {reason}",
+        after={"approver": approver.full_name, "reason": reason, "references": refs},
+        now=now,
+    )
+    notify(
+        approver,
+        _("Please approve the withdrawal of %(n)s", n=doc.number),
+        _(
+            "%(who)s proposes to withdraw %(n)s %(t)s (作废): %(r)s",
+            who=actor.full_name,
+            n=doc.number,
+            t=doc.title,
+            r=reason,
+        ),
+    )
+    return wd
+
+
+def decide_withdrawal(
+    actor, wd: Withdrawal, *, approve: bool, password: str, comment: str = "", now=None
+) -> Withdrawal:
+    """The named approver approves (the document becomes obsolete at once) or rejects, signing
+    either way with their password."""
+    from docmgmt.auth.operations import verify_signing_password
+
+    now = now or utcnow()
+    if wd.approver_id != getattr(actor, "id", None):
+        raise PermissionDenied(_("This withdrawal was routed to another approver."))
+    if wd.state != WithdrawalState.PENDING:
+        raise InvalidState(_("This withdrawal is already decided."))
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationFailed(_("Say why the withdrawal is rejected."), field="comment")
+    verify_signing_password(actor, password)
+    wd.state = WithdrawalState.APPROVED if approve else WithdrawalState.REJECTED
+    wd.decided_dt = now
+    wd.decision_comment = comment
+    db.session.flush()
+    log_event(
+        actor,
+        "withdrawal.approve" if approve else "withdrawal.reject",
+        wd.document,
+        summary=f"{wd.document.number}" + (f": {comment}" if comment else ""),
+        after={"state": wd.state, "comment": comment},
+        now=now,
+    )
+    if approve:
+        vops.execute_withdrawal(actor, wd.document, wd.reason, now=now, confirm_references=True)
+    notify(
+        wd.proposed_by,
+        _("Withdrawal of %(n)s approved", n=wd.document.number)
+        if approve
+        else _("Withdrawal of %(n)s rejected", n=wd.document.number),
+        comment or wd.reason,
+    )
+    return wd
+
+
+def withdrawals_waiting_for(user) -> list[Withdrawal]:
+    return db.session.scalars(
+        select(Withdrawal)
+        .where(Withdrawal.approver_id == user.id, Withdrawal.state == WithdrawalState.PENDING)
+        .order_by(Withdrawal.proposed_dt)
+    ).all()

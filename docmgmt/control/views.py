@@ -1,6 +1,7 @@
 """Pages of document control: the desk, change requests, reviews, links, the master list."""
 
 from datetime import timedelta
+from io import BytesIO
 
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -11,8 +12,14 @@ from docmgmt.auth.permissions import can_manage_documents, can_read_history, req
 from docmgmt.clock import local_today
 from docmgmt.control import bp
 from docmgmt.control import operations as ops
-from docmgmt.control.export import master_list_rows, master_list_xlsx
-from docmgmt.control.forms import ChangeRequestForm, DecisionForm, LinkForm, ReviewForm
+from docmgmt.control.export import master_list_pdf, master_list_rows, master_list_xlsx
+from docmgmt.control.forms import (
+    AttachmentForm,
+    ChangeRequestForm,
+    DecisionForm,
+    LinkForm,
+    ReviewForm,
+)
 from docmgmt.control.models import ChangeRequest, DocumentLink, RequestState
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
@@ -110,6 +117,7 @@ def new_request(doc_id):
                 proposed_change=form.proposed_change.data,
                 urgency=form.urgency.data,
             )
+            _attach_uploads(cr, form.attachments.data)
             db.session.commit()
             flash(_("Change request %(n)s sent to the quality manager.", n=cr.number), "success")
             return redirect(url_for(".request_detail", cr_id=cr.id), 303)
@@ -126,7 +134,60 @@ def new_request(doc_id):
 @login_required
 def request_detail(cr_id):
     cr = _request(cr_id)
-    return render_template("control/request.html", cr=cr, form=DecisionForm())
+    return render_template(
+        "control/request.html", cr=cr, form=DecisionForm(), upload_form=AttachmentForm()
+    )
+
+
+def _attach_uploads(cr, uploads) -> int:
+    """Attach every uploaded file, or none: the first refusal undoes the whole request."""
+    count = 0
+    for upload in uploads or []:
+        if upload is None or not getattr(upload, "filename", ""):
+            continue
+        ops.attach_to_request(current_user, cr, upload.filename, upload.read(), upload.mimetype)
+        count += 1
+    return count
+
+
+@bp.post("/change-requests/<int:cr_id>/attachments")
+@login_required
+def upload_attachment(cr_id):
+    cr = _request(cr_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            count = _attach_uploads(cr, form.attachments.data)
+            db.session.commit()
+            if count:
+                flash(_("%(n)d file(s) attached.", n=count), "success")
+            else:
+                flash(_("Choose a file to attach."), "error")
+        except DomainError as exc:
+            undo(exc)
+            flash(exc.message, "error")
+    return redirect(url_for(".request_detail", cr_id=cr_id), 303)
+
+
+def attachment_response(cr, att_id):
+    from docmgmt import storage
+    from docmgmt.control.models import ChangeRequestAttachment
+
+    att = db.session.get(ChangeRequestAttachment, att_id)
+    if att is None or att.change_request_id != cr.id or not storage.exists(att.sha256):
+        raise NotFound(_("Not found."))
+    return send_file(
+        storage.blob_path(att.sha256),
+        as_attachment=True,
+        download_name=att.filename,
+        mimetype=att.content_type or "application/octet-stream",
+    )
+
+
+@bp.get("/change-requests/<int:cr_id>/attachments/<int:att_id>")
+@login_required
+def download_attachment(cr_id, att_id):
+    return attachment_response(_request(cr_id), att_id)
 
 
 @bp.post("/change-requests/<int:cr_id>/<decision>")
@@ -155,7 +216,9 @@ def decide_request(cr_id, decision):
         undo(exc)
         flash(exc.message, "error")
         cr = _request(cr_id)
-        return render_template("control/request.html", cr=cr, form=form), exc.status
+        return render_template(
+            "control/request.html", cr=cr, form=form, upload_form=AttachmentForm()
+        ), exc.status
 
 
 @bp.post("/documents/<int:doc_id>/reviews")
@@ -234,6 +297,30 @@ def master_list():
         as_attachment=True,
         download_name="master-list.xlsx",
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@bp.get("/register/master-list.pdf")
+@login_required
+def master_list_as_pdf():
+    return send_file(
+        BytesIO(master_list_pdf_for(current_user)),
+        as_attachment=False,
+        download_name="master-list.pdf",
+        mimetype="application/pdf",
+    )
+
+
+def master_list_pdf_for(user) -> bytes:
+    from flask import current_app
+
+    from docmgmt.clock import to_local, utcnow
+
+    return master_list_pdf(
+        master_list_rows(user),
+        current_app.config["COMPANY_NAME"],
+        user.full_name,
+        to_local(utcnow()).strftime("%Y-%m-%d %H:%M"),
     )
 
 

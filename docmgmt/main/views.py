@@ -65,7 +65,14 @@ def inbox_for(user) -> dict:
         .order_by(ChangeRequest.id.desc())
         .limit(10)
     ).all()
-    return {"to_sign": to_sign, "my_requests": requests, **mine}
+    from docmgmt.control.operations import withdrawals_waiting_for
+
+    return {
+        "to_sign": to_sign,
+        "my_requests": requests,
+        "withdrawals": withdrawals_waiting_for(user),
+        **mine,
+    }
 
 
 @bp.get("/")

@@ -105,3 +105,13 @@ class PublishForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    approver_id = SelectField(_l("Approver (核准)"), coerce=int, validators=[DataRequired()])
+
+
+class WithdrawalDecisionForm(FlaskForm):
+    comment = TextAreaField(_l("Comment (required to reject)"), validators=[Length(max=2000)])
+    password = PasswordField(_l("Your password, to sign"), validators=[DataRequired()])

@@ -272,17 +272,13 @@ def update_document(
     return doc
 
 
-def withdraw_document(
-    actor, doc: Document, reason: str, now: datetime | None = None, confirm_references=False
-) -> Document:
-    """Make a whole document obsolete (作废): hidden from staff, kept in the register."""
-    require(can_manage_documents(actor), _("Only a quality manager can withdraw a document."))
+def check_withdrawable(doc: Document, reason: str, confirm_references=False) -> str:
+    """Refuse a withdrawal that cannot go ahead; returns the cleaned reason."""
     if doc.is_obsolete:
         raise InvalidState(_("Document %(n)s is already obsolete.", n=doc.number))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("Give the reason for the withdrawal."), field="reason")
-    now = now or utcnow()
     from docmgmt.control.operations import referrers
 
     users = referrers(doc)
@@ -299,6 +295,18 @@ def withdraw_document(
         raise InvalidState(
             _("Document %(n)s has a revision in progress; cancel or finish it first.", n=doc.number)
         )
+    return reason
+
+
+def execute_withdrawal(
+    actor, doc: Document, reason: str, now: datetime | None = None, confirm_references=False
+) -> Document:
+    """Make a whole document obsolete (作废): hidden from staff, kept in the register.
+
+    Only the approval of a withdrawal (docmgmt.control.operations.decide_withdrawal) calls this;
+    it checks who may."""
+    reason = check_withdrawable(doc, reason, confirm_references)
+    now = now or utcnow()
     withdrawn = []
     for rev in doc.revisions:
         if rev.state == S.EFFECTIVE or rev.is_scheduled:
@@ -308,7 +316,6 @@ def withdraw_document(
     doc.obsolete_date = local_today(now)
     doc.obsolete_reason = reason
     db.session.flush()
-    signals.document_withdrawn.send(doc, revisions=withdrawn, actor=actor, now=now, reason=reason)
     log_event(
         actor,
         "document.withdraw",
@@ -318,6 +325,7 @@ def withdraw_document(
         after={"is_obsolete": True, "reason": reason},
         now=now,
     )
+    signals.document_withdrawn.send(doc, revisions=withdrawn, actor=actor, now=now, reason=reason)
     return doc
 
 

@@ -25,6 +25,8 @@ from docmgmt.versioning.forms import (
     RejectForm,
     SignForm,
     SubmitForm,
+    WithdrawalDecisionForm,
+    WithdrawForm,
 )
 from docmgmt.versioning.models import (
     Document,
@@ -154,8 +156,22 @@ def document(doc_id):
         record=ops.revision_record(doc),
         open_rev=ops.open_revision(doc),
         draft_form=NewDraftForm(),
-        withdraw_form=ReasonForm(),
+        withdraw_form=_withdraw_form(),
+        pending_withdrawal=_pending_withdrawal(doc),
+        withdrawal_decision_form=WithdrawalDecisionForm(),
     )
+
+
+def _withdraw_form():
+    form = WithdrawForm()
+    form.approver_id.choices = _approver_choices()
+    return form
+
+
+def _pending_withdrawal(doc):
+    from docmgmt.control.operations import pending_withdrawal
+
+    return pending_withdrawal(doc)
 
 
 @bp.route("/<int:doc_id>/edit", methods=["GET", "POST"])
@@ -194,16 +210,22 @@ def edit_document(doc_id):
 @bp.post("/<int:doc_id>/withdraw")
 @login_required
 def withdraw(doc_id):
+    """Propose the withdrawal; the named approver decides on the document page."""
+    from docmgmt.auth.models import User
+    from docmgmt.control import operations as control_ops
+
     doc = get_document(doc_id)
-    form = ReasonForm()
+    form = WithdrawForm()
+    form.approver_id.choices = _approver_choices()
     if not form.validate_on_submit():
-        flash(_("Give the reason for the withdrawal."), "error")
+        flash(_("Give the reason for the withdrawal and choose an approver."), "error")
         return redirect(url_for(".document", doc_id=doc.id), 303)
     try:
-        ops.withdraw_document(
+        wd = control_ops.propose_withdrawal(
             current_user,
             doc,
             form.reason.data,
+            db.session.get(User, form.approver_id.data),
             confirm_references=request.form.get("confirm") == "1",
         )
         db.session.commit()
@@ -211,8 +233,65 @@ def withdraw(doc_id):
         undo(exc)
         flash(exc.message, "error")
         return redirect(url_for(".document", doc_id=doc.id), 303)
-    flash(_("Document %(n)s is withdrawn (obsolete).", n=doc.number), "success")
+    flash(
+        _(
+            "The withdrawal of %(n)s now waits for %(a)s to approve it.",
+            n=doc.number,
+            a=wd.approver.full_name,
+        ),
+        "success",
+    )
     return redirect(url_for(".document", doc_id=doc.id), 303)
+
+
+@bp.get("/withdrawals/<int:wd_id>")
+@login_required
+def withdrawal(wd_id):
+    from docmgmt.control.models import Withdrawal
+
+    wd = db.session.get(Withdrawal, wd_id)
+    if wd is None or not (can_read_history(current_user) or wd.approver_id == current_user.id):
+        raise NotFound(_("Not found."))
+    return render_template("versioning/withdrawal.html", wd=wd, form=WithdrawalDecisionForm())
+
+
+@bp.post("/withdrawals/<int:wd_id>/<decision>")
+@login_required
+def decide_withdrawal(wd_id, decision):
+    from docmgmt.control import operations as control_ops
+    from docmgmt.control.models import Withdrawal
+
+    wd = db.session.get(Withdrawal, wd_id)
+    if wd is None or decision not in ("approve", "reject"):
+        raise NotFound(_("Not found."))
+    form = WithdrawalDecisionForm()
+    if not form.validate_on_submit():
+        flash(_("Type your password to sign the decision."), "error")
+        return redirect(url_for(".withdrawal", wd_id=wd_id), 303)
+    try:
+        control_ops.decide_withdrawal(
+            current_user,
+            wd,
+            approve=decision == "approve",
+            password=form.password.data,
+            comment=form.comment.data or "",
+        )
+        db.session.commit()
+    except DomainError as exc:
+        undo(exc)
+        flash(exc.message, "error")
+        return redirect(url_for(".withdrawal", wd_id=wd_id), 303)
+    if decision == "approve":
+        flash(_("Document %(n)s is withdrawn (obsolete).", n=wd.document.number), "success")
+    else:
+        flash(_("The withdrawal of %(n)s is rejected.", n=wd.document.number), "success")
+    return redirect(url_for(".withdrawal", wd_id=wd_id), 303)
+
+
+def _approver_choices():
+    from docmgmt.control.operations import withdrawal_approvers
+
+    return options([(0, "—")] + [(u.id, u.full_name) for u in withdrawal_approvers()])
 
 
 @bp.post("/<int:doc_id>/drafts")
@@ -243,7 +322,9 @@ def new_draft(doc_id):
             record=ops.revision_record(doc),
             open_rev=ops.open_revision(doc),
             draft_form=form,
-            withdraw_form=ReasonForm(),
+            withdraw_form=_withdraw_form(),
+            pending_withdrawal=_pending_withdrawal(doc),
+            withdrawal_decision_form=WithdrawalDecisionForm(),
         ), exc.status
     flash(
         _(

@@ -100,11 +100,11 @@ def test_rejection_needs_a_reason_the_requester_then_sees(client, auth, people, 
 
 def test_a_request_on_an_obsolete_document_cannot_be_accepted(client, auth, people, effective_doc):
     from docmgmt.control import operations as ops
-    from docmgmt.versioning import operations as vops
 
     doc, _a0 = effective_doc()
     cr = ops.create_request(people["staff"], doc, reason="r", proposed_change="p")
-    vops.withdraw_document(people["qm"], doc, "不再使用")
+    wd = ops.propose_withdrawal(people["qm"], doc, "不再使用", people["approver"])
+    ops.decide_withdrawal(people["approver"], wd, approve=True, password=PASSWORD)
     db.session.commit()
     revisions = _count(Revision)
     auth.login("qm")
@@ -263,17 +263,32 @@ def test_links_refuse_circles_and_wrong_types(client, auth, people, effective_do
     assert b.number in page and "A0" in page
 
 
+def ops_pending(doc):
+    from docmgmt.control.operations import pending_withdrawal
+
+    db.session.expire_all()
+    return pending_withdrawal(doc)
+
+
 def test_withdrawing_a_referenced_document_warns_first(client, auth, people, effective_doc):
     a, _ = effective_doc(title="甲")
     b, _ = effective_doc(title="乙")
     auth.login("qm")
     client.post(f"/documents/{a.id}/links", data={"kind": "refers_to", "target_id": b.id})
-    r = client.post(f"/documents/{b.id}/withdraw", data={"reason": "合并"}, follow_redirects=True)
+    approver_id = people["approver"].id
+    r = client.post(
+        f"/documents/{b.id}/withdraw",
+        data={"reason": "合并", "approver_id": approver_id},
+        follow_redirects=True,
+    )
     assert a.number in page_text(r) and "referred to by" in page_text(r)
-    assert db.session.get(type(b), b.id).is_obsolete is False
-    client.post(f"/documents/{b.id}/withdraw", data={"reason": "合并", "confirm": "1"})
-    db.session.expire_all()
-    assert db.session.get(type(b), b.id).is_obsolete is True
+    assert ops_pending(b) is None
+    client.post(
+        f"/documents/{b.id}/withdraw",
+        data={"reason": "合并", "confirm": "1", "approver_id": approver_id},
+    )
+    wd = ops_pending(b)
+    assert wd is not None and a.number in wd.confirmed_references
 
 
 def test_external_documents_carry_their_edition_and_staff_see_them(client, auth, people, token_for):

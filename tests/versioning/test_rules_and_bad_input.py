@@ -365,10 +365,30 @@ def test_withdrawn_document_disappears_for_staff_and_stays_in_the_register(
 ):
     doc, a0 = effective_doc()
     auth.login("qm")
-    r = client.post(f"/documents/{doc.id}/withdraw", data={"reason": ""})
+    approver = people["approver"]
+    r = client.post(
+        f"/documents/{doc.id}/withdraw", data={"reason": "", "approver_id": approver.id}
+    )
     assert db.session.get(type(doc), doc.id).is_obsolete is False
-    r = client.post(f"/documents/{doc.id}/withdraw", data={"reason": "业务合并，不再适用"})
+    r = client.post(
+        f"/documents/{doc.id}/withdraw",
+        data={"reason": "业务合并，不再适用", "approver_id": approver.id},
+    )
     assert r.status_code == 303
+    # Proposed, not yet done: the approver decides.
+    assert db.session.get(type(doc), doc.id).is_obsolete is False
+    from docmgmt.control.operations import pending_withdrawal
+
+    wd = pending_withdrawal(doc)
+    auth.logout()
+    auth.login("approver")
+    client.post(
+        f"/documents/withdrawals/{wd.id}/approve", data={"password": PASSWORD, "comment": ""}
+    )
+    db.session.expire_all()
+    assert db.session.get(type(doc), doc.id).is_obsolete is True
+    auth.logout()
+    auth.login("qm")
     page = page_text(client.get("/documents/?obsolete=1"))
     assert doc.number in page and "作废" in page
     auth.logout()
