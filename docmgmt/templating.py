@@ -49,6 +49,25 @@ def withdrawal_state_label(state) -> str:
     }.get(value, value)
 
 
+def medium_label(value) -> str:
+    return {"paper": _("Paper"), "electronic": _("Electronic")}.get(value, value)
+
+
+def copy_state_label(value) -> str:
+    return {"issued": _("Issued"), "recalled": _("Returned"), "lost": _("Lost")}.get(value, value)
+
+
+def import_kind_label(value) -> str:
+    return {
+        "headings": _("Headings"),
+        "paragraphs": _("Paragraphs"),
+        "list_items": _("List items"),
+        "tables": _("Tables"),
+        "page_breaks": _("Page breaks"),
+        "images": _("Images"),
+    }.get(value, value)
+
+
 def localdt(dt, fmt="%Y-%m-%d %H:%M") -> str:
     local = to_local(dt)
     return local.strftime(fmt) if local else ""
@@ -62,6 +81,9 @@ def register_template_helpers(app):
         meaning_label=meaning_label,
         role_label=role_label,
         withdrawal_state_label=withdrawal_state_label,
+        medium_label=medium_label,
+        copy_state_label=copy_state_label,
+        import_kind_label=import_kind_label,
     )
 
     from docmgmt.control.views import document_panel

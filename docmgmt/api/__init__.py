@@ -14,3 +14,8 @@ def register_api(app):
 
     csrf.exempt(control_blp)
     rest_api.register_blueprint(control_blp)
+
+    from docmgmt.printing.api import blp as printing_blp
+
+    csrf.exempt(printing_blp)
+    rest_api.register_blueprint(printing_blp)

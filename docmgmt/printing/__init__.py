@@ -1,1 +1,34 @@
 """Paper and Word: .docx import and export, ReportLab PDFs, controlled copies and their register."""
+
+from flask import Blueprint
+
+bp = Blueprint("printing", __name__)
+
+
+def connect_signals() -> None:
+    """Copies of a revision that stops being in force become due for recall."""
+    from docmgmt.printing.operations import on_document_withdrawn, on_revision_effective
+    from docmgmt.versioning import signals
+
+    signals.revision_effective.connect(on_revision_effective)
+    signals.document_withdrawn.connect(on_document_withdrawn)
+
+
+def desk_section():
+    """For the quality manager's desk: copies still out whose revision is no longer in force."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from docmgmt.printing.operations import due_for_recall
+
+    items = [
+        (f"{c.label} · {c.holder_name}", url_for("printing.copy_detail", copy_id=c.id))
+        for c in due_for_recall()
+    ]
+    return _("Controlled copies due for recall"), items
+
+
+from docmgmt.control.views import DESK_SECTIONS  # noqa: E402
+from docmgmt.printing import models, views  # noqa: E402,F401
+
+DESK_SECTIONS.append(desk_section)

@@ -5,15 +5,18 @@ A revision is written in Markdown and stored as a list of blocks:
     {"type": "heading", "level": 1-6, "text": "..."}
     {"type": "paragraph", "text": "..."}
     {"type": "list", "ordered": bool, "items": ["...", ...]}
-    {"type": "table", "header": ["...", ...], "rows": [["...", ...], ...]}
+    {"type": "table", "header": ["...", ...], "rows": [["...", ...], ...],
+     "merges": [[row, col, rowspan, colspan], ...]}      (merges optional; row 0 = header)
     {"type": "page_break"}
+    {"type": "image", "sha256": "...", "name": "...", "width_mm": 120}   (from Word imports)
 
-``text`` keeps inline Markdown (bold, italic).  Every output (HTML here; Word and PDF later)
-renders from the blocks, never from the Markdown source.
+``text`` keeps inline Markdown (bold, italic) plus ``++underlined++``.  Every output (HTML,
+Word, PDF) renders from the blocks, never from the Markdown source.
 """
 
 import hashlib
 import json
+import re
 
 import nh3
 from markdown_it import MarkdownIt
@@ -43,7 +46,10 @@ _ALLOWED_TAGS = {
     "hr",
     "br",
     "code",
+    "u",
+    "img",
 }
+_IMAGE_MARK = re.compile(r"<!-- image ([0-9a-f]{64})(.*?) -->")
 PAGE_BREAK_MARKERS = {"\\pagebreak", "<!-- pagebreak -->", "---pagebreak---"}
 
 
@@ -70,8 +76,11 @@ def markdown_to_blocks(source: str) -> list[dict]:
             continue
         if tok.type == "paragraph_open" and tok.level == 0:
             text = _inline_source(tokens[i + 1])
+            image = _IMAGE_MARK.fullmatch(text)
             if text in PAGE_BREAK_MARKERS:
                 blocks.append({"type": "page_break"})
+            elif image:
+                blocks.append({"type": "image", "sha256": image[1], "name": image[2].strip()})
             else:
                 blocks.append({"type": "paragraph", "text": text})
             i += 3
@@ -167,6 +176,8 @@ def blocks_to_markdown(blocks: list[dict]) -> str:
             out.append("\n".join(lines))
         elif kind == "page_break":
             out.append("\\pagebreak")
+        elif kind == "image":
+            out.append(f"<!-- image {b['sha256']} {b.get('name', '')} -->")
     return "\n\n".join(out) + ("\n" if out else "")
 
 
@@ -193,17 +204,65 @@ def validate_blocks(blocks) -> list[dict]:
                 )
             )
             or kind == "page_break"
+            or (
+                kind == "image"
+                and isinstance(b.get("sha256"), str)
+                and len(b["sha256"]) == 64
+                and all(c in "0123456789abcdef" for c in b["sha256"])
+            )
         )
         if not ok:
-            raise ContentError(f"block {n} is not a valid heading, paragraph, list or table")
+            raise ContentError(f"block {n} is not a valid heading, paragraph, list, table or image")
+        merges = b.get("merges") if kind == "table" else None
+        if merges is not None and not (
+            isinstance(merges, list)
+            and all(
+                isinstance(m, list)
+                and len(m) == 4
+                and all(isinstance(x, int) and x >= 0 for x in m)
+                for m in merges
+            )
+        ):
+            raise ContentError(f"block {n}: merges are [row, col, rowspan, colspan] lists")
     return blocks
 
 
+_UNDERLINE = re.compile(r"\+\+(?=\S)(.+?)(?<=\S)\+\+")
+
+
 def _inline_html(text: str) -> str:
-    return _md.renderInline(text or "")
+    # ``++x++`` is literal text to CommonMark, so after rendering (everything escaped) it is
+    # safe to turn into <u>.
+    return _UNDERLINE.sub(r"<u>\1</u>", _md.renderInline(text or ""))
 
 
-def blocks_to_html(blocks: list[dict]) -> Markup:
+def _table_html(b: dict) -> str:
+    """A table with merged cells: the cells a merge covers are left out, the anchor spans."""
+    grid = [list(b["header"])] + [list(r) for r in b["rows"]]
+    covered, spans = set(), {}
+    for row, col, rs, cs in b.get("merges") or []:
+        spans[(row, col)] = (max(1, rs), max(1, cs))
+        for r in range(row, row + max(1, rs)):
+            for c in range(col, col + max(1, cs)):
+                if (r, c) != (row, col):
+                    covered.add((r, c))
+    out = []
+    for r, cells in enumerate(grid):
+        tag = "th" if r == 0 and b["header"] else "td"
+        tds = []
+        for c, text in enumerate(cells):
+            if (r, c) in covered:
+                continue
+            rs, cs = spans.get((r, c), (1, 1))
+            attrs = (f' rowspan="{rs}"' if rs > 1 else "") + (f' colspan="{cs}"' if cs > 1 else "")
+            tds.append(f"<{tag}{attrs}>{_inline_html(text)}</{tag}>")
+        out.append("<tr>" + "".join(tds) + "</tr>")
+    head = out[0] if b["header"] else ""
+    body = out[1:] if b["header"] else out
+    return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def blocks_to_html(blocks: list[dict], image_url=None) -> Markup:
     parts: list[str] = []
     for b in blocks:
         kind = b.get("type")
@@ -217,17 +276,31 @@ def blocks_to_html(blocks: list[dict]) -> Markup:
             items = "".join(f"<li>{_inline_html(i)}</li>" for i in b["items"])
             parts.append(f"<{tag}>{items}</{tag}>")
         elif kind == "table":
-            head = "".join(f"<th>{_inline_html(c)}</th>" for c in b["header"])
-            body = "".join(
-                "<tr>" + "".join(f"<td>{_inline_html(c)}</td>" for c in r) + "</tr>"
-                for r in b["rows"]
-            )
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            parts.append(_table_html(b))
         elif kind == "page_break":
             parts.append("<hr>")
+        elif kind == "image" and image_url is not None:
+            parts.append(f'<img src="{image_url(b["sha256"])}" alt="{_attr(b.get("name", ""))}">')
     # The renderer escapes raw HTML already; sanitising again means a future change to the
     # renderer cannot open a hole.
-    return Markup(nh3.clean("".join(parts), tags=_ALLOWED_TAGS, attributes={}))
+    return Markup(
+        nh3.clean(
+            "".join(parts),
+            tags=_ALLOWED_TAGS,
+            attributes={
+                "td": {"rowspan", "colspan"},
+                "th": {"rowspan", "colspan"},
+                "img": {"src", "alt"},
+            },
+            url_schemes={"http", "https"},
+        )
+    )
+
+
+def _attr(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
 
 
 def blocks_to_lines(blocks: list[dict]) -> list[str]:
@@ -246,6 +319,8 @@ def blocks_to_lines(blocks: list[dict]) -> list[str]:
             lines.extend(" | ".join(r) for r in b["rows"])
         elif kind == "page_break":
             lines.append("———")
+        elif kind == "image":
+            lines.append(f"[{b.get('name') or 'image'} {b['sha256'][:12]}]")
     return lines
 
 

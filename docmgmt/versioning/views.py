@@ -352,7 +352,10 @@ def _render_revision(doc, rev, status=200, **forms):
         "versioning/revision.html",
         doc=doc,
         rev=rev,
-        body=blocks_to_html(rev.body_blocks),
+        body=blocks_to_html(
+            rev.body_blocks,
+            image_url=lambda sha: url_for("printing.revision_image", rev_id=rev.id, sha=sha),
+        ),
         signed=signed,
         in_force=ops.in_force_revision(doc),
         Meaning=SignatureMeaning,

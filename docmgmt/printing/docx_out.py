@@ -1,0 +1,193 @@
+"""Revisions out as Word (.docx): control block in the header, body, record table, signatures.
+
+The header holds the control block (文件名称, 文件编号, 生效版本, 生效日期 and 页数 "X / Y" as
+live PAGE and NUMPAGES fields).  The body uses Word's built-in styles (Heading 1-6, List Bullet,
+List Number, Table Grid), so an exported file imports back to the same blocks: the importer
+stops at the paragraph styled "Revision Record" that starts the appendix.
+"""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+from docx import Document as new_docx
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from markdown_it import MarkdownIt
+
+from docmgmt.printing.docx_in import APPENDIX_STYLE
+
+_md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_inline"])
+_UNDERLINE_SPLIT = re.compile(r"(\+\+)")
+EAST_ASIA_FONT = "宋体"
+
+
+def _set_east_asia(style_or_run, name=EAST_ASIA_FONT):
+    rpr = style_or_run.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.append(fonts)
+    fonts.set(qn("w:eastAsia"), name)
+
+
+def _field(paragraph, instr: str, placeholder: str = "1"):
+    fld = OxmlElement("w:fldSimple")
+    fld.set(qn("w:instr"), instr)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = placeholder
+    run.append(text)
+    fld.append(run)
+    paragraph._p.append(fld)
+
+
+def add_inline(paragraph, text: str) -> None:
+    """Inline Markdown (bold, italic, ++underline++) as formatted runs."""
+    bold = italic = underline = False
+    tokens = _md.parseInline(text or "")
+    children = tokens[0].children if tokens else []
+    for tok in children or []:
+        if tok.type == "strong_open":
+            bold = True
+        elif tok.type == "strong_close":
+            bold = False
+        elif tok.type == "em_open":
+            italic = True
+        elif tok.type == "em_close":
+            italic = False
+        elif tok.type in ("text", "code_inline"):
+            for piece in _UNDERLINE_SPLIT.split(tok.content):
+                if piece == "++":
+                    underline = not underline
+                    continue
+                if piece:
+                    run = paragraph.add_run(piece)
+                    run.bold, run.italic, run.underline = (
+                        bold or None,
+                        italic or None,
+                        underline or None,
+                    )
+        elif tok.type in ("softbreak", "hardbreak"):
+            paragraph.add_run(" ")
+
+
+def _table(doc, block: dict):
+    rows = ([block["header"]] if block.get("header") else []) + list(block.get("rows") or [])
+    ncols = max((len(r) for r in rows), default=1) or 1
+    table = doc.add_table(rows=len(rows), cols=ncols)
+    table.style = "Table Grid"
+    for r, row in enumerate(rows):
+        for c in range(ncols):
+            cell = table.cell(r, c)
+            cell.paragraphs[0].text = ""
+            if c < len(row):
+                add_inline(cell.paragraphs[0], row[c])
+    offset = 0 if block.get("header") else -1
+    for row, col, rs, cs in block.get("merges") or []:
+        r0 = row + offset
+        if r0 < 0 or r0 + rs - 1 >= len(rows) or col + cs - 1 >= ncols:
+            continue
+        anchor = table.cell(r0, col)
+        keep = [p for p in anchor.paragraphs]
+        merged = anchor.merge(table.cell(r0 + rs - 1, col + cs - 1))
+        # Merging concatenates the cells' paragraphs; keep only the anchor's text.
+        for p in merged.paragraphs:
+            if p not in keep and p._p.getparent() is not None:
+                p._p.getparent().remove(p._p)
+    return table
+
+
+def _header(doc, company: str, number: str, title: str, version: str, effective: str):
+    section = doc.sections[0]
+    header = section.header
+    header.is_linked_to_previous = False
+    table = header.add_table(rows=4, cols=4, width=section.page_width - Mm(40))
+    table.style = "Table Grid"
+    company_cell = table.cell(0, 0).merge(table.cell(3, 0))
+    company_cell.paragraphs[0].text = company
+    title_cell = table.cell(0, 1).merge(table.cell(3, 1))
+    title_cell.paragraphs[0].text = f"文件名称：{title}"
+    labels = [("文件编号", number), ("生效版本", version), ("生效日期", effective or "—")]
+    for r, (label, value) in enumerate(labels):
+        table.cell(r, 2).paragraphs[0].text = label
+        table.cell(r, 3).paragraphs[0].text = value
+    table.cell(3, 2).paragraphs[0].text = "页数"
+    pages = table.cell(3, 3).paragraphs[0]
+    pages.text = ""
+    _field(pages, "PAGE")
+    pages.add_run(" / ")
+    _field(pages, "NUMPAGES")
+    # The header's default empty paragraph stays; it only adds a line of space.
+
+
+def export_revision(rev, *, company: str, signatures: list, record: list, image_loader) -> bytes:
+    doc = new_docx()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Mm(20))
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(10.5)
+    _set_east_asia(normal)
+    if APPENDIX_STYLE not in [s.name for s in doc.styles]:
+        appendix = doc.styles.add_style(APPENDIX_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        appendix.base_style = doc.styles["Normal"]
+        appendix.font.bold = True
+        appendix.font.size = Pt(12)
+    _header(
+        doc,
+        company,
+        rev.document.number,
+        rev.title,
+        rev.version,
+        rev.effective_date.isoformat() if rev.effective_date else "",
+    )
+    title = doc.add_paragraph(rev.title, style="Title")
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for b in rev.body_blocks or []:
+        kind = b.get("type")
+        if kind == "heading":
+            level = min(6, max(1, int(b.get("level", 1))))
+            add_inline(doc.add_paragraph(style=f"Heading {level}"), b["text"])
+        elif kind == "paragraph":
+            add_inline(doc.add_paragraph(), b["text"])
+        elif kind == "list":
+            style = "List Number" if b.get("ordered") else "List Bullet"
+            for item in b["items"]:
+                add_inline(doc.add_paragraph(style=style), item)
+        elif kind == "table":
+            _table(doc, b)
+        elif kind == "page_break":
+            doc.add_page_break()
+        elif kind == "image":
+            try:
+                doc.add_picture(BytesIO(image_loader(b["sha256"])), width=Mm(120))
+            except Exception:  # a missing or unreadable image is named, not fatal
+                doc.add_paragraph(f"[{b.get('name') or 'image'}]")
+    doc.add_paragraph("文件制修订记录", style=APPENDIX_STYLE)
+    head = ["NO", "制/修订日期", "修订编号", "制/修订内容", "版本", "页次", "制订", "审核", "核准"]
+    table = doc.add_table(rows=1 + len(record), cols=len(head))
+    table.style = "Table Grid"
+    for c, h in enumerate(head):
+        table.cell(0, c).paragraphs[0].text = h
+    for r, row in enumerate(record, start=1):
+        for c, value in enumerate(row):
+            table.cell(r, c).paragraphs[0].text = str(value)
+    doc.add_paragraph("签署", style=APPENDIX_STYLE)
+    sig = doc.add_table(rows=1 + len(signatures), cols=4)
+    sig.style = "Table Grid"
+    for c, h in enumerate(["", "姓名", "日期时间", "签署含义"]):
+        sig.cell(0, c).paragraphs[0].text = h
+    for r, row in enumerate(signatures, start=1):
+        for c, value in enumerate(row):
+            sig.cell(r, c).paragraphs[0].text = str(value)
+    doc.core_properties.title = f"{rev.document.number} {rev.version} {rev.title}"
+    doc.core_properties.author = company
+    out = BytesIO()
+    doc.save(out)
+    return out.getvalue()

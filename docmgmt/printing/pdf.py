@@ -1,0 +1,377 @@
+"""Revisions as PDF (ReportLab): controlled copies, uncontrolled prints, obsolete prints.
+
+Every page carries the header block of a controlled document (文件名称, 文件编号, 生效版本,
+生效日期, 页数 X / Y) and the company name; the body is rendered from the revision's blocks;
+the signature manifestation (制订 / 审核 / 核准: printed name, date and time, meaning) and the
+revision record table (文件制修订记录) follow.  A controlled copy carries its copy number,
+holder, department and issue date, a 受控文件 watermark with the copy number and a QR code that
+opens the copy's verification page; an uncontrolled print says 非受控 (for reference only) with
+who printed it and when; a print of a superseded or obsolete revision is stamped 作废.
+
+The document's labels are the Chinese ones of the QMS format: the paper copy is a Chinese
+controlled document whatever language the screen is in.  Text is set in the embedded CJK
+TrueType font from :mod:`docmgmt.printing.fonts`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+from markdown_it import MarkdownIt
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    Image,
+    KeepTogether,
+    LongTable,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from docmgmt.printing.fonts import cjk_font
+
+_md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_inline"])
+_TAGS = {"strong": "b", "em": "i", "u": "u"}
+_TAG_RE = re.compile(r"</?([a-z]+)[^>]*>")
+_UNDERLINE = re.compile(r"\+\+(?=\S)(.+?)(?<=\S)\+\+")
+
+MODE_CONTROLLED = "controlled"
+MODE_UNCONTROLLED = "uncontrolled"
+MODE_OBSOLETE = "obsolete"
+
+
+@dataclass
+class PrintJob:
+    """Everything one print needs, gathered by the caller (no database access here)."""
+
+    company: str
+    number: str
+    title: str
+    version: str
+    effective_date: str
+    blocks: list
+    signatures: list  # [(meaning label, name, "YYYY-MM-DD HH:MM"), ...]
+    record: list  # [[NO, date, change number, what, version, pages, prep, rev, appr], ...]
+    mode: str = MODE_UNCONTROLLED
+    printed_by: str = ""
+    printed_at: str = ""
+    copy_label: str = ""  # e.g. XX-SP-04-A1-003
+    holder: str = ""
+    department: str = ""
+    issued_on: str = ""
+    verify_url: str = ""
+    image_loader: object = None  # sha256 -> bytes, for image blocks
+
+
+def inline(text: str) -> str:
+    """Inline Markdown (bold, italic, ++underline++) as ReportLab paragraph markup."""
+    html = _UNDERLINE.sub(r"<u>\1</u>", _md.renderInline(text or ""))
+
+    def tag(m):
+        name = m[1]
+        if name not in _TAGS:
+            return ""
+        return f"</{_TAGS[name]}>" if m[0].startswith("</") else f"<{_TAGS[name]}>"
+
+    return _TAG_RE.sub(tag, html)
+
+
+class _Styles:
+    def __init__(self, font: str):
+        self.body = ParagraphStyle(
+            "body", fontName=font, fontSize=10.5, leading=16, wordWrap="CJK", spaceAfter=4
+        )
+        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=9, leading=12, spaceAfter=0)
+        self.small = ParagraphStyle("small", parent=self.cell, fontSize=8, leading=10)
+        self.title = ParagraphStyle(
+            "title", parent=self.body, fontSize=16, leading=22, alignment=TA_CENTER, spaceAfter=8
+        )
+        self.headings = [
+            ParagraphStyle(
+                f"h{n}",
+                parent=self.body,
+                fontSize=size,
+                leading=size + 6,
+                spaceBefore=8,
+                spaceAfter=4,
+            )
+            for n, size in enumerate((14, 12.5, 11.5, 11, 10.5, 10.5), start=1)
+        ]
+        self.list_item = ParagraphStyle("li", parent=self.body, leftIndent=8 * mm)
+
+
+def _table_flowable(b: dict, st: _Styles, width: float):
+    grid = [list(b.get("header") or [])] + [list(r) for r in b.get("rows") or []]
+    if not b.get("header"):
+        grid = grid[1:]
+    ncols = max((len(r) for r in grid), default=1) or 1
+    data = [[Paragraph(inline(c), st.cell) for c in r] + [""] * (ncols - len(r)) for r in grid]
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]
+    offset = 0 if b.get("header") else -1
+    if b.get("header"):
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")))
+    for row, col, rs, cs in b.get("merges") or []:
+        r0 = row + offset
+        if r0 < 0:
+            continue
+        style.append(("SPAN", (col, r0), (col + max(1, cs) - 1, r0 + max(1, rs) - 1)))
+    table = LongTable(
+        data, colWidths=[width / ncols] * ncols, repeatRows=1 if b.get("header") else 0
+    )
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def body_flowables(job: PrintJob, st: _Styles, width: float) -> list:
+    out: list = []
+    for b in job.blocks:
+        kind = b.get("type")
+        if kind == "heading":
+            level = min(6, max(1, int(b.get("level", 1))))
+            out.append(CondPageBreak(20 * mm))
+            out.append(Paragraph(inline(b["text"]), st.headings[level - 1]))
+        elif kind == "paragraph":
+            out.append(Paragraph(inline(b["text"]), st.body))
+        elif kind == "list":
+            start = int(b.get("start", 1))
+            for n, item in enumerate(b["items"]):
+                bullet = f"{start + n}." if b.get("ordered") else "•"
+                out.append(Paragraph(inline(item), st.list_item, bulletText=bullet))
+        elif kind == "table":
+            out.append(_table_flowable(b, st, width))
+            out.append(Spacer(1, 3 * mm))
+        elif kind == "page_break":
+            out.append(PageBreak())
+        elif kind == "image" and job.image_loader is not None:
+            try:
+                data = job.image_loader(b["sha256"])
+                img = Image(BytesIO(data))
+                scale = min(1.0, width / img.imageWidth, (120 * mm) / img.imageHeight)
+                img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
+                out.append(img)
+            except Exception:  # an unreadable image must not stop the print; say so instead
+                out.append(Paragraph(escape(f"[{b.get('name') or 'image'}]"), st.small))
+    return out
+
+
+def _signature_block(job: PrintJob, st: _Styles, width: float):
+    head = ["", "姓名", "日期时间", "签署含义"]
+    rows = [[Paragraph(h, st.cell) for h in head]]
+    for label, name, when, meaning in job.signatures:
+        rows.append(
+            [
+                Paragraph(escape(label), st.cell),
+                Paragraph(escape(name), st.cell),
+                Paragraph(escape(when), st.cell),
+                Paragraph(escape(meaning), st.cell),
+            ]
+        )
+    t = Table(rows, colWidths=[width * 0.15, width * 0.25, width * 0.3, width * 0.3])
+    t.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+            ]
+        )
+    )
+    return t
+
+
+def _record_table(job: PrintJob, st: _Styles, width: float):
+    head = ["NO", "制/修订日期", "修订编号", "制/修订内容", "版本", "页次", "制订", "审核", "核准"]
+    rows = [[Paragraph(h, st.small) for h in head]]
+    for r in job.record:
+        rows.append([Paragraph(escape(str(c)), st.small) for c in r])
+    fractions = (0.05, 0.12, 0.12, 0.29, 0.07, 0.07, 0.1, 0.09, 0.09)
+    t = LongTable(rows, colWidths=[width * f for f in fractions], repeatRows=1)
+    t.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return t
+
+
+class _Page:
+    """Draws what is on every page: header block, footer, watermark or stamp."""
+
+    def __init__(self, job: PrintJob, font: str, total: int | None):
+        self.job, self.font, self.total = job, font, total
+
+    def __call__(self, canvas, doc):
+        job, font = self.job, self.font
+        page_w, page_h = A4
+        left, right = doc.leftMargin, page_w - doc.rightMargin
+        top = page_h - 12 * mm
+        canvas.saveState()
+        # Header block: company | title | number / version / date / page.
+        height = 20 * mm
+        y = top - height
+        canvas.setLineWidth(0.6)
+        canvas.rect(left, y, right - left, height)
+        col1, col3 = left + 45 * mm, right - 62 * mm
+        canvas.line(col1, y, col1, top)
+        canvas.line(col3, y, col3, top)
+        canvas.setFont(font, 10)
+        canvas.drawCentredString((left + col1) / 2, y + height / 2 - 3, job.company[:18])
+        canvas.setFont(font, 8)
+        canvas.drawString(col1 + 2 * mm, top - 5 * mm, "文件名称")
+        canvas.setFont(font, 12)
+        title = job.title if len(job.title) <= 24 else job.title[:23] + "…"
+        canvas.drawCentredString((col1 + col3) / 2, y + height / 2 - 6, title)
+        rows = [
+            ("文件编号", job.number),
+            ("生效版本", job.version),
+            ("生效日期", job.effective_date or "—"),
+            ("页数", f"{doc.page} / {self.total or '?'}"),
+        ]
+        step = height / 4
+        canvas.setFont(font, 8)
+        for n, (label, value) in enumerate(rows):
+            ry = top - (n + 1) * step
+            if n:
+                canvas.line(col3, ry + step, right, ry + step)
+            canvas.drawString(col3 + 2 * mm, ry + 1.6 * mm, label)
+            canvas.drawString(col3 + 20 * mm, ry + 1.6 * mm, value)
+        # Status line under the header.
+        canvas.setFont(font, 8)
+        status_y = y - 4.5 * mm
+        if job.mode == MODE_CONTROLLED:
+            canvas.setFillColor(colors.HexColor("#B00020"))
+            canvas.drawString(
+                left,
+                status_y,
+                f"受控文件  副本号 {job.copy_label}  持有人 {job.holder}  部门 "
+                f"{job.department or '—'}  发放日期 {job.issued_on}",
+            )
+        elif job.mode == MODE_UNCONTROLLED:
+            canvas.drawString(
+                left,
+                status_y,
+                f"非受控 · 仅供参考  打印人 {job.printed_by}  打印时间 {job.printed_at}",
+            )
+        else:
+            canvas.setFillColor(colors.HexColor("#B00020"))
+            canvas.drawString(
+                left,
+                status_y,
+                f"作废 · 仅供参考  打印人 {job.printed_by}  打印时间 {job.printed_at}",
+            )
+        canvas.setFillColor(colors.black)
+        # Footer.
+        canvas.setFont(font, 7.5)
+        canvas.drawString(left, 9 * mm, f"{job.company} · {job.number} {job.version}")
+        canvas.drawRightString(right, 9 * mm, f"{doc.page} / {self.total or '?'}")
+        # Watermark or stamp, drawn last and translucent so the text stays readable.
+        canvas.translate(page_w / 2, page_h / 2)
+        canvas.rotate(35)
+        if job.mode == MODE_CONTROLLED:
+            canvas.setFillColor(colors.Color(0.75, 0, 0.1, alpha=0.16))
+            canvas.setFont(font, 54)
+            canvas.drawCentredString(0, 10 * mm, "受控文件")
+            canvas.setFont(font, 26)
+            canvas.drawCentredString(0, -14 * mm, f"No. {job.copy_label}")
+        elif job.mode == MODE_UNCONTROLLED:
+            canvas.setFillColor(colors.Color(0.3, 0.3, 0.3, alpha=0.12))
+            canvas.setFont(font, 54)
+            canvas.drawCentredString(0, 0, "非受控")
+        else:
+            canvas.setStrokeColor(colors.Color(0.75, 0, 0.1, alpha=0.55))
+            canvas.setFillColor(colors.Color(0.75, 0, 0.1, alpha=0.55))
+            canvas.setLineWidth(4)
+            canvas.rect(-50 * mm, -18 * mm, 100 * mm, 36 * mm)
+            canvas.setFont(font, 64)
+            canvas.drawCentredString(0, -10 * mm, "作废")
+        canvas.restoreState()
+
+
+def _qr(url: str, size: float) -> Drawing:
+    widget = QrCodeWidget(url)
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def _story(job: PrintJob, font: str, width: float) -> list:
+    st = _Styles(font)
+    story: list = [Paragraph(escape(job.title), st.title)]
+    if job.mode == MODE_CONTROLLED and job.verify_url:
+        info = Paragraph(
+            escape(
+                f"受控副本 {job.copy_label} · 持有人 {job.holder} · 部门 {job.department or '—'}"
+                f" · 发放日期 {job.issued_on}。扫描二维码核对此副本是否现行有效、是否已回收。"
+            ),
+            st.small,
+        )
+        qr_table = Table(
+            [[_qr(job.verify_url, 24 * mm), info]], colWidths=[28 * mm, width - 28 * mm]
+        )
+        qr_table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        story += [qr_table, Spacer(1, 3 * mm)]
+    story += body_flowables(job, st, width)
+    story.append(Spacer(1, 6 * mm))
+    story.append(
+        KeepTogether(
+            [
+                Paragraph("签署", st.headings[2]),
+                _signature_block(job, st, width),
+            ]
+        )
+    )
+    story.append(Spacer(1, 4 * mm))
+    story.append(Paragraph("文件制修订记录", st.headings[2]))
+    story.append(_record_table(job, st, width))
+    return story
+
+
+def render(job: PrintJob) -> bytes:
+    """The PDF of one print; two passes so every page can say "X / Y"."""
+    font = cjk_font()
+    total = None
+    data = b""
+    for _pass in range(2):
+        out = BytesIO()
+        doc = SimpleDocTemplate(
+            out,
+            pagesize=A4,
+            leftMargin=18 * mm,
+            rightMargin=18 * mm,
+            topMargin=40 * mm,
+            bottomMargin=18 * mm,
+            title=f"{job.number} {job.version} {job.title}",
+            author=job.company,
+            subject={
+                MODE_CONTROLLED: f"受控文件 {job.copy_label}",
+                MODE_UNCONTROLLED: "非受控",
+                MODE_OBSOLETE: "作废",
+            }[job.mode],
+        )
+        page = _Page(job, font, total)
+        doc.build(_story(job, font, doc.width), onFirstPage=page, onLaterPages=page)
+        data = out.getvalue()
+        if total == doc.page:
+            break
+        total = doc.page
+    return data
