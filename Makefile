@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations extract-messages lint bench
+.PHONY: run test install translations extract-messages lint bench fonts
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,19 @@ install: $(VENV)/.installed
 translations: install
 	$(BIN)/pybabel compile -d translations --use-fuzzy >/dev/null
 
-run: translations
+# PDFs embed a Chinese TrueType font; install Debian's WenQuanYi Zen Hei when none is there.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+fonts:
+	@if [ -z "$$DOCMGMT_CJK_FONT" ] && [ ! -f $(CJK_FONT) ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get install -y -q fonts-wqy-zenhei >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q fonts-wqy-zenhei >/dev/null); \
+	  else \
+	    echo "No Chinese TrueType font: PDFs cannot be printed until you run"; \
+	    echo "  sudo apt-get install fonts-wqy-zenhei   (or set DOCMGMT_CJK_FONT to a .ttf/.ttc)"; \
+	  fi; \
+	fi
+
+run: translations fonts
 	$(FLASK) db upgrade heads
 	$(FLASK) demo load --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -37,3 +49,8 @@ extract-messages: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Benchmarks (figures in the README). LibreOffice (apt-get install libreoffice-writer-nogui)
+# is compared when installed.
+bench: translations
+	$(BIN)/python benchmarks/bench_printing.py

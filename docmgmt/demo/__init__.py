@@ -142,6 +142,20 @@ def load() -> None:
         _issue(rev, qm, head, mr, FIRST_ISSUE, prepared)
         docs[n] = doc
 
+    # Controlled paper copies of the manual and of XX-SP-04 A0 (文件发放回收记录).
+    from docmgmt.printing import operations as pops
+
+    issued = _at(FIRST_ISSUE, 14)
+    for holder, dep in (("总经理办公室", "MGT"), ("售后服务部", "AS"), ("行政部", "ADM")):
+        pops.issue_copy(
+            qm, manual.revisions[0], holder_name=holder, department=deps.get(dep), now=issued
+        )
+    sp04_a0 = docs[4].revisions[0]
+    old_copies = [
+        pops.issue_copy(qm, sp04_a0, holder=users[name], now=issued)
+        for name in ("dispatcher", "tech")
+    ]
+
     history = json.loads(_read("history.json"))["sp-04"]
     a1, a2 = history[0], history[1]
     sp04 = docs[4]
@@ -156,6 +170,11 @@ def load() -> None:
         now=_at(a1_day - timedelta(days=12), 9),
     )
     _issue(rev, qm, head, mr, a1_day, a1_day - timedelta(days=10))
+    # A1 superseded A0: the dispatcher returned her copy, the technician's is still out (a
+    # finding for the auditor), and A1 was issued to both.
+    pops.close_copy(qm, old_copies[0], lost=False, note="已交回，销毁", now=_at(a1_day, 16))
+    for name in ("dispatcher", "tech"):
+        pops.issue_copy(qm, rev, holder=users[name], now=_at(a1_day, 15))
 
     # A2 waits for approval: prepared and reviewed, the management representative has not signed.
     start = utcnow().astimezone(company_tz()).date() - timedelta(days=6)

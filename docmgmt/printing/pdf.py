@@ -28,6 +28,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Image,
@@ -213,11 +214,42 @@ def _record_table(job: PrintJob, st: _Styles, width: float):
     return t
 
 
+class NumberedCanvas(Canvas):
+    """Holds each page back until the end so every page can say "X / Y" in one pass.
+
+    The page template records where page numbers go (``_number_slots``); ``save`` draws them
+    once the total is known."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._saved_pages: list[dict] = []
+        self._number_slots: list = []
+
+    def showPage(self):  # noqa: N802 (ReportLab's name)
+        self._saved_pages.append(dict(self.__dict__))
+        self._startPage()
+        self._number_slots = []
+
+    def save(self):
+        total = len(self._saved_pages)
+        for number, state in enumerate(self._saved_pages, start=1):
+            self.__dict__.update(state)
+            for x, y, font, size, align in self._number_slots:
+                self.setFont(font, size)
+                text = f"{number} / {total}"
+                if align == "right":
+                    self.drawRightString(x, y, text)
+                else:
+                    self.drawString(x, y, text)
+            Canvas.showPage(self)
+        Canvas.save(self)
+
+
 class _Page:
     """Draws what is on every page: header block, footer, watermark or stamp."""
 
-    def __init__(self, job: PrintJob, font: str, total: int | None):
-        self.job, self.font, self.total = job, font, total
+    def __init__(self, job: PrintJob, font: str):
+        self.job, self.font = job, font
 
     def __call__(self, canvas, doc):
         job, font = self.job, self.font
@@ -244,7 +276,7 @@ class _Page:
             ("文件编号", job.number),
             ("生效版本", job.version),
             ("生效日期", job.effective_date or "—"),
-            ("页数", f"{doc.page} / {self.total or '?'}"),
+            ("页数", ""),
         ]
         step = height / 4
         canvas.setFont(font, 8)
@@ -254,6 +286,8 @@ class _Page:
                 canvas.line(col3, ry + step, right, ry + step)
             canvas.drawString(col3 + 2 * mm, ry + 1.6 * mm, label)
             canvas.drawString(col3 + 20 * mm, ry + 1.6 * mm, value)
+            if label == "页数":
+                canvas._number_slots.append((col3 + 20 * mm, ry + 1.6 * mm, font, 8, "left"))
         # Status line under the header.
         canvas.setFont(font, 8)
         status_y = y - 4.5 * mm
@@ -282,7 +316,7 @@ class _Page:
         # Footer.
         canvas.setFont(font, 7.5)
         canvas.drawString(left, 9 * mm, f"{job.company} · {job.number} {job.version}")
-        canvas.drawRightString(right, 9 * mm, f"{doc.page} / {self.total or '?'}")
+        canvas._number_slots.append((right, 9 * mm, font, 7.5, "right"))
         # Watermark or stamp, drawn last and translucent so the text stays readable.
         canvas.translate(page_w / 2, page_h / 2)
         canvas.rotate(35)
@@ -347,31 +381,29 @@ def _story(job: PrintJob, font: str, width: float) -> list:
 
 
 def render(job: PrintJob) -> bytes:
-    """The PDF of one print; two passes so every page can say "X / Y"."""
+    """The PDF of one print, in one pass: pages are numbered "X / Y" when the document ends."""
     font = cjk_font()
-    total = None
-    data = b""
-    for _pass in range(2):
-        out = BytesIO()
-        doc = SimpleDocTemplate(
-            out,
-            pagesize=A4,
-            leftMargin=18 * mm,
-            rightMargin=18 * mm,
-            topMargin=40 * mm,
-            bottomMargin=18 * mm,
-            title=f"{job.number} {job.version} {job.title}",
-            author=job.company,
-            subject={
-                MODE_CONTROLLED: f"受控文件 {job.copy_label}",
-                MODE_UNCONTROLLED: "非受控",
-                MODE_OBSOLETE: "作废",
-            }[job.mode],
-        )
-        page = _Page(job, font, total)
-        doc.build(_story(job, font, doc.width), onFirstPage=page, onLaterPages=page)
-        data = out.getvalue()
-        if total == doc.page:
-            break
-        total = doc.page
-    return data
+    out = BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=40 * mm,
+        bottomMargin=18 * mm,
+        title=f"{job.number} {job.version} {job.title}",
+        author=job.company,
+        subject={
+            MODE_CONTROLLED: f"受控文件 {job.copy_label}",
+            MODE_UNCONTROLLED: "非受控",
+            MODE_OBSOLETE: "作废",
+        }[job.mode],
+    )
+    page = _Page(job, font)
+    doc.build(
+        _story(job, font, doc.width),
+        onFirstPage=page,
+        onLaterPages=page,
+        canvasmaker=NumberedCanvas,
+    )
+    return out.getvalue()

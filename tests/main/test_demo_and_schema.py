@@ -53,6 +53,10 @@ def test_demo_load_creates_the_manual_the_22_procedures_and_the_sp04_history(run
 
     assert [cr.state.value for cr in db.session.scalars(select(ChangeRequest))] == ["open"]
     assert {d.number for d, _due in overdue_reviews()} >= {"XX-SP-18", "XX-SP-19"}
+    # Controlled copies: one copy of the superseded XX-SP-04 A0 is still out, due for recall.
+    from docmgmt.printing.operations import due_for_recall
+
+    assert [c.label for c in due_for_recall()] == ["XX-SP-04-A0-002"]
 
 
 def test_the_migrations_create_exactly_the_schema_the_models_describe(app):
