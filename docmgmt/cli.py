@@ -142,5 +142,7 @@ def load_demo(if_empty):
 
 
 def register_cli(app):
-    for group in (users_cli, tokens_cli, revisions_cli, demo_cli):
+    from docmgmt.search.cli import search_cli
+
+    for group in (users_cli, tokens_cli, revisions_cli, demo_cli, search_cli):
         app.cli.add_command(group)

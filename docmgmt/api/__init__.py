@@ -19,3 +19,8 @@ def register_api(app):
 
     csrf.exempt(printing_blp)
     rest_api.register_blueprint(printing_blp)
+
+    from docmgmt.search.api import blp as search_blp
+
+    csrf.exempt(search_blp)
+    rest_api.register_blueprint(search_blp)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, Role, User
@@ -189,6 +190,7 @@ def create_document(
         doc_type = DocumentType(doc_type)
     except ValueError:
         raise ValidationFailed(_("Unknown document type."), field="doc_type") from None
+    auto_number = not (number or "").strip()
     number = (number or "").strip() or next_document_number(doc_type)
     if len(number) > 40:
         raise ValidationFailed(_("The document number is too long."), field="number")
@@ -211,19 +213,31 @@ def create_document(
             _("Give the edition of the external document, e.g. GB/T 27922-2011."),
             field="external_edition",
         )
-    doc = Document(
-        number=number,
-        title=title,
-        doc_type=doc_type,
-        external_edition=external_edition,
-        external_source=(external_source or "").strip()[:200],
-        department=department,
-        review_interval_months=int(interval),
-        created_by_id=actor.id,
-        created_dt=now or utcnow(),
-    )
-    db.session.add(doc)
-    db.session.flush()
+    # Two people registering at the same moment may be given the same next number; the
+    # unique constraint decides, and the one who lost takes the number after it.
+    for attempt in range(5):
+        doc = Document(
+            number=number,
+            title=title,
+            doc_type=doc_type,
+            external_edition=external_edition,
+            external_source=(external_source or "").strip()[:200],
+            department=department,
+            review_interval_months=int(interval),
+            created_by_id=actor.id,
+            created_dt=now or utcnow(),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(doc)
+                db.session.flush()
+            break
+        except IntegrityError:
+            if not auto_number or attempt == 4:
+                raise ValidationFailed(
+                    _("Document number %(n)s is already used.", n=number), field="number"
+                ) from None
+            number = next_document_number(doc_type)
     log_event(
         actor,
         "document.create",

@@ -1,0 +1,47 @@
+"""flask --app wsgi search reindex | check | status"""
+
+import click
+from flask.cli import AppGroup
+
+search_cli = AppGroup("search", help="The full-text index: rebuild, compare with the database.")
+
+
+@search_cli.command("reindex")
+def reindex_command():
+    """Rebuild the index from the database (searches keep working meanwhile)."""
+    from docmgmt import search
+
+    bar = {"bar": None}
+
+    def total(n):
+        bar["bar"] = click.progressbar(length=n, label="Indexing", show_pos=True)
+        bar["bar"].__enter__()
+
+    try:
+        n = search.reindex(progress=lambda k: bar["bar"].update(k), total_cb=total)
+    finally:
+        if bar["bar"] is not None:
+            bar["bar"].__exit__(None, None, None)
+    click.echo(f"{n} entries indexed in {search.index_dir()}")
+
+
+@search_cli.command("check")
+@click.option("--fix", is_flag=True, help="Re-index what differs.")
+def check_command(fix):
+    """Report every difference between the database and the index; exit 1 if any."""
+    from docmgmt import search
+
+    rep = search.check(fix=fix)
+    click.echo(f"database entries: {rep.entries}  indexed: {rep.indexed}  waiting: {rep.pending}")
+    for label, keys in (("missing", rep.missing), ("extra", rep.extra), ("stale", rep.stale)):
+        if keys:
+            shown = ", ".join(keys[:20]) + (" …" if len(keys) > 20 else "")
+            click.echo(f"{label} ({len(keys)}): {shown}")
+    if rep.ok:
+        click.echo("index matches the database")
+    elif fix:
+        after = search.check()
+        click.echo("repaired" if after.ok else "still differs: run `search reindex`")
+        raise SystemExit(0 if after.ok else 1)
+    else:
+        raise SystemExit(1)

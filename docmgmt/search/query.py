@@ -1,0 +1,160 @@
+"""From what a person typed to a Whoosh query, planned for speed; never an error.
+
+The syntax is the one people already use: words are ANDed, ``"quoted text"`` must appear as
+written, ``-word`` excludes, ``number:``, ``title:`` or ``content:`` restrict a word to a field.
+Anything else (unknown field names, unbalanced quotes or brackets, punctuation, operators) is
+read as plain text, and a note says what was ignored.
+
+Planning: a Chinese word of n characters is the n-1 overlapping bigrams of the index. Unquoted,
+the plan asks for all of them *without* positions (客户 AND 户投 AND 投诉): the rarest bigram
+drives the intersection and no positions are decoded; a text holding all three practically
+always holds 客户投诉. Quoted, it asks for the positional phrase, which is exact and dearer.
+A run with separators (XX-SP-20, 27922-2011) is one indexed term when the index knows it, else
+the phrase of its parts; title and number matches only add to the ranking.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as Q
+
+from docmgmt.search.analysis import RUN, fold, is_cjk, pieces
+
+MAX_QUERY_CHARS = 200
+MAX_CLAUSES = 12
+FIELDS = {"number": "number", "title": "title", "content": "content", "body": "content"}
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+@dataclass
+class Clause:
+    text: str
+    field: str | None = None
+    negate: bool = False
+    quoted: bool = False
+
+
+@dataclass
+class Plan:
+    clauses: list[Clause] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # message ids explained to the user
+
+    @property
+    def positive(self) -> list[Clause]:
+        return [c for c in self.clauses if not c.negate]
+
+    @property
+    def empty(self) -> bool:
+        return not self.positive
+
+    def needles(self) -> list[str]:
+        """Literal strings to highlight (folded, lower-case)."""
+        out = {m.group(0).lower() for c in self.positive for m in RUN.finditer(fold(c.text))}
+        return sorted(out, key=len, reverse=True)
+
+
+def parse(text: str) -> Plan:
+    plan = Plan()
+    text = (text or "").strip()
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS]
+        plan.notes.append("truncated")
+    for m in _TOKEN.finditer(text):
+        if m.group(2) is not None or (m.group(0).startswith('"') or m.group(0).startswith('-"')):
+            body = m.group(2) if m.group(2) is not None else ""
+            clause = Clause(body, negate=m.group(1) == "-", quoted=True)
+        else:
+            word = m.group(3)
+            negate = word.startswith("-") and len(word) > 1
+            if negate:
+                word = word[1:]
+            fname = None
+            if ":" in word:
+                head, _, rest = word.partition(":")
+                if head.lower() in FIELDS and rest:
+                    fname, word = FIELDS[head.lower()], rest
+                elif head.isascii() and head.isalpha() and rest:
+                    plan.notes.append("unknown_field")
+                    word = rest
+            if word.upper() in ("AND", "OR", "NOT", "&&", "||"):
+                continue
+            clause = Clause(word, field=fname, negate=negate)
+        if not pieces(clause.text):
+            if clause.text.strip():
+                plan.notes.append("punctuation")
+            continue
+        plan.clauses.append(clause)
+    if len(plan.clauses) > MAX_CLAUSES:
+        plan.clauses = plan.clauses[:MAX_CLAUSES]
+        plan.notes.append("too_many_terms")
+    if plan.empty and plan.clauses:
+        plan.notes.append("only_exclusions")
+    plan.notes = list(dict.fromkeys(plan.notes))
+    return plan
+
+
+def _run_query(fieldname: str, run: str, known, positional: bool = True) -> Q.Query | None:
+    """One run of the query (a Chinese run or a Latin/digit run) as a query on one field."""
+    ps = pieces(run)
+    if not ps:
+        return None
+    if is_cjk(fold(run)):
+        if len(ps) == 1:
+            t = ps[0].text
+            if len(t) == 1:  # a single character: any bigram that starts with it, or itself
+                return Q.Or([Q.Term(fieldname, t), Q.Prefix(fieldname, t)])
+            return Q.Term(fieldname, t)
+        # Every bigram, adjacent: the rarest of them drives the intersection (服务质量 is found
+        # through 务质, far rarer than 服务 or 质量), so more terms make the phrase cheaper.
+        terms = [p.text for p in ps]
+        if positional:
+            return Q.Phrase(fieldname, terms)
+        return Q.And([Q.Term(fieldname, t) for t in terms])
+    whole = ps[0]
+    parts = [p for p in ps if p is not whole] if len(ps) > 1 else ps
+    if len(ps) > 1 and known(fieldname, whole.text):
+        return Q.Term(fieldname, whole.text)
+    if len(parts) == 1:
+        return Q.Term(fieldname, parts[0].text)
+    # Parts of a number stay a positional phrase: SP-20 must not match "SP … 20".
+    return Q.Phrase(fieldname, [p.text for p in parts])
+
+
+def _clause_query(fieldname: str, clause: Clause, known, positional=True) -> Q.Query | None:
+    text = fold(clause.text)
+    runs = [m.group(0) for m in RUN.finditer(text)]
+    subs = [q for q in (_run_query(fieldname, r, known, positional) for r in runs) if q is not None]
+    if not subs:
+        return None
+    return subs[0] if len(subs) == 1 else Q.And(subs)
+
+
+def build(plan: Plan, known) -> tuple[Q.Query | None, Q.Query | None]:
+    """(query that decides what matches, optional query that only boosts the ranking)."""
+    must, must_not, boost = [], [], []
+    for c in plan.clauses:
+        fname = c.field or "content"
+        # Unquoted Chinese asks for every bigram of the word, without positions: a text holding
+        # 客户, 户投 and 投诉 practically always holds 客户投诉, and this is several times
+        # cheaper than checking positions. Quotes ask for the exact, positional phrase.
+        q = _clause_query(fname, c, known, positional=c.quoted)
+        if q is None:
+            continue
+        if c.negate:
+            must_not.append(q)
+            continue
+        must.append(q)
+        if c.field is None:
+            for extra in ("title", "number"):
+                bq = _clause_query(extra, c, known, positional=False)
+                if bq is not None:
+                    boost.append(bq)
+    if not must:
+        return None, None
+    q = must[0] if len(must) == 1 else Q.And(must)
+    if must_not:
+        q = Q.AndNot(q, Q.Or(must_not))
+    return q, (Q.Or(boost) if boost else None)

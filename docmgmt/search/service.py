@@ -1,0 +1,234 @@
+"""One search as the UI and the API both see it: who may see what, filters, facets, pages."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from whoosh import query as Q
+
+from docmgmt.search import query as qp
+from docmgmt.search.analysis import fold
+
+SORTS = ("relevance", "date")
+MAX_PAGE = 100
+FRAGMENT_CHARS = 160
+WINDOW = 2000  # matches ranked per query; see Engine.run
+
+
+def note_text(note: str) -> str:
+    return {
+        "truncated": _("The query was shortened to %(n)s characters.", n=qp.MAX_QUERY_CHARS),
+        "unknown_field": _(
+            "Only number:, title: and content: name fields; other field names were ignored."
+        ),
+        "punctuation": _("Punctuation on its own is not searched."),
+        "too_many_terms": _("Only the first %(n)s terms were used.", n=qp.MAX_CLAUSES),
+        "only_exclusions": _("Add a word to look for; words starting with - only exclude."),
+        "empty": _("Type a word, a phrase in quotes, or a document number."),
+    }.get(note, note)
+
+
+@dataclass
+class Filters:
+    kind: str = ""
+    doc_type: str = ""
+    department: str = ""
+    state: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    history: bool = False  # include revisions no longer (or not yet) in force
+
+
+@dataclass
+class Hit:
+    key: str
+    kind: str
+    number: str
+    title: str
+    fragment: Markup
+    doc_type: str
+    department: str
+    state: str
+    day: int
+    score: float
+    meta: dict
+
+    @property
+    def date(self) -> date | None:
+        if not self.day:
+            return None
+        return date(self.day // 10000, self.day // 100 % 100, self.day % 100)
+
+
+@dataclass
+class Page:
+    text: str
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    exact: bool = True  # False: more than ``total`` entries match; only the newest were ranked
+    page: int = 1
+    per_page: int = 10
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    sort: str = "relevance"
+    may_include_history: bool = False
+    searched: bool = False  # the query had something to look for
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def _day(d: date | None) -> int | None:
+    return d.year * 10000 + d.month * 100 + d.day if d else None
+
+
+def predicate(user, f: Filters, with_filters: bool = True):
+    """What this user may see (and, with ``with_filters``, the chosen filters), as a test of
+    each candidate's columns while the index is scanned: before ranking, counting or paging."""
+    from docmgmt.auth.permissions import can_read_history
+
+    history = can_read_history(user) and f.history
+    wanted = (
+        [(n, getattr(f, n)) for n in ("kind", "doc_type", "department", "state") if getattr(f, n)]
+        if with_filters
+        else []
+    )
+    lo = _day(f.date_from) if with_filters else None
+    hi = _day(f.date_to) if with_filters else None
+
+    def keep(v: dict) -> bool:
+        if not history and v["audience"] != "all":
+            return False
+        for name, value in wanted:
+            if v[name] != value:
+                return False
+        return (lo is None or v["day"] >= lo) and (hi is None or v["day"] <= hi)
+
+    return keep
+
+
+def search(
+    user,
+    text: str,
+    filters: Filters | None = None,
+    *,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 10,
+    facets: bool = True,
+    window: int = WINDOW,
+) -> Page:
+    from docmgmt.auth.permissions import can_read_history
+    from docmgmt.search import drain, engine
+    from docmgmt.search.engine import IndexBusy
+
+    f = filters or Filters()
+    sort = sort if sort in SORTS else "relevance"
+    page = min(max(1, page), MAX_PAGE)
+    per_page = min(max(1, per_page), 50)
+    result = Page(
+        text=text or "",
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        may_include_history=can_read_history(user),
+    )
+    plan = qp.parse(text)
+    result.notes = [note_text(n) for n in plan.notes]
+    if plan.empty:
+        if not plan.notes:
+            result.notes.append(note_text("empty"))
+        return result
+    result.searched = True
+    with contextlib.suppress(IndexBusy):  # changes committed elsewhere, still waiting
+        drain(timeout=0.5)
+    eng = engine()
+    known = lambda fieldname, term: eng.doc_frequency(fieldname, term) > 0  # noqa: E731
+    q, boost = qp.build(plan, known)
+    if q is None:
+        return result
+    filtered = any((f.kind, f.doc_type, f.department, f.state, f.date_from, f.date_to))
+    hits = eng.run(
+        Q.AndMaybe(q, boost) if boost is not None else q,
+        keep=predicate(user, f),
+        keep_for_facets=predicate(user, f, with_filters=False) if filtered and facets else None,
+        sort=sort,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+        window=window,
+    )
+    result.total, result.exact = hits.total, hits.exact
+    result.facets = hits.facets if facets else {}
+    needles = plan.needles()
+    for row in hits.rows:
+        result.hits.append(
+            Hit(
+                key=row["key"],
+                kind=row["kind"],
+                number=row["number"],
+                title=row["title"],
+                fragment=highlight(row["content"], needles),
+                doc_type=row.get("doc_type", ""),
+                department=row.get("department", ""),
+                state=row.get("state", ""),
+                day=row.get("day", 0),
+                score=round(row.get("score") or 0.0, 3),
+                meta=row.get("meta") or {},
+            )
+        )
+    return result
+
+
+def highlight(text: str, needles: list[str], width: int = FRAGMENT_CHARS) -> Markup:
+    """The best window of ``text`` with every occurrence of the query's words marked.
+
+    Whoosh's own highlighter works on index terms; with overlapping bigrams it would mark
+    派工 and 工单 separately and repeat the shared character, so matching is done here on the
+    folded text, whose offsets are the original's."""
+    if not text:
+        return Markup("")
+    hay = fold(text).lower()
+    spans: list[tuple[int, int]] = []
+    for n in needles:
+        if not n:
+            continue
+        for m in re.finditer(re.escape(n), hay):
+            spans.append((m.start(), m.end()))
+    spans.sort()
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    if merged:
+        # The window holding the most marks, starting a little before its first one.
+        best, best_n = merged[0][0], 0
+        for i, (s, _e) in enumerate(merged):
+            n = sum(1 for s2, _ in merged[i:] if s2 < s + width)
+            if n > best_n:
+                best, best_n = s, n
+        start = max(0, best - 20)
+    else:
+        start = 0
+    end = min(len(text), start + width)
+    out = [Markup("…") if start > 0 else Markup("")]
+    pos = start
+    for s, e in merged:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        out.append(escape(text[pos:s]))
+        out.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
+        pos = e
+    out.append(escape(text[pos:end]))
+    if end < len(text):
+        out.append(Markup("…"))
+    return Markup("").join(out)

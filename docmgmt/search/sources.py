@@ -1,0 +1,160 @@
+"""What goes into the index, read from the database: one ``Source`` per kind of entry.
+
+An entry belongs to a *group* (``doc:12``: every revision of document 12). A change to any
+row a source watches re-indexes the whole group from the database, so the index never needs
+to know what changed, only where. Records and training entries add their own sources.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from flask import url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from docmgmt.clock import local_today
+from docmgmt.search.engine import Entry
+
+
+@dataclass
+class Source:
+    prefix: str  # group prefix, e.g. "doc"
+    kind: str  # entry kind shown as a filter, e.g. "revision"
+    watches: tuple[type, ...]
+    groups_of: Callable[[object], Iterable[str]]  # groups a changed row touches
+    all_groups: Callable[[Session], Iterator[str]]
+    entries: Callable[[Session, list[str]], list[Entry]]  # current entries of these groups
+    url: Callable[[dict], str] | None = None  # where a hit opens, from its meta
+
+
+SOURCES: list[Source] = []
+
+
+def register(source: Source) -> None:
+    SOURCES[:] = [s for s in SOURCES if s.prefix != source.prefix] + [source]
+
+
+def source_for(group: str) -> Source | None:
+    prefix = group.partition(":")[0]
+    return next((s for s in SOURCES if s.prefix == prefix), None)
+
+
+def watched() -> tuple[type, ...]:
+    return tuple(t for s in SOURCES for t in s.watches)
+
+
+def day_number(d: date | None) -> int:
+    return d.year * 10000 + d.month * 100 + d.day if d else 0
+
+
+# ------------------------------------------------------------------ document revisions
+
+_INLINE = re.compile(r"\*\*|\+\+|(?<!\w)_(?!\w)|^#+ ", re.MULTILINE)
+
+
+def _revision_groups(obj) -> Iterable[str]:
+    from docmgmt.versioning.models import Document, Revision
+
+    if isinstance(obj, Document) and obj.id is not None:
+        yield f"doc:{obj.id}"
+    elif isinstance(obj, Revision):
+        doc_id = obj.document_id or (obj.document.id if obj.document is not None else None)
+        if doc_id is not None:
+            yield f"doc:{doc_id}"
+
+
+def _all_documents(session: Session) -> Iterator[str]:
+    from docmgmt.versioning.models import Document
+
+    for (doc_id,) in session.execute(select(Document.id).order_by(Document.id)):
+        yield f"doc:{doc_id}"
+
+
+def in_force_of(document, today: date):
+    """The revision in force today, from the loaded revisions (same rule as versioning)."""
+    from docmgmt.versioning.operations import IN_FORCE_STATES
+
+    if document.is_obsolete and (document.obsolete_date is None or document.obsolete_date <= today):
+        return None
+    started = [
+        r
+        for r in document.revisions
+        if r.state in IN_FORCE_STATES and r.effective_date and r.effective_date <= today
+    ]
+    return max(started, key=lambda r: r.effective_date, default=None)
+
+
+def revision_text(rev) -> str:
+    from docmgmt.versioning.content import blocks_to_lines
+
+    lines = blocks_to_lines(rev.body_blocks or []) if rev.body_blocks else [rev.body_source]
+    return _INLINE.sub("", "\n".join(lines))
+
+
+def _revision_entries(session: Session, groups: list[str]) -> list[Entry]:
+    from docmgmt.versioning.models import Document, RevisionState
+
+    ids = [int(g.partition(":")[2]) for g in groups]
+    docs = session.scalars(
+        select(Document)
+        .where(Document.id.in_(ids))
+        .options(selectinload(Document.revisions), selectinload(Document.department))
+    ).all()
+    today = local_today()
+    out = []
+    for doc in docs:
+        current = in_force_of(doc, today)
+        for rev in doc.revisions:
+            if rev.state == RevisionState.CANCELLED:
+                continue
+            in_force = current is not None and rev.id == current.id
+            dept = doc.department.code if doc.department else ""
+            out.append(
+                Entry(
+                    key=f"rev:{rev.id}",
+                    kind="revision",
+                    group=f"doc:{doc.id}",
+                    number=doc.number,
+                    title=rev.title,
+                    content="\n".join(
+                        [f"{doc.number} {rev.version} {rev.title}", rev.change_summary or ""]
+                        + [revision_text(rev)]
+                    ),
+                    doc_type=doc.doc_type.value,
+                    department=dept,
+                    state=rev.state.value,
+                    audience="all" if in_force else "history",
+                    day=day_number(rev.effective_date or rev.created_dt.date()),
+                    meta={
+                        "revision_id": rev.id,
+                        "document_id": doc.id,
+                        "version": rev.version,
+                        "effective_date": rev.effective_date.isoformat()
+                        if rev.effective_date
+                        else None,
+                    },
+                )
+            )
+    return out
+
+
+def register_revisions() -> None:
+    from docmgmt.versioning.models import Document, Revision
+
+    register(
+        Source(
+            prefix="doc",
+            kind="revision",
+            watches=(Document, Revision),
+            groups_of=_revision_groups,
+            all_groups=_all_documents,
+            entries=_revision_entries,
+            url=lambda meta: url_for(
+                "versioning.revision", doc_id=meta["document_id"], rev_id=meta["revision_id"]
+            ),
+        )
+    )

@@ -1,0 +1,362 @@
+"""Search through the app: the recall set, roles, filters, bad input, index consistency."""
+
+import pytest
+
+from docmgmt.extensions import db
+from tests.conftest import page_text
+
+# Each document's body; the recall set below says which queries must (and must not) find it.
+CORPUS = {
+    "dispatch": (
+        "报修、送修和上门维修服务控制程序",
+        "# 1 目的\n调度员根据电话派工记录开具派工单，维修人员 1 小时内响应。\n"
+        "客户投诉由客服中心登记，按 GB/T 27922-2011 第 5.2 条处理。",
+    ),
+    "visit": (
+        "顾客回访控制程序",
+        "# 1 目的\n服务完成后当日回访，了解顾客满意度。回访记录保存 3 年。\n"
+        "满意度目标 ≥ 90 %，参见 XX-SP-20。",
+    ),
+    "training": (
+        "售后服务人员能力评价和培训控制程序",
+        "# 1 目的\n行政部每年制订培训计划，对维修人员进行技能考核和能力评价。\n"
+        "Training records are kept for five years.",
+    ),
+    "complaint": (
+        "客户投诉处理控制程序",
+        "# 1 目的\n受理客户的投诉、建议和表扬；投诉处理单由售后服务部保存。\n"
+        "重大投诉升级至总经理。",
+    ),
+    "parts": (
+        "备品备件管理控制程序",
+        "# 1 目的\n备件出库凭领用单，旧件交回仓库。修人员不得私自调换备件。",
+    ),
+}
+
+# query → (keys that must be found, keys that must not be found)
+RECALL = [
+    ("派工", {"dispatch"}, {"visit", "complaint"}),  # inside 派工单 and 派工记录
+    ("派工单", {"dispatch"}, {"parts"}),
+    ("工单", {"dispatch"}, {"visit"}),  # second half of 派工单
+    ("修人", {"dispatch", "training", "parts"}, {"visit"}),  # across 维修人员
+    ('"客户投诉"', {"dispatch", "complaint"}, {"visit", "parts"}),
+    ("客户投诉", {"dispatch", "complaint"}, {"visit", "parts"}),
+    ("投诉处理", {"complaint"}, {"visit", "parts", "training"}),
+    ("回访 满意度", {"visit"}, {"dispatch", "complaint"}),
+    ("GB/T 27922", {"dispatch"}, {"visit"}),
+    ("GB/T27922", {"dispatch"}, {"visit"}),
+    ("27922", {"dispatch"}, {"visit"}),
+    ("27922-2011", {"dispatch"}, {"visit"}),
+    ("XX-SP-20", {"visit"}, {"dispatch", "complaint"}),
+    ("xx-sp-20", {"visit"}, {"dispatch"}),
+    ("ＸＸ－ＳＰ－２０", {"visit"}, {"dispatch"}),  # full-width, as typed with a Chinese IME
+    ("training", {"training"}, {"dispatch"}),
+    ("Training 培训计划", {"training"}, {"visit"}),
+    ("records 五年", set(), {"training"}),  # both words must appear: 五年 is not in the text
+    ("投诉 -重大", {"dispatch"}, {"complaint"}),  # exclusion
+    ("title:回访", {"visit"}, {"dispatch"}),
+    ("备件", {"parts"}, {"dispatch"}),
+]
+
+
+@pytest.fixture
+def corpus(effective_doc, draft_of, approve, people):
+    from docmgmt.clock import local_today
+    from docmgmt.versioning import operations as ops
+
+    found = {}
+    for key, (title, body) in CORPUS.items():
+        doc = ops.create_document(people["qm"], title, "procedure")
+        db.session.commit()
+        rev = approve(draft_of(doc, body=body))
+        ops.publish_revision(people["qm"], rev, local_today())
+        db.session.commit()
+        found[key] = doc.number
+    return found
+
+
+def _numbers(client, headers, q, **params):
+    r = client.get(
+        "/api/v1/search", query_string={"q": q, "per_page": 50, **params}, headers=headers
+    )
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def test_the_recall_set_through_the_api(client, corpus, people, token_for):
+    headers = token_for(people["staff"])
+    by_number = {v: k for k, v in corpus.items()}
+    for q, must, must_not in RECALL:
+        got = {by_number[h["number"]] for h in _numbers(client, headers, q)["hits"]}
+        assert must <= got, f"{q!r} missed {must - got}"
+        assert not (must_not & got), f"{q!r} wrongly found {must_not & got}"
+
+
+def test_the_recall_set_in_the_search_page_with_highlights(client, corpus, auth):
+    auth.login("staff")
+    r = client.get("/search/", query_string={"q": "派工"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "<mark>派工</mark>单" in html
+    assert corpus["dispatch"] in html and corpus["visit"] not in html
+    r = client.get("/search/", query_string={"q": "XX-SP-20"})
+    assert "<mark>XX-SP-20</mark>" in r.get_data(as_text=True)
+    # The box in every page's header leads here.
+    assert 'action="/search/"' in client.get("/").get_data(as_text=True)
+
+
+def test_staff_see_revisions_in_force_only_and_history_is_for_quality_and_auditors(
+    client, corpus, people, token_for, draft_of
+):
+    from sqlalchemy import select
+
+    from docmgmt.versioning.models import Document
+
+    doc = db.session.scalar(select(Document).where(Document.number == corpus["visit"]))
+    draft = draft_of(doc, body="# 1 目的\n新版：回访改为次日完成，增加短信满意度调查。")
+    assert draft.state.value == "draft"
+
+    staff, qm, auditor = (token_for(people[n]) for n in ("staff", "qm", "auditor"))
+    # Only the draft says 短信.
+    assert _numbers(client, staff, "短信")["total"] == 0
+    assert _numbers(client, staff, "短信", history="true")["total"] == 0  # not theirs to ask
+    assert _numbers(client, qm, "短信")["total"] == 0  # history is asked for, not default
+    hits = _numbers(client, qm, "短信", history="true")["hits"]
+    assert [(h["number"], h["state"]) for h in hits] == [(corpus["visit"], "draft")]
+    assert _numbers(client, auditor, "短信", history="true")["total"] == 1
+
+
+def test_filters_counts_sorting_and_pages(client, corpus, people, token_for, today):
+    headers = token_for(people["qm"])
+    everything = _numbers(client, headers, "目的")
+    assert everything["total"] == 5 and everything["exact"] is True
+    assert everything["facets"]["kind"] == {"revision": 5}
+    assert everything["facets"]["doc_type"] == {"procedure": 5}
+    # Filters are part of the query: the total is of what matches, not of a page.
+    assert _numbers(client, headers, "目的", type="manual")["total"] == 0
+    assert _numbers(client, headers, "目的", state="effective")["total"] == 5
+    assert _numbers(client, headers, "目的", date_from=today.isoformat())["total"] == 5
+    assert _numbers(client, headers, "目的", date_to="2000-01-01")["total"] == 0
+    # Counts per filter keep showing the other values while a filter is on.
+    filtered = _numbers(client, headers, "目的", type="manual")
+    assert filtered["facets"]["doc_type"] == {"procedure": 5}
+    # Pages.
+    p1 = _numbers(client, headers, "目的", per_page=2, page=1)
+    p3 = _numbers(client, headers, "目的", per_page=2, page=3)
+    assert p1["pages"] == 3 and len(p1["hits"]) == 2 and len(p3["hits"]) == 1
+    seen = {
+        h["key"]
+        for p in (1, 2, 3)
+        for h in _numbers(client, headers, "目的", per_page=2, page=p)["hits"]
+    }
+    assert len(seen) == 5
+    by_date = _numbers(client, headers, "目的", sort="date")
+    assert by_date["sort"] == "date" and len(by_date["hits"]) == 5
+    # Title matches rank first.
+    top = _numbers(client, headers, "投诉")["hits"][0]
+    assert top["number"] == corpus["complaint"]
+    assert top["url"].startswith("/documents/")
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "",
+        "   ",
+        "。，！？",
+        '"客户投诉',
+        "(((派工",
+        "派工)",
+        "a" * 10000,
+        "nosuchfield:派工",
+        "AND OR NOT",
+        "*?~^",
+    ],
+)
+def test_bad_queries_get_a_message_or_a_sensible_result(client, corpus, auth, people, token_for, q):
+    auth.login("staff")
+    r = client.get("/search/", query_string={"q": q})
+    assert r.status_code == 200
+    api = client.get("/api/v1/search", query_string={"q": q}, headers=token_for(people["staff"]))
+    assert api.status_code in (200, 422)
+    if api.status_code == 200 and not api.get_json()["hits"]:
+        assert api.get_json()["notes"] or q.strip() not in ("",), q
+
+
+def test_bad_filters_are_explained(client, corpus, auth, people, token_for):
+    auth.login("staff")
+    text = page_text(client.get("/search/", query_string={"q": "派工", "date_from": "2026-13-45"}))
+    assert "Not a valid date value" in text
+    text = page_text(
+        client.get(
+            "/search/",
+            query_string={"q": "派工", "date_from": "2026-05-01", "date_to": "2026-01-01"},
+        )
+    )
+    assert "The end date is before the start date." in text
+    r = client.get(
+        "/api/v1/search",
+        query_string={"q": "派工", "date_from": "2026-05-01", "date_to": "2026-01-01"},
+        headers=token_for(people["staff"]),
+    )
+    assert r.status_code == 422
+    r = client.get(
+        "/api/v1/search",
+        query_string={"q": "派工", "sort": "sideways"},
+        headers=token_for(people["staff"]),
+    )
+    assert r.status_code == 422
+
+
+def test_unquoted_punctuation_and_unknown_fields_explain_themselves(
+    client, corpus, people, token_for
+):
+    headers = token_for(people["staff"])
+    res = _numbers(client, headers, "nosuchfield:派工")
+    assert res["total"] == 1 and any("field" in n for n in res["notes"])
+    assert _numbers(client, headers, "。，！")["notes"]
+    assert _numbers(client, headers, "")["notes"]
+    long = _numbers(client, headers, "派工 " + "x" * 9000)
+    assert any("shortened" in n for n in long["notes"])
+
+
+# ---------------------------------------------------------------- consistency with the database
+
+
+def _index_keys(app):
+    from docmgmt import search
+
+    return {k for k, _fp in search.engine(app).fingerprints()}
+
+
+def test_a_rolled_back_change_leaves_nothing_in_the_index(app, people):
+    from docmgmt import search
+    from docmgmt.versioning import operations as ops
+
+    doc = ops.create_document(people["qm"], "临时文件", "procedure")
+    ops.create_draft(people["qm"], doc, body="# 1\n不应被索引的草稿内容")
+    db.session.flush()
+    db.session.rollback()
+    assert search.pending() == 0
+    assert _index_keys(app) == set()
+    assert search.check().ok
+
+
+def test_a_committed_change_is_in_the_index_and_a_newer_one_replaces_it(
+    app, corpus, people, client, token_for
+):
+    from sqlalchemy import select
+
+    from docmgmt import search
+    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning.models import Document
+
+    doc = db.session.scalar(select(Document).where(Document.number == corpus["parts"]))
+    rev = ops.create_draft(people["qm"], doc, body="# 1\n第一稿：库存盘点")
+    db.session.commit()
+    headers = token_for(people["qm"])
+    assert _numbers(client, headers, "库存盘点", history="true")["total"] == 1
+    ops.update_draft(people["qm"], rev, body="# 1\n第二稿：年度盘点")
+    db.session.commit()
+    assert _numbers(client, headers, "库存盘点", history="true")["total"] == 0
+    assert _numbers(client, headers, "年度盘点", history="true")["total"] == 1
+    assert search.pending() == 0 and search.check().ok
+
+
+def test_check_reports_differences_and_fix_or_reindex_repairs_them(app, corpus, runner):
+    from docmgmt import search
+
+    eng = search.engine(app)
+    victim = sorted(_index_keys(app))[0]
+    w = eng.writer()
+    w.delete_by_term("key", victim)
+    w.add_document(
+        key="rev:999999",
+        kind="revision",
+        group="doc:999999",
+        number="X",
+        title="x",
+        content="孤儿",
+        audience="all",
+    )
+    w.commit()
+
+    result = runner.invoke(args=["search", "check"])
+    assert result.exit_code == 1
+    assert f"missing (1): {victim}" in result.output
+    assert "extra (1): rev:999999" in result.output
+
+    result = runner.invoke(args=["search", "check", "--fix"])
+    assert result.exit_code == 0, result.output
+    assert "repaired" in result.output
+    assert search.check().ok
+
+    # Reindex from scratch gives the same index, with a progress bar.
+    w = eng.writer()
+    w.delete_by_term("key", victim)
+    w.commit()
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "5 entries indexed" in result.output
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+
+
+def test_changes_left_in_the_outbox_are_applied_by_the_next_search(
+    app, corpus, people, client, token_for
+):
+    """A worker that could not get the index lock leaves its change waiting; nothing is lost."""
+    from sqlalchemy import select
+
+    from docmgmt import search
+    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning.models import Document
+
+    eng = search.engine(app)
+    blocker = eng.writer()  # another process is writing
+    app.config["SEARCH_LOCK_TIMEOUT"] = 0.2
+    try:
+        doc = db.session.scalar(select(Document).where(Document.number == corpus["parts"]))
+        ops.create_draft(people["qm"], doc, body="# 1\n等待索引的草稿：报废流程")
+        db.session.commit()  # no error for the user
+        assert search.pending() == 1
+    finally:
+        blocker.cancel()
+    assert _numbers(client, token_for(people["qm"]), "报废流程", history="true")["total"] == 1
+    assert search.pending() == 0
+
+
+def test_two_processes_write_at_once_without_errors_or_lost_updates(
+    app, people, database_url, client, token_for
+):
+    """Two worker processes commit documents at the same time; the index ends up exactly right."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from docmgmt import search
+
+    script = Path(__file__).with_name("writer_process.py")
+    root = Path(__file__).resolve().parents[2]
+    storage = app.config["STORAGE_DIR"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), database_url, storage, tag, "12"],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tag in ("A", "B")
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert "Traceback" not in err and "LockError" not in err, err
+    db.session.expire_all()
+    report = search.check()
+    assert report.ok, report
+    assert report.entries == 24 and report.pending == 0
+    headers = token_for(people["qm"])
+    assert _numbers(client, headers, "共同词并发", history="true", per_page=50)["total"] == 24
+    assert _numbers(client, headers, "修改后", history="true", per_page=50)["total"] == 8
+    assert _numbers(client, headers, "标记A07", history="true")["total"] == 1
