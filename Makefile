@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations extract-messages lint bench fonts
+.PHONY: run test install translations extract-messages lint bench bench-search fonts
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,7 @@ fonts:
 run: translations fonts
 	$(FLASK) db upgrade heads
 	$(FLASK) demo load --if-empty
+	$(FLASK) search check --fix
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: translations
@@ -54,3 +55,7 @@ lint: install
 # is compared when installed.
 bench: translations
 	$(BIN)/python benchmarks/bench_printing.py
+
+# About 6 minutes: builds a 101,000-entry index and an FTS5 table, then times the queries.
+bench-search: translations
+	$(BIN)/python benchmarks/bench_search.py $(BENCH_ARGS)

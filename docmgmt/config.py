@@ -80,6 +80,12 @@ class Config:
     # request bodies before they are read.
     UPLOAD_MAX_MB = int(os.environ.get("DOCMGMT_UPLOAD_MAX_MB", "25"))
     MAX_CONTENT_LENGTH = (UPLOAD_MAX_MB + 1) * 1024 * 1024
+    # Search: where the index lives (default STORAGE_DIR/search), how many of the newest
+    # matches a query ranks, how long a writer waits for the index lock before leaving its
+    # change in the outbox for the next one.
+    SEARCH_INDEX_DIR = os.environ.get("DOCMGMT_SEARCH_DIR", "")
+    SEARCH_WINDOW = int(os.environ.get("DOCMGMT_SEARCH_WINDOW", "500"))
+    SEARCH_LOCK_TIMEOUT = float(os.environ.get("DOCMGMT_SEARCH_LOCK_TIMEOUT", "10"))
     # The Chinese TrueType font embedded in PDFs; empty = look in the usual system places.
     CJK_FONT_PATH = os.environ.get("DOCMGMT_CJK_FONT", "")
 

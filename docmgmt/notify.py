@@ -48,6 +48,8 @@ def _send(messages, config) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _flush_outbox(session):
+    if session.in_nested_transaction():  # a savepoint: the outer transaction decides
+        return
     messages = session.info.pop(OUTBOX, None)
     if messages and has_app_context():
         _send(messages, current_app.config)

@@ -154,6 +154,8 @@ def delete_after_commit(sha256: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session):
+    if session.in_nested_transaction():  # a savepoint: the outer transaction decides
+        return
     session.info.pop(_NEW, None)
     doomed = session.info.pop(_DELETE, None)
     if doomed:

@@ -78,6 +78,8 @@ def _queue(session, flush_context):
 
 @event.listens_for(Session, "after_commit")
 def _committed(session):
+    if session.in_nested_transaction():  # a savepoint: the outer transaction decides
+        return
     if session.info.pop(_QUEUED, None):
         session.info[_DIRTY] = True
         if has_app_context() and current_app.config.get("SEARCH_SYNC", True):
@@ -107,6 +109,9 @@ def drain(timeout: float = 10.0, rounds: int = 20) -> int:
         with Session(db.engine) as s:
             if not s.scalar(select(SearchOutbox.id).limit(1)):
                 return done
+            # End the read transaction before waiting for the index lock: on SQLite an open
+            # reader would keep the lock holder from deleting its outbox rows (a deadlock).
+            s.rollback()
             writer_lock = eng.writer(timeout=timeout)  # held while the database is read
             try:
                 rows = s.execute(

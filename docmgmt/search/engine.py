@@ -20,14 +20,15 @@ from pathlib import Path
 
 from whoosh import index as windex
 from whoosh import query as Q
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.writing import IndexWriter
 
-from docmgmt.search.analysis import analyzer
+from docmgmt.search.analysis import analyzer, fold
 
 INDEX_NAME = "docmgmt"
-SCHEMA_VERSION = 1  # bump when the schema or the analysis changes: the index is rebuilt
+SCHEMA_VERSION = 2  # bump when the schema or the analysis changes: the index is rebuilt
 
 
 def make_schema() -> Schema:
@@ -48,6 +49,8 @@ def make_schema() -> Schema:
         day=NUMERIC(int, bits=32, stored=True, sortable=True, signed=False),
         meta=STORED,
         fingerprint=STORED,
+        # Folded, lower-cased content as UTF-8, read per candidate for exact substring checks.
+        text=COLUMN(VarBytesColumn()),
     )
 
 
@@ -86,6 +89,7 @@ class Entry:
             "meta": self.meta,
         }
         d["fingerprint"] = fingerprint(d)
+        d["text"] = " ".join(fold(self.content).lower().split()).encode()
         return d
 
 
@@ -221,27 +225,35 @@ class Engine:
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.glob("*") if p.is_file())
 
-    def scan(self, q: Q.Query, keep, window: int) -> tuple[list[tuple[float, int, dict]], bool]:
+    def scan(
+        self, q: Q.Query, keep, window: int, contains=(), excludes=()
+    ) -> tuple[list[tuple[float, int, dict]], bool]:
         """Matches of ``q`` that ``keep`` accepts, newest segment first, at most ``window``.
 
         Returns [(score, docnum, columns)] and whether the scan saw every match. ``keep`` reads
         the filter columns of each candidate, so role limits and filters apply while matching,
-        before any ranking or paging."""
+        before any ranking or paging; ``contains``/``excludes`` are exact checks of the text."""
         s = self.searcher()
         out: list[tuple[float, int, dict]] = []
+        check = bool(contains or excludes)
         for sub, offset in reversed(s.leaf_searchers()):
             m = q.matcher(sub, sub.context())
             reader = sub.reader()
             cols = [(n, reader.column_reader(n)) for n in COLUMNS]
+            tcol = reader.column_reader("text") if check else None
             while m.is_active():
                 d = m.id()
                 values = {n: c[d] for n, c in cols}
-                if keep(values):
+                if keep(values) and (not check or self._text_ok(tcol[d], contains, excludes)):
                     out.append((m.score(), d + offset, values))
                     if len(out) >= window:
                         return out, False
                 m.next()
         return out, True
+
+    @staticmethod
+    def _text_ok(text: bytes, contains, excludes) -> bool:
+        return all(n in text for n in contains) and not any(n in text for n in excludes)
 
     def run(
         self,
@@ -252,7 +264,9 @@ class Engine:
         sort: str = "relevance",
         offset: int = 0,
         limit: int = 10,
-        window: int = 2000,
+        window: int = 1000,
+        contains=(),
+        excludes=(),
     ) -> Hits:
         """One page of results, the total and counts per facet.
 
@@ -261,7 +275,7 @@ class Engine:
         rebuild writes the newest entries first); ranking, sorting, paging and counts work on
         that window, and ``exact`` says whether it held every match. Narrowing the query or a
         filter brings the rest into view."""
-        hits, exact = self.scan(q, keep, window)
+        hits, exact = self.scan(q, keep, window, contains, excludes)
         if sort == "date":
             hits.sort(key=lambda h: (h[2]["day"], h[0]), reverse=True)
         else:
@@ -273,7 +287,7 @@ class Engine:
         ]
         counted, counted_exact = hits, exact
         if keep_for_facets is not None:
-            counted, counted_exact = self.scan(q, keep_for_facets, window)
+            counted, counted_exact = self.scan(q, keep_for_facets, window, contains, excludes)
         counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         for _score, _d, values in counted:
             for name in FACETS:

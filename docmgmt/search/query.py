@@ -5,11 +5,9 @@ written, ``-word`` excludes, ``number:``, ``title:`` or ``content:`` restrict a 
 Anything else (unknown field names, unbalanced quotes or brackets, punctuation, operators) is
 read as plain text, and a note says what was ignored.
 
-Planning: a Chinese word of n characters is the n-1 overlapping bigrams of the index. Unquoted,
-the plan asks for all of them *without* positions (客户 AND 户投 AND 投诉): the rarest bigram
-drives the intersection and no positions are decoded; a text holding all three practically
-always holds 客户投诉. Quoted, it asks for the positional phrase, which is exact and dearer.
-A run with separators (XX-SP-20, 27922-2011) is one indexed term when the index knows it, else
+Planning (see :func:`build`): a Chinese word of n characters is the n-1 overlapping bigrams of
+the index, asked for without positions, then checked exactly against the candidate's text. A
+run with separators (XX-SP-20, 27922-2011) is one indexed term when the index knows it, else
 the phrase of its parts; title and number matches only add to the ranking.
 """
 
@@ -132,15 +130,36 @@ def _clause_query(fieldname: str, clause: Clause, known, positional=True) -> Q.Q
     return subs[0] if len(subs) == 1 else Q.And(subs)
 
 
-def build(plan: Plan, known) -> tuple[Q.Query | None, Q.Query | None]:
-    """(query that decides what matches, optional query that only boosts the ranking)."""
+@dataclass
+class Built:
+    query: Q.Query | None  # decides what matches (with the checks below)
+    boost: Q.Query | None  # only adds to the ranking
+    contains: list[bytes] = field(default_factory=list)  # text must contain each
+    excludes: list[bytes] = field(default_factory=list)  # text must contain none
+
+
+def _needle(text: str) -> bytes:
+    return " ".join(fold(text).lower().split()).encode()
+
+
+def build(plan: Plan, known) -> Built:
+    """The query for the index, and the exact checks made on each candidate's text.
+
+    Chinese is matched in two steps. The index finds the candidates holding every bigram of
+    a word, without positions (the rarest bigram drives the intersection: 服务质量 is found
+    through 务质); then the candidate's folded text (a column of the index) is checked to
+    contain the word itself, which is exact and far cheaper than Whoosh's positional phrase.
+    A quoted clause is checked as written, as a whole. Exclusions are the same check, negated.
+    A field-restricted clause (title:, number:) uses the positional phrase on that field."""
     must, must_not, boost = [], [], []
+    contains: list[bytes] = []
+    excludes: list[bytes] = []
     for c in plan.clauses:
+        if c.field is None and c.negate:
+            excludes.append(_needle(c.text))
+            continue
         fname = c.field or "content"
-        # Unquoted Chinese asks for every bigram of the word, without positions: a text holding
-        # 客户, 户投 and 投诉 practically always holds 客户投诉, and this is several times
-        # cheaper than checking positions. Quotes ask for the exact, positional phrase.
-        q = _clause_query(fname, c, known, positional=c.quoted)
+        q = _clause_query(fname, c, known, positional=c.field is not None)
         if q is None:
             continue
         if c.negate:
@@ -148,13 +167,21 @@ def build(plan: Plan, known) -> tuple[Q.Query | None, Q.Query | None]:
             continue
         must.append(q)
         if c.field is None:
+            if c.quoted:
+                contains.append(_needle(c.text))
+            else:
+                contains.extend(
+                    m.group(0).encode()
+                    for m in RUN.finditer(fold(c.text))
+                    if is_cjk(m.group(0)) and len(m.group(0)) > 2
+                )
             for extra in ("title", "number"):
                 bq = _clause_query(extra, c, known, positional=False)
                 if bq is not None:
                     boost.append(bq)
     if not must:
-        return None, None
+        return Built(None, None)
     q = must[0] if len(must) == 1 else Q.And(must)
     if must_not:
         q = Q.AndNot(q, Q.Or(must_not))
-    return q, (Q.Or(boost) if boost else None)
+    return Built(q, Q.Or(boost) if boost else None, contains, excludes)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from whoosh import query as Q
@@ -18,7 +19,7 @@ from docmgmt.search.analysis import fold
 SORTS = ("relevance", "date")
 MAX_PAGE = 100
 FRAGMENT_CHARS = 160
-WINDOW = 2000  # matches ranked per query; see Engine.run
+WINDOW = 500  # matches ranked per query (setting SEARCH_WINDOW); see Engine.run
 
 
 def note_text(note: str) -> str:
@@ -123,7 +124,7 @@ def search(
     page: int = 1,
     per_page: int = 10,
     facets: bool = True,
-    window: int = WINDOW,
+    window: int | None = None,
 ) -> Page:
     from docmgmt.auth.permissions import can_read_history
     from docmgmt.search import drain, engine
@@ -151,18 +152,20 @@ def search(
         drain(timeout=0.5)
     eng = engine()
     known = lambda fieldname, term: eng.doc_frequency(fieldname, term) > 0  # noqa: E731
-    q, boost = qp.build(plan, known)
-    if q is None:
+    built = qp.build(plan, known)
+    if built.query is None:
         return result
     filtered = any((f.kind, f.doc_type, f.department, f.state, f.date_from, f.date_to))
     hits = eng.run(
-        Q.AndMaybe(q, boost) if boost is not None else q,
+        Q.AndMaybe(built.query, built.boost) if built.boost is not None else built.query,
         keep=predicate(user, f),
         keep_for_facets=predicate(user, f, with_filters=False) if filtered and facets else None,
         sort=sort,
         offset=(page - 1) * per_page,
         limit=per_page,
-        window=window,
+        window=window or current_app.config.get("SEARCH_WINDOW", WINDOW),
+        contains=built.contains,
+        excludes=built.excludes,
     )
     result.total, result.exact = hits.total, hits.exact
     result.facets = hits.facets if facets else {}

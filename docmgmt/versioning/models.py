@@ -23,6 +23,16 @@ from docmgmt.clock import utcnow
 from docmgmt.extensions import db
 
 
+class NumberingLock(db.Model):
+    """One row per number stem (XX-SP-): updating it serialises the allocation of the next
+    number, on PostgreSQL (row lock) and SQLite (write lock) alike, until the commit."""
+
+    __tablename__ = "numbering_lock"
+
+    stem: Mapped[str] = mapped_column(String(40), primary_key=True)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class DocumentType(enum.StrEnum):
     MANUAL = "manual"
     PROCEDURE = "procedure"

@@ -9,8 +9,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, func, or_, select, update
 
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, Role, User
@@ -150,9 +149,33 @@ def _may_sign_step(user: User, doc_type: DocumentType, step: str) -> bool:
 # ---------------------------------------------------------------- documents
 
 
+def _number_stem(doc_type: DocumentType) -> str:
+    cfg = current_app.config
+    return f"{cfg['DOC_NUMBER_PREFIX']}-{cfg['DOC_TYPE_CODES'][doc_type.value]}-"
+
+
+def lock_numbering(doc_type: DocumentType) -> None:
+    """Hold the numbering of this type until the transaction ends, so two people registering
+    at the same moment cannot be given the same next number."""
+    from docmgmt.versioning.models import NumberingLock
+
+    stem = _number_stem(doc_type)
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    db.session.execute(upsert(NumberingLock).values(stem=stem, taken=0).on_conflict_do_nothing())
+    db.session.execute(
+        update(NumberingLock)
+        .where(NumberingLock.stem == stem)
+        .values(taken=NumberingLock.taken + 1)
+    )
+
+
 def next_document_number(doc_type: DocumentType) -> str:
     cfg = current_app.config
-    stem = f"{cfg['DOC_NUMBER_PREFIX']}-{cfg['DOC_TYPE_CODES'][doc_type.value]}-"
+    stem = _number_stem(doc_type)
     existing = db.session.scalars(select(Document.number).where(Document.number.like(stem + "%")))
     used = [int(n[len(stem) :]) for n in existing if n[len(stem) :].isdigit()]
     return f"{stem}{(max(used) + 1 if used else 1):0{cfg['DOC_NUMBER_DIGITS']}d}"
@@ -191,6 +214,8 @@ def create_document(
     except ValueError:
         raise ValidationFailed(_("Unknown document type."), field="doc_type") from None
     auto_number = not (number or "").strip()
+    if auto_number:
+        lock_numbering(doc_type)
     number = (number or "").strip() or next_document_number(doc_type)
     if len(number) > 40:
         raise ValidationFailed(_("The document number is too long."), field="number")
@@ -213,31 +238,19 @@ def create_document(
             _("Give the edition of the external document, e.g. GB/T 27922-2011."),
             field="external_edition",
         )
-    # Two people registering at the same moment may be given the same next number; the
-    # unique constraint decides, and the one who lost takes the number after it.
-    for attempt in range(5):
-        doc = Document(
-            number=number,
-            title=title,
-            doc_type=doc_type,
-            external_edition=external_edition,
-            external_source=(external_source or "").strip()[:200],
-            department=department,
-            review_interval_months=int(interval),
-            created_by_id=actor.id,
-            created_dt=now or utcnow(),
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(doc)
-                db.session.flush()
-            break
-        except IntegrityError:
-            if not auto_number or attempt == 4:
-                raise ValidationFailed(
-                    _("Document number %(n)s is already used.", n=number), field="number"
-                ) from None
-            number = next_document_number(doc_type)
+    doc = Document(
+        number=number,
+        title=title,
+        doc_type=doc_type,
+        external_edition=external_edition,
+        external_source=(external_source or "").strip()[:200],
+        department=department,
+        review_interval_months=int(interval),
+        created_by_id=actor.id,
+        created_dt=now or utcnow(),
+    )
+    db.session.add(doc)
+    db.session.flush()
     log_event(
         actor,
         "document.create",

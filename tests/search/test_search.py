@@ -29,7 +29,9 @@ CORPUS = {
     ),
     "parts": (
         "备品备件管理控制程序",
-        "# 1 目的\n备件出库凭领用单，旧件交回仓库。修人员不得私自调换备件。",
+        "# 1 目的\n备件出库凭领用单，旧件交回仓库。修人员不得私自调换备件。\n"
+        # Every bigram of 投诉处理 (投诉, 诉处, 处理) but not the word: must not match it.
+        "上诉处分另行规定；投诉另行登记，处理完毕归档。",
     ),
 }
 
@@ -348,9 +350,10 @@ def test_two_processes_write_at_once_without_errors_or_lost_updates(
         )
         for tag in ("A", "B")
     ]
-    for p in procs:
-        out, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err
+    results = [(p.returncode, *p.communicate(timeout=300)) for p in procs]
+    results = [(p.returncode, out, err) for p, (_rc, out, err) in zip(procs, results, strict=True)]
+    for returncode, _out, err in results:
+        assert returncode == 0, err
         assert "Traceback" not in err and "LockError" not in err, err
     db.session.expire_all()
     report = search.check()
