@@ -95,7 +95,14 @@ def test_the_recall_set_through_the_api(client, corpus, people, token_for):
 
 
 def test_the_recall_set_in_the_search_page_with_highlights(client, corpus, auth):
+    import re
+
     auth.login("staff")
+    for q, must, must_not in RECALL:
+        html = client.get("/search/", query_string={"q": q}).get_data(as_text=True)
+        shown = set(re.findall(r'<span class="nowrap">(XX-SP-\d+)', html))
+        assert {corpus[k] for k in must} <= shown, q
+        assert not ({corpus[k] for k in must_not} & shown), q
     r = client.get("/search/", query_string={"q": "派工"})
     html = r.get_data(as_text=True)
     assert r.status_code == 200
