@@ -46,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     rest_api.init_app(app)
 
-    from docmgmt import audit, auth, control, main, printing, search, versioning
+    from docmgmt import audit, auth, control, main, printing, search, training, versioning
     from docmgmt.api import register_api
 
     app.register_blueprint(auth.bp)
@@ -57,6 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(printing.bp)
     printing.connect_signals()
     app.register_blueprint(search.bp)
+    app.register_blueprint(training.bp)
+    training.connect_signals()
     search.init_app(app)
     register_api(app)
 

@@ -73,6 +73,53 @@ def localdt(dt, fmt="%Y-%m-%d %H:%M") -> str:
     return local.strftime(fmt) if local else ""
 
 
+def task_state_label(value) -> str:
+    return {
+        "open": _("To do"),
+        "done": _("Done"),
+        "replaced": _("Replaced by a newer revision"),
+        "cancelled": _("Cancelled"),
+    }.get(value, value)
+
+
+def target_kind_label(value) -> str:
+    return {"role": _("Role"), "department": _("Department"), "job_title": _("Job title")}.get(
+        value, value
+    )
+
+
+def target_value_label(value, kind) -> str:
+    if kind == "role":
+        return role_label(value)
+    if kind == "department":
+        from sqlalchemy import select
+
+        from docmgmt.auth.models import Department
+        from docmgmt.extensions import db
+
+        dep = db.session.scalar(select(Department).where(Department.code == value))
+        return dep.name if dep else value
+    return value
+
+
+def session_kind_label(value) -> str:
+    return {"classroom": _("Classroom"), "on_the_job": _("On the job")}.get(value, value)
+
+
+def attendee_result_label(value) -> str:
+    return {"passed": _("Passed"), "failed": _("Failed"), "attended": _("Attended")}.get(
+        value, value
+    )
+
+
+def evaluation_result_label(value) -> str:
+    return {
+        "competent": _("Competent"),
+        "needs_training": _("Needs training"),
+        "not_competent": _("Not competent"),
+    }.get(value, value)
+
+
 def register_template_helpers(app):
     app.jinja_env.filters.update(
         localdt=localdt,
@@ -84,6 +131,12 @@ def register_template_helpers(app):
         medium_label=medium_label,
         copy_state_label=copy_state_label,
         import_kind_label=import_kind_label,
+        task_state_label=task_state_label,
+        target_kind_label=target_kind_label,
+        target_value_label=target_value_label,
+        session_kind_label=session_kind_label,
+        attendee_result_label=attendee_result_label,
+        evaluation_result_label=evaluation_result_label,
     )
 
     from docmgmt.control.views import document_panel

@@ -24,3 +24,8 @@ def register_api(app):
 
     csrf.exempt(search_blp)
     rest_api.register_blueprint(search_blp)
+
+    from docmgmt.training.api import blp as training_blp
+
+    csrf.exempt(training_blp)
+    rest_api.register_blueprint(training_blp)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import ApiToken, Department, Role, User
+from docmgmt.auth.signals import user_saved
 from docmgmt.clock import utcnow
 from docmgmt.errors import PermissionDenied, SigningLocked, ValidationFailed
 from docmgmt.extensions import db
@@ -89,6 +90,7 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     log_event(actor, "user.create", user, summary=username, after=_user_snapshot(user))
+    user_saved.send(user, actor=actor)
     return user
 
 
@@ -113,6 +115,7 @@ def update_user(
     log_event(
         actor, "user.update", user, summary=user.username, before=before, after=_user_snapshot(user)
     )
+    user_saved.send(user, actor=actor)
     return user
 
 
@@ -130,6 +133,7 @@ def set_active(actor, user: User, active: bool) -> User:
         before=before,
         after=_user_snapshot(user),
     )
+    user_saved.send(user, actor=actor)
     return user
 
 

@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from docmgmt.auth import operations as auth_ops
 from docmgmt.auth.models import Department
 from docmgmt.clock import company_tz, utcnow
 from docmgmt.extensions import db
+from docmgmt.training.models import TrainingTask
 from docmgmt.versioning import operations as ops
 
 CONTENT = Path(__file__).parent / "content"
@@ -205,7 +207,66 @@ def load() -> None:
     )
 
     _document_control(users, manual, docs, deps)
+    _training(users, manual, docs)
     db.session.flush()
+
+
+def _training(users, manual, docs) -> None:
+    """The training matrix, read-and-understood tasks (some overdue, some signed), a session
+    with an assessment and competence evaluations (one due soon)."""
+    from docmgmt.training import operations as tops
+
+    qm = users["qm"]
+    today = utcnow().astimezone(company_tz()).date()
+    set_up = today - timedelta(days=20)  # the matrix was set up three weeks ago
+    for doc, kind, value, days in (
+        (manual, "role", "staff", 30),
+        (docs[4], "department", "AS", 14),  # 报修、送修和上门维修
+        (docs[13], "department", "AS", 14),  # 客户投诉管理
+        (docs[7], "job_title", "维修人员", 14),  # 能力评价和培训
+        (docs[20], "role", "approver", 30),  # 文件控制程序
+    ):
+        tops.set_requirement(qm, doc, kind, value, days, now=_at(set_up, 9))
+    db.session.flush()
+    # The dispatcher read XX-SP-04 A1 and signed for it.
+    task = db.session.scalar(
+        select(TrainingTask).where(
+            TrainingTask.user_id == users["dispatcher"].id,
+            TrainingTask.document_id == docs[4].id,
+        )
+    )
+    tops.acknowledge(users["dispatcher"], task, DEMO_PASSWORD, now=_at(set_up + timedelta(3), 10))
+    # A classroom session on the manual with a test: both staff passed.
+    held = today - timedelta(days=10)
+    tops.record_session(
+        qm,
+        held_on=held,
+        kind="classroom",
+        topic="服务手册宣贯及考核",
+        trainer_name=users["qm"].full_name,
+        trainer=users["qm"],
+        duration_minutes=120,
+        attendees=[(users["dispatcher"], "passed", 95), (users["tech"], "passed", 88)],
+        revisions=[manual.revisions[0]],
+        assessed=True,
+        notes="闭卷考试，80 分合格。",
+        now=_at(held, 16),
+    )
+    for name, ago, result, next_in in (
+        ("tech", 350, "competent", 15),
+        ("dispatcher", 100, "competent", 265),
+    ):
+        day = today - timedelta(days=ago)
+        tops.record_evaluation(
+            qm,
+            users[name],
+            evaluated_on=day,
+            criteria="故障诊断与维修技能、服务规范、安全操作、客户沟通",
+            result=result,
+            next_due=today + timedelta(days=next_in),
+            evaluator=users["ashead"],
+            now=_at(day, 15),
+        )
 
 
 EXTERNALS = [
