@@ -53,6 +53,7 @@ def engine(app=None) -> Engine:
 
 def init_app(app) -> None:
     sources.register_revisions()
+    sources.register_training()
 
 
 # ------------------------------------------------------------------ the outbox

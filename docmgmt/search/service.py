@@ -95,7 +95,8 @@ def predicate(user, f: Filters, with_filters: bool = True):
     each candidate's columns while the index is scanned: before ranking, counting or paging."""
     from docmgmt.auth.permissions import can_read_history
 
-    history = can_read_history(user) and f.history
+    privileged = can_read_history(user)
+    history = privileged and f.history
     wanted = (
         [(n, getattr(f, n)) for n in ("kind", "doc_type", "department", "state") if getattr(f, n)]
         if with_filters
@@ -105,7 +106,11 @@ def predicate(user, f: Filters, with_filters: bool = True):
     hi = _day(f.date_to) if with_filters else None
 
     def keep(v: dict) -> bool:
-        if not history and v["audience"] != "all":
+        audience = v["audience"]
+        if audience == "restricted":  # training: quality managers and auditors
+            if not privileged:
+                return False
+        elif audience != "all" and not history:
             return False
         for name, value in wanted:
             if v[name] != value:

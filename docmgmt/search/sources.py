@@ -158,3 +158,69 @@ def register_revisions() -> None:
             ),
         )
     )
+
+
+# ------------------------------------------------------------------ training sessions
+
+
+def _session_groups(obj) -> Iterable[str]:
+    from docmgmt.training.models import SessionAttendee, TrainingSession
+
+    if isinstance(obj, TrainingSession) and obj.id is not None:
+        yield f"trs:{obj.id}"
+    elif isinstance(obj, SessionAttendee) and obj.session_id is not None:
+        yield f"trs:{obj.session_id}"
+
+
+def _all_sessions(session: Session) -> Iterator[str]:
+    from docmgmt.training.models import TrainingSession
+
+    for (sid,) in session.execute(
+        select(TrainingSession.id).order_by(TrainingSession.held_on.desc())
+    ):
+        yield f"trs:{sid}"
+
+
+def _session_entries(session: Session, groups: list[str]) -> list[Entry]:
+    from docmgmt.training.models import TrainingSession
+
+    ids = [int(g.partition(":")[2]) for g in groups]
+    rows = session.scalars(
+        select(TrainingSession)
+        .where(TrainingSession.id.in_(ids))
+        .options(selectinload(TrainingSession.attendees), selectinload(TrainingSession.revisions))
+    ).all()
+    out = []
+    for s in rows:
+        names = " ".join(a.user.full_name for a in s.attendees)
+        covered = " ".join(f"{r.document.number} {r.version}" for r in s.revisions)
+        out.append(
+            Entry(
+                key=f"trs:{s.id}",
+                kind="training",
+                group=f"trs:{s.id}",
+                number="",
+                title=s.topic,
+                content="\n".join([s.topic, s.trainer_name, covered, names, s.notes or ""]),
+                audience="restricted",  # quality managers and auditors only
+                day=day_number(s.held_on),
+                meta={"session_id": s.id},
+            )
+        )
+    return out
+
+
+def register_training() -> None:
+    from docmgmt.training.models import SessionAttendee, TrainingSession
+
+    register(
+        Source(
+            prefix="trs",
+            kind="training",
+            watches=(TrainingSession, SessionAttendee),
+            groups_of=_session_groups,
+            all_groups=_all_sessions,
+            entries=_session_entries,
+            url=lambda meta: url_for("training.session_detail", session_id=meta["session_id"]),
+        )
+    )

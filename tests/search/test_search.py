@@ -370,3 +370,28 @@ def test_two_processes_write_at_once_without_errors_or_lost_updates(
     assert _numbers(client, headers, "共同词并发", history="true", per_page=50)["total"] == 24
     assert _numbers(client, headers, "修改后", history="true", per_page=50)["total"] == 8
     assert _numbers(client, headers, "标记A07", history="true")["total"] == 1
+
+
+def test_training_sessions_are_found_by_quality_and_auditors_only(
+    app, people, client, token_for, today
+):
+    from docmgmt import search
+    from docmgmt.training import operations as tops
+
+    tops.record_session(
+        people["qm"],
+        held_on=today,
+        kind="on_the_job",
+        topic="空调安装规范培训",
+        trainer_name="陈立华",
+        duration_minutes=60,
+        attendees=[(people["staff"], "attended", None)],
+        notes="现场演示抽真空操作",
+    )
+    db.session.commit()
+    hits = _numbers(client, token_for(people["qm"]), "抽真空")["hits"]
+    assert [(h["kind"], h["title"]) for h in hits] == [("training", "空调安装规范培训")]
+    assert hits[0]["url"].startswith("/training/sessions/")
+    assert _numbers(client, token_for(people["auditor"]), "安装规范")["total"] == 1
+    assert _numbers(client, token_for(people["staff"]), "抽真空")["total"] == 0
+    assert search.check().ok
