@@ -46,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     rest_api.init_app(app)
 
-    from docmgmt import audit, auth, control, main, printing, search, training, versioning
+    from docmgmt import audit, auth, control, main, printing, records, search, training, versioning
     from docmgmt.api import register_api
 
     app.register_blueprint(auth.bp)
@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     printing.connect_signals()
     app.register_blueprint(search.bp)
     app.register_blueprint(training.bp)
+    app.register_blueprint(records.bp)
     training.connect_signals()
     search.init_app(app)
     register_api(app)

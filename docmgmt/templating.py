@@ -120,6 +120,32 @@ def evaluation_result_label(value) -> str:
     }.get(value, value)
 
 
+def trigger_label(value) -> str:
+    return {
+        "filing": _("filing date"),
+        "closing": _("closing date"),
+        "employment_end": _("end of employment"),
+        "contract_end": _("end of contract"),
+        "event": _("event date"),
+    }.get(value, value)
+
+
+def method_label(value) -> str:
+    return {
+        "destroy": _("Destroy"),
+        "archive": _("Transfer to the archive"),
+        "review": _("Review again"),
+    }.get(value, value)
+
+
+def disposal_state_label(value) -> str:
+    return {
+        "pending": _("Waiting for approval"),
+        "approved": _("Approved and carried out"),
+        "rejected": _("Rejected"),
+    }.get(value, value)
+
+
 def register_template_helpers(app):
     app.jinja_env.filters.update(
         localdt=localdt,
@@ -137,6 +163,9 @@ def register_template_helpers(app):
         session_kind_label=session_kind_label,
         attendee_result_label=attendee_result_label,
         evaluation_result_label=evaluation_result_label,
+        trigger_label=trigger_label,
+        method_label=method_label,
+        disposal_state_label=disposal_state_label,
     )
 
     from docmgmt.control.views import document_panel

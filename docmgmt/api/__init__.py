@@ -29,3 +29,8 @@ def register_api(app):
 
     csrf.exempt(training_blp)
     rest_api.register_blueprint(training_blp)
+
+    from docmgmt.records.api import blp as records_blp
+
+    csrf.exempt(records_blp)
+    rest_api.register_blueprint(records_blp)

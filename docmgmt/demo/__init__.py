@@ -208,7 +208,198 @@ def load() -> None:
 
     _document_control(users, manual, docs, deps)
     _training(users, manual, docs)
+    _records(users, docs, deps)
     db.session.flush()
+
+
+RECORD_TYPES = [
+    # code, name, months, trigger, method, department, fields
+    (
+        "PL",
+        "电话派工记录",
+        24,
+        "filing",
+        "destroy",
+        "AS",
+        [
+            ("caller", "来电客户", "text", True),
+            ("phone", "电话", "text", False),
+            ("fault", "故障描述", "text", True),
+        ],
+    ),
+    (
+        "WO",
+        "派工单",
+        36,
+        "filing",
+        "destroy",
+        "AS",
+        [
+            ("customer", "客户", "text", True),
+            ("product", "产品", "choice", True),
+            ("visit_date", "上门日期", "date", True),
+            ("technician", "维修人员", "person", False),
+            ("hours", "到达用时（小时）", "number", False),
+        ],
+    ),
+    (
+        "RV",
+        "回访记录",
+        24,
+        "filing",
+        "destroy",
+        "AS",
+        [("customer", "客户", "text", True), ("satisfied", "是否满意", "choice", True)],
+    ),
+    (
+        "CP",
+        "客户投诉记录",
+        36,
+        "closing",
+        "archive",
+        "AS",
+        [
+            ("customer", "客户", "text", True),
+            ("content", "投诉内容", "text", True),
+            ("handler", "处理人", "person", False),
+        ],
+    ),
+    (
+        "SS",
+        "满意度调查",
+        36,
+        "filing",
+        "destroy",
+        "AS",
+        [("customer", "客户", "text", True), ("score", "满意度（分）", "number", True)],
+    ),
+    (
+        "QF",
+        "质量问题反馈单",
+        36,
+        "filing",
+        "review",
+        "ENG",
+        [("product", "产品", "choice", True), ("problem", "问题描述", "text", True)],
+    ),
+    (
+        "EQ",
+        "设备台账",
+        120,
+        "event",
+        "review",
+        "ENG",
+        [("equipment", "设备名称", "text", True), ("location", "存放地点", "text", False)],
+    ),
+]
+CHOICES = {
+    "product": ["空调", "冰箱", "洗衣机", "热水器", "自动售货机"],
+    "satisfied": ["满意", "一般", "不满意"],
+}
+
+
+def _records(users, docs, deps) -> None:
+    """The record types the procedures name, a year of service records (some already past
+    their retention, one under a legal hold), a correction and a pending disposal."""
+    from docmgmt.records import operations as rops
+
+    qm, tech, disp = users["qm"], users["tech"], users["dispatcher"]
+    types = {}
+    for code, name, months, trigger, method, dep, fields in RECORD_TYPES:
+        types[code] = rops.create_type(
+            qm,
+            code=code,
+            name=name,
+            retention_months=months,
+            trigger=trigger,
+            disposal_method=method,
+            department=deps.get(dep),
+            fields=[
+                {"name": n, "label": lbl, "kind": k, "required": req, "choices": CHOICES.get(n, [])}
+                for n, lbl, k, req in fields
+            ],
+            now=_at(date(2022, 2, 15), 9),
+        )
+    today = utcnow().astimezone(company_tz()).date()
+    customers = ["张先生", "王女士", "李经理", "赵先生", "陈女士", "刘先生", "杨女士", "黄先生"]
+    faults = ["不制冷", "漏水", "异响", "无法开机", "显示故障代码E4", "扫码支付失败"]
+    products = CHOICES["product"]
+    # Two records old enough to be past their 24-month retention, and a year of recent ones.
+    for n, ago in enumerate([1100, 1000, 300, 240, 180, 120, 60, 30, 12, 5, 2]):
+        day = today - timedelta(days=ago)
+        cust, fault, prod = customers[n % 8], faults[n % 6], products[n % 5]
+        rops.file_record(
+            disp,
+            types["PL"],
+            title=f"{cust} {prod}{fault}",
+            values={"caller": cust, "phone": f"1380000{n:04d}", "fault": f"{prod}{fault}"},
+            now=_at(day, 9),
+        )
+        rops.file_record(
+            disp,
+            types["WO"],
+            title=f"{cust} {prod}{fault}",
+            values={
+                "customer": cust,
+                "product": prod,
+                "visit_date": day.isoformat(),
+                "technician": "tech",
+                "hours": 1 + n % 3,
+            },
+            external_id=f"GD-{day:%Y%m%d}-{n:03d}",
+            now=_at(day, 10),
+        )
+        rops.file_record(
+            disp,
+            types["RV"],
+            title=f"{cust} 当日回访",
+            values={"customer": cust, "satisfied": ["满意", "满意", "一般"][n % 3]},
+            now=_at(day, 17),
+        )
+    complaint = rops.file_record(
+        disp,
+        types["CP"],
+        title="杨女士 投诉上门超时",
+        values={"customer": "杨女士", "content": "约定上午上门，下午才到", "handler": "ashead"},
+        now=_at(today - timedelta(days=40), 11),
+    )
+    rops.set_trigger_date(
+        users["ashead"],
+        complaint,
+        today - timedelta(days=33),
+        now=_at(today - timedelta(days=33), 15),
+    )
+    wrong = rops.file_record(
+        tech,
+        types["QF"],
+        title="自动售货机 投币器卡币批量问题",
+        values={"product": "自动售货机", "problem": "同批次投币器卡币，已更换 12 台"},
+        now=_at(today - timedelta(days=20), 14),
+    )
+    rops.file_record(
+        tech,
+        types["QF"],
+        title="自动售货机 投币器卡币批量问题（更正数量）",
+        values={"product": "自动售货机", "problem": "同批次投币器卡币，已更换 14 台"},
+        corrects=wrong,
+        now=_at(today - timedelta(days=19), 9),
+    )
+    rops.file_record(
+        qm,
+        types["EQ"],
+        title="冷媒回收机 RC-02",
+        values={"equipment": "冷媒回收机", "location": "维修车间"},
+        now=_at(today - timedelta(days=200), 9),
+    )
+    # A dispute about an old work order: held, so it cannot be disposed of with the others.
+    rops.place_hold(
+        qm,
+        scope="query",
+        rt=types["WO"],
+        query="张先生",
+        reason="张先生消费纠纷，法院调取证据，保留至结案",
+        now=_at(today - timedelta(days=3), 10),
+    )
 
 
 def _training(users, manual, docs) -> None:

@@ -54,6 +54,7 @@ def engine(app=None) -> Engine:
 def init_app(app) -> None:
     sources.register_revisions()
     sources.register_training()
+    sources.register_records()
 
 
 # ------------------------------------------------------------------ the outbox

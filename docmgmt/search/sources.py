@@ -224,3 +224,72 @@ def register_training() -> None:
             url=lambda meta: url_for("training.session_detail", session_id=meta["session_id"]),
         )
     )
+
+
+# ------------------------------------------------------------------ records
+
+
+def _record_groups(obj) -> Iterable[str]:
+    from docmgmt.records.models import Record
+
+    if isinstance(obj, Record) and obj.id is not None:
+        yield f"rec:{obj.id}"
+
+
+def _all_records(session: Session) -> Iterator[str]:
+    from docmgmt.records.models import Record
+
+    # Newest first: a rebuild puts the newest records where the ranking window looks first.
+    for (rid,) in session.execute(
+        select(Record.id).order_by(Record.filed_dt.desc(), Record.id.desc())
+    ):
+        yield f"rec:{rid}"
+
+
+def _record_entries(session: Session, groups: list[str]) -> list[Entry]:
+    from docmgmt.records.models import Record
+
+    ids = [int(g.partition(":")[2]) for g in groups]
+    rows = session.scalars(
+        select(Record)
+        .where(Record.id.in_(ids))
+        .options(selectinload(Record.type), selectinload(Record.department))
+    ).all()
+    out = []
+    for r in rows:
+        values = " ".join(str(v) for v in (r.values or {}).values())
+        out.append(
+            Entry(
+                key=f"rec:{r.id}",
+                kind="record",
+                group=f"rec:{r.id}",
+                number=r.number,
+                title=r.title,
+                content="\n".join(
+                    [f"{r.number} {r.external_id or ''} {r.type.name}", r.title, values]
+                ),
+                doc_type=r.type.code,
+                department=r.department.code if r.department else "",
+                state=r.state.value,
+                audience="all",
+                day=day_number(r.filed_dt.date()),
+                meta={"record_id": r.id},
+            )
+        )
+    return out
+
+
+def register_records() -> None:
+    from docmgmt.records.models import Record
+
+    register(
+        Source(
+            prefix="rec",
+            kind="record",
+            watches=(Record,),
+            groups_of=_record_groups,
+            all_groups=_all_records,
+            entries=_record_entries,
+            url=lambda meta: url_for("records.detail", record_id=meta["record_id"]),
+        )
+    )

@@ -1,0 +1,377 @@
+"""Bulk import of records from CSV or .xlsx (the export of a ticketing system).
+
+Upload → the file is kept by SHA-256 and its header read → the user maps columns to fields →
+preview: every row validated, errors listed per row and field → import: either everything
+or nothing (``block``), or the valid rows with the others reported (``skip``). Re-importing the
+same file files nothing twice: rows whose external ID is already filed are counted, not filed.
+Encodings: UTF-8 with or without BOM, and GBK/GB18030 as Chinese Excel writes CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import insert, select
+
+from docmgmt.audit.operations import log_event
+from docmgmt.clock import local_today, utcnow
+from docmgmt.errors import InvalidState, ValidationFailed
+from docmgmt.extensions import db
+from docmgmt.records import operations as ops
+from docmgmt.records.models import Record, RecordImport, RecordState, RecordType, Trigger
+
+SUFFIXES = {".csv", ".xlsx"}
+CHUNK = 2000
+
+
+@dataclass
+class Parsed:
+    header: list[str]
+    rows: list[list[str]]
+    encoding: str
+
+
+def parse(filename: str, data: bytes) -> Parsed:
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:
+            raise ValidationFailed(_("The .xlsx file cannot be read."), field="file") from None
+        ws = wb.worksheets[0]
+        rows = []
+        for r in ws.iter_rows(values_only=True):
+            rows.append(["" if v is None else _cell(v) for v in r])
+        encoding = "xlsx"
+    else:
+        text = None
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(enc)
+                encoding = "utf-8" if enc == "utf-8-sig" else "gbk"
+                if enc == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf"):
+                    encoding = "utf-8 (BOM)"
+                break
+            except UnicodeDecodeError:
+                continue
+        if text is None:
+            raise ValidationFailed(
+                _("The file is neither UTF-8 nor GBK text; save it as CSV (UTF-8)."), field="file"
+            )
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        rows = [r for r in csv.reader(io.StringIO(text), dialect)]
+    rows = [r for r in rows if any(str(c).strip() for c in r)]
+    if not rows:
+        raise ValidationFailed(_("The file is empty."), field="file")
+    header = [str(h).strip() for h in rows[0]]
+    if not any(header) or len(set(h for h in header if h)) != len([h for h in header if h]):
+        raise ValidationFailed(
+            _("The first row must hold the column names, each once."), field="file"
+        )
+    return Parsed(
+        header=header, rows=[[str(c).strip() for c in r] for r in rows[1:]], encoding=encoding
+    )
+
+
+def _cell(v) -> str:
+    if isinstance(v, datetime):
+        return v.date().isoformat() if v.time() == datetime.min.time() else v.isoformat()
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def upload(actor, rt: RecordType, filename: str, data: bytes) -> tuple[RecordImport, Parsed]:
+    from docmgmt import storage
+
+    if not ops.can_file(actor):
+        ops.require_manager(actor)
+    name = storage.check_upload(filename, data, SUFFIXES)
+    parsed = parse(name, data)
+    blob = storage.put(data)
+    imp = RecordImport(
+        type_id=rt.id,
+        filename=name,
+        sha256=blob.sha256,
+        encoding=parsed.encoding,
+        mapping=auto_mapping(rt, parsed.header),
+        external_id_column=_guess(parsed.header, ("external_id", "外部编号", "工单号", "ID", "id")),
+        title_column=_guess(parsed.header, ("title", "标题", "摘要")),
+        total_rows=len(parsed.rows),
+        created_by_id=actor.id,
+        created_dt=utcnow(),
+    )
+    db.session.add(imp)
+    db.session.flush()
+    return imp, parsed
+
+
+def _guess(header, names) -> str:
+    for n in names:
+        if n in header:
+            return n
+    return ""
+
+
+def auto_mapping(rt: RecordType, header: list[str]) -> dict:
+    out = {}
+    for f in rt.fields:
+        for candidate in (f["name"], f["label"]):
+            if candidate in header:
+                out[f["name"]] = candidate
+                break
+    return out
+
+
+def load(imp: RecordImport) -> Parsed:
+    from docmgmt import storage
+
+    return parse(imp.filename, storage.read(imp.sha256))
+
+
+def set_mapping(
+    imp: RecordImport, mapping: dict, external_id_column: str, title_column: str, header: list[str]
+) -> None:
+    rt = imp.type
+    wrong = [
+        c for c in [*mapping.values(), external_id_column, title_column] if c and c not in header
+    ]
+    if wrong:
+        raise ValidationFailed(
+            _("The header row does not have these columns: %(c)s", c=", ".join(wrong)),
+            field="mapping",
+        )
+    missing = [f["label"] for f in rt.fields if f["required"] and not mapping.get(f["name"])]
+    if missing:
+        raise ValidationFailed(
+            _("Map a column to every required field: %(f)s", f=", ".join(missing)), field="mapping"
+        )
+    if rt.trigger != Trigger.FILING and not mapping.get("_trigger_date"):
+        pass  # the trigger date can be recorded later, record by record
+    imp.mapping = {k: v for k, v in mapping.items() if v}
+    imp.external_id_column = external_id_column or ""
+    imp.title_column = title_column or ""
+
+
+@dataclass
+class RowResult:
+    line: int  # line number in the file (header = 1)
+    external_id: str
+    title: str
+    values: dict
+    trigger: object = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    duplicate: bool = False
+
+
+def validate(imp: RecordImport, parsed: Parsed) -> list[RowResult]:
+    rt = imp.type
+    col = {h: i for i, h in enumerate(parsed.header)}
+    people = ops._people_index()
+    today = local_today()
+    existing = set(
+        db.session.scalars(
+            select(Record.external_id).where(
+                Record.type_id == rt.id, Record.external_id.is_not(None)
+            )
+        )
+    )
+    seen: dict[str, int] = {}
+    out = []
+    for n, row in enumerate(parsed.rows, start=2):
+
+        def get(h, row=row):
+            i = col.get(h)
+            return row[i] if i is not None and i < len(row) else ""
+
+        raw = {name: get(h) for name, h in imp.mapping.items() if not name.startswith("_")}
+        values, errors = ops.clean_values(rt, raw, people=people, today=today)
+        ext = get(imp.external_id_column) if imp.external_id_column else ""
+        title = get(imp.title_column) if imp.title_column else ""
+        if not title:
+            title = " ".join(str(values.get(f["name"], "")) for f in rt.fields[:3]).strip()[:200]
+        if not title:
+            errors.append(("title", _("The row has no title.")))
+        trigger = None
+        if imp.mapping.get("_trigger_date"):
+            raw_t = get(imp.mapping["_trigger_date"])
+            if raw_t:
+                trigger = ops._parse_date(raw_t)
+                if trigger is None or trigger > today:
+                    errors.append(("_trigger_date", _("Not a plausible date: %(v)s", v=raw_t)))
+        r = RowResult(
+            line=n,
+            external_id=ext,
+            title=title[:200],
+            values=values,
+            trigger=trigger,
+            errors=errors,
+        )
+        if ext:
+            if ext in existing:
+                r.duplicate = True
+            elif ext in seen:
+                r.errors.append(
+                    (
+                        "external_id",
+                        _("External ID %(e)s is also on line %(l)d.", e=ext, l=seen[ext]),
+                    )
+                )
+            else:
+                seen[ext] = n
+        out.append(r)
+    return out
+
+
+def error_report(results: list[RowResult]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["line", "external_id", "field", "message"])
+    for r in results:
+        for f, m in r.errors:
+            w.writerow([r.line, r.external_id, f, m])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def run(actor, imp: RecordImport, mode: str, progress=None) -> RecordImport:
+    """File the rows. ``block``: any error files nothing; ``skip``: valid rows are filed.
+    Rows whose external ID is already filed are skipped in both modes."""
+    from docmgmt import storage
+    from docmgmt.search.models import SearchOutbox
+
+    if mode not in ("block", "skip"):
+        raise ValidationFailed(_("Choose what to do with rows in error."), field="mode")
+    if imp.status not in ("uploaded", "mapped"):
+        raise InvalidState(_("This import has already run."))
+    rt = imp.type
+    parsed = load(imp)
+    results = validate(imp, parsed)
+    bad = [r for r in results if r.errors]
+    imp.error_rows = len(bad)
+    if bad:
+        imp.errors_sha256 = storage.put(error_report(results)).sha256
+    if bad and mode == "block":
+        imp.status = "failed"
+        imp.message = _("%(n)d rows have errors; nothing was imported.", n=len(bad))
+        db.session.flush()
+        return imp
+    good = [r for r in results if not r.errors and not r.duplicate]
+    imp.skipped_duplicates = sum(1 for r in results if r.duplicate and not r.errors)
+    now = utcnow()
+    filed_day = local_today(now)
+    numbers = ops.next_numbers(rt, filed_day.year, len(good)) if good else []
+    form_rev = ops._form_revision(rt)
+    imp.status = "running"
+    rows = []
+    for r, number in zip(good, numbers, strict=True):
+        trigger = filed_day if rt.trigger == Trigger.FILING else r.trigger
+        rows.append(
+            {
+                "number": number,
+                "type_id": rt.id,
+                "external_id": r.external_id or None,
+                "title": r.title,
+                "values": r.values,
+                "department_id": rt.department_id,
+                "form_revision_id": form_rev.id if form_rev else None,
+                "filed_by_id": actor.id,
+                "filed_dt": now,
+                "trigger_date": trigger,
+                "dispose_after": ops.dispose_after(rt, trigger),
+                "corrects_id": None,
+                "import_id": imp.id,
+                "content_hash": ops.content_hash(rt, r.title, r.values, []),
+                "state": RecordState.ACTIVE,
+            }
+        )
+    for i in range(0, len(rows), CHUNK):
+        db.session.execute(insert(Record), rows[i : i + CHUNK])
+        imp.processed_rows = min(len(rows), i + CHUNK)
+        if progress:
+            progress(imp.processed_rows, len(rows))
+    # Search learns of the new records through the outbox, like any other change.
+    ids = db.session.scalars(select(Record.id).where(Record.import_id == imp.id)).all()
+    for i in range(0, len(ids), 5000):
+        db.session.execute(insert(SearchOutbox), [{"group": f"rec:{x}"} for x in ids[i : i + 5000]])
+    imp.imported = len(rows)
+    imp.status = "done"
+    imp.message = _(
+        "%(n)d records imported, %(d)d already filed, %(e)d rows with errors.",
+        n=len(rows),
+        d=imp.skipped_duplicates,
+        e=len(bad),
+    )
+    db.session.flush()
+    log_event(
+        actor,
+        "record.import",
+        imp,
+        summary=f"{imp.filename}: {len(rows)} imported, {imp.skipped_duplicates} duplicates, "
+        f"{len(bad)} errors",
+        object_type="record_import",
+        object_id=imp.id,
+    )
+    return imp
+
+
+def _progress_path(import_id: int):
+    from pathlib import Path
+
+    path = Path(current_app.config["STORAGE_DIR"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path / f"{import_id}.progress"
+
+
+def write_progress(import_id: int, done: int, total: int) -> None:
+    """Progress lives in a small file, not the database: the import's transaction holds the
+    write lock (SQLite) until it commits, and any worker can read the file."""
+    _progress_path(import_id).write_text(f"{done} {total}")
+
+
+def read_progress(import_id: int) -> tuple[int, int] | None:
+    try:
+        done, total = _progress_path(import_id).read_text().split()
+        return int(done), int(total)
+    except (OSError, ValueError):
+        return None
+
+
+def run_in_background(app, import_id: int, user_id: int, mode: str) -> threading.Thread:
+    """Large files: the import runs in a thread; the page polls its progress."""
+
+    def work():
+        from docmgmt.auth.models import User
+
+        with app.app_context():
+            imp = db.session.get(RecordImport, import_id)
+            user = db.session.get(User, user_id)
+
+            try:
+                run(user, imp, mode, lambda done, total: write_progress(import_id, done, total))
+                db.session.commit()
+            except Exception as exc:  # nothing half-written: the transaction is rolled back
+                db.session.rollback()
+                imp = db.session.get(RecordImport, import_id)
+                imp.status = "failed"
+                imp.message = str(getattr(exc, "message", exc))[:500]
+                db.session.commit()
+                current_app.logger.exception("import %s failed", import_id)
+            finally:
+                db.session.remove()
+
+    t = threading.Thread(target=work, name=f"import-{import_id}", daemon=True)
+    t.start()
+    return t
