@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations extract-messages lint bench bench-search fonts
+.PHONY: run test install translations extract-messages lint bench bench-search bench-records fonts
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ lint: install
 # is compared when installed.
 bench: translations
 	$(BIN)/python benchmarks/bench_printing.py
+
+# About a minute: a 100,000-row CSV import and the disposal queue among 1,000,000 records.
+bench-records: translations
+	$(BIN)/python benchmarks/bench_records.py $(BENCH_ARGS)
 
 # About 6 minutes: builds a 101,000-entry index and an FTS5 table, then times the queries.
 bench-search: translations

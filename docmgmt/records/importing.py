@@ -246,7 +246,7 @@ def error_report(results: list[RowResult]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def run(actor, imp: RecordImport, mode: str, progress=None) -> RecordImport:
+def run(actor, imp: RecordImport, mode: str, progress=None, background=False) -> RecordImport:
     """File the rows. ``block``: any error files nothing; ``skip``: valid rows are filed.
     Rows whose external ID is already filed are skipped in both modes."""
     from docmgmt import storage
@@ -254,7 +254,7 @@ def run(actor, imp: RecordImport, mode: str, progress=None) -> RecordImport:
 
     if mode not in ("block", "skip"):
         raise ValidationFailed(_("Choose what to do with rows in error."), field="mode")
-    if imp.status not in ("uploaded", "mapped"):
+    if imp.status not in ("uploaded", "mapped") + (("running",) if background else ()):
         raise InvalidState(_("This import has already run."))
     rt = imp.type
     parsed = load(imp)
@@ -360,8 +360,17 @@ def run_in_background(app, import_id: int, user_id: int, mode: str) -> threading
             user = db.session.get(User, user_id)
 
             try:
-                run(user, imp, mode, lambda done, total: write_progress(import_id, done, total))
+                run(
+                    user,
+                    imp,
+                    mode,
+                    lambda done, total: write_progress(import_id, done, total),
+                    background=True,
+                )
                 db.session.commit()
+                from docmgmt.search import drain
+
+                drain(rounds=10**6)  # index every imported record, here, not in a search
             except Exception as exc:  # nothing half-written: the transaction is rolled back
                 db.session.rollback()
                 imp = db.session.get(RecordImport, import_id)

@@ -154,7 +154,7 @@ def search(
         return result
     result.searched = True
     with contextlib.suppress(IndexBusy):  # changes committed elsewhere, still waiting
-        drain(timeout=0.5)
+        drain(timeout=0.5, rounds=1)  # one batch at most: a search never waits long
     eng = engine()
     known = lambda fieldname, term: eng.doc_frequency(fieldname, term) > 0  # noqa: E731
     built = qp.build(plan, known)

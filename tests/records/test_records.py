@@ -509,3 +509,31 @@ def test_trigger_dates_and_keyset_pages(client, people, token_for, auth):
     export = client.get("/records/export.xlsx")
     assert export.mimetype.endswith("sheet")
     export.close()
+
+
+def test_a_large_import_runs_in_the_background_with_progress(app, client, people, token_for, wo):
+    from docmgmt.records import importing
+    from docmgmt.records.models import RecordImport
+
+    qm = token_for(people["qm"])
+    rows = [[f"B-{i}", f"客户{i}", "冰箱", "2026-03-05", "1"] for i in range(30)]
+    imp = _upload(client, qm, _csv(rows)).get_json()
+    client.post(
+        f"/api/v1/imports/{imp['id']}/run",
+        json={"mode": "block", "mapping": None, "external_id_column": "工单号"},
+        headers=qm,
+    )  # sets the mapping; runs
+    # A second file runs through the background path the pages use for large files.
+    rows2 = [[f"C-{i}", f"顾客{i}", "空调", "2026-03-06", "2"] for i in range(40)]
+    imp2 = _upload(client, qm, _csv(rows2)).get_json()
+    rec = db.session.get(RecordImport, imp2["id"])
+    rec.external_id_column = "工单号"
+    rec.status = "running"
+    db.session.commit()
+    importing.run_in_background(app, imp2["id"], people["qm"].id, "skip").join(timeout=60)
+    db.session.expire_all()
+    done = db.session.get(RecordImport, imp2["id"])
+    assert done.status == "done" and done.imported == 40, done.message
+    assert importing.read_progress(imp2["id"]) == (40, 40)
+    hits = client.get("/api/v1/search", query_string={"q": "顾客39"}, headers=qm).get_json()
+    assert hits["total"] == 1
