@@ -537,3 +537,69 @@ def test_a_large_import_runs_in_the_background_with_progress(app, client, people
     assert importing.read_progress(imp2["id"]) == (40, 40)
     hits = client.get("/api/v1/search", query_string={"q": "顾客39"}, headers=qm).get_json()
     assert hits["total"] == 1
+
+
+def test_define_file_correct_and_hold_through_the_pages(client, auth, people):
+    import re
+
+    auth.login("qm")
+    r = client.post(
+        "/records/types",
+        data={
+            "code": "RV",
+            "name": "回访记录",
+            "form_document_id": 0,
+            "department_id": 0,
+            "retention_months": 24,
+            "trigger": "filing",
+            "disposal_method": "destroy",
+            "fields": "customer | 客户 | text | required\nsatisfied | 是否满意 | choice | required"
+            " | 满意, 一般, 不满意",
+        },
+        follow_redirects=True,
+    )
+    assert "Record type RV created." in page_text(r)
+    from sqlalchemy import select
+
+    from docmgmt.records.models import RecordType
+
+    rt = db.session.scalar(select(RecordType).where(RecordType.code == "RV"))
+    # A missing required field is explained and nothing is filed.
+    r = client.post(
+        f"/records/new/{rt.id}", data={"title": "回访", "f_customer": ""}, follow_redirects=True
+    )
+    assert "客户 is required" in page_text(r)
+    r = client.post(
+        f"/records/new/{rt.id}",
+        data={
+            "title": "周女士 当日回访",
+            "f_customer": "周女士",
+            "f_satisfied": "满意",
+            "files": (io.BytesIO(b"%PDF-1.4 call"), "录音摘要.pdf"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    text = page_text(r)
+    assert "filed" in text and "录音摘要.pdf" in text
+    rid = int(re.search(r"/records/(\d+)/correct", r.get_data(as_text=True)).group(1))
+    r = client.post(
+        f"/records/{rid}/correct",
+        data={"title": "周女士 当日回访", "f_customer": "周女士", "f_satisfied": "一般"},
+        follow_redirects=True,
+    )
+    assert "stays as it was" in page_text(r)
+    number = re.search(r"(RV-\d{4}-\d{6})", page_text(client.get(f"/records/{rid}"))).group(1)
+    r = client.post(
+        "/records/holds",
+        data={
+            "scope": "record",
+            "record_number": number,
+            "reason": "客户质疑回访结果",
+            "type_id": 0,
+        },
+        follow_redirects=True,
+    )
+    text = page_text(r)
+    assert "Legal hold placed." in text and number in text
+    assert "客户质疑回访结果" in page_text(client.get(f"/records/{rid}"))
