@@ -76,6 +76,51 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
 
     @app.before_request
+    def auditors_only_read():
+        """Auditors change nothing: every request that could is refused on the server."""
+        from docmgmt.auth.permissions import is_read_only
+        from docmgmt.errors import error_response
+
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
+            return None  # the API checks in its own token hook
+        if request.endpoint in ("auth.logout", "auth.login", "static"):
+            return None
+        if getattr(current_user, "is_authenticated", False) and is_read_only(current_user):
+            from flask_babel import gettext as _
+
+            return error_response(403, _("Auditors have read-only access."))
+        return None
+
+    @app.after_request
+    def log_auditor_views(response):
+        """Every page and API read an auditor makes is in the audit trail."""
+        from docmgmt.auth.permissions import is_read_only
+
+        user = g.get("api_user") or (
+            current_user if getattr(current_user, "is_authenticated", False) else None
+        )
+        if (
+            user is not None
+            and request.method == "GET"
+            and response.status_code < 400
+            and request.endpoint != "static"
+            and is_read_only(user)
+        ):
+            from docmgmt.audit.operations import log_event
+            from docmgmt.extensions import db
+
+            try:
+                db.session.rollback()  # nothing of the request is pending on a read
+                log_event(
+                    user, "auditor.view", user, object_type="user", summary=request.full_path[:500]
+                )
+                db.session.commit()
+            except Exception:  # never lose the page because the log failed
+                db.session.rollback()
+                app.logger.exception("could not log an auditor's view")
+        return response
+
+    @app.before_request
     def fresh_locale():
         # Flask-Babel caches the locale on the app context; when one context outlives several
         # requests (tests, CLI-driven clients) a language switch must still take effect.

@@ -17,6 +17,23 @@ users_cli = AppGroup("users", help="Create and manage users.")
 tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 revisions_cli = AppGroup("revisions", help="Revision housekeeping.")
 demo_cli = AppGroup("demo", help="Demo data.")
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Check the audit trail's hash chain; exit 1 and name the first bad event if broken."""
+    from docmgmt.audit.chain import verify
+
+    result = verify(db.session)
+    if result.ok:
+        click.echo(f"audit trail intact: {result.checked} events, chain verified")
+        return
+    click.echo(
+        f"audit trail BROKEN at event {result.first_bad_id} (#{result.first_bad_seq}): "
+        f"{result.reason}; {result.checked} events before it are intact"
+    )
+    raise SystemExit(1)
 
 
 def _fail(exc: DomainError):
@@ -39,8 +56,26 @@ def _fail(exc: DomainError):
 @click.option("--email", default="")
 @click.option("--job-title", default="")
 @click.option("--expires", default=None, help="Last day of access (auditors), YYYY-MM-DD.")
+@click.option("--starts", default=None, help="First day of access (auditors), YYYY-MM-DD.")
+@click.option(
+    "--audit-department",
+    "audit_departments",
+    multiple=True,
+    help="Limit an auditor to this department (code); repeat for several.",
+)
 @click.password_option(help="Asked for when not given.")
-def create_user(username, full_name, roles, department, email, job_title, expires, password):
+def create_user(
+    username,
+    full_name,
+    roles,
+    department,
+    email,
+    job_title,
+    expires,
+    starts,
+    audit_departments,
+    password,
+):
     """Create a user."""
     dep = None
     if department:
@@ -54,6 +89,13 @@ def create_user(username, full_name, roles, department, email, job_title, expire
         except ValueError:
             raise click.ClickException("--expires must be YYYY-MM-DD.") from None
         expires_dt = datetime.combine(day, time(23, 59, 59), tzinfo=company_tz()).astimezone(UTC)
+    starts_dt = None
+    if starts:
+        try:
+            day = datetime.strptime(starts, "%Y-%m-%d").date()
+        except ValueError:
+            raise click.ClickException("--starts must be YYYY-MM-DD.") from None
+        starts_dt = datetime.combine(day, time(0, 0), tzinfo=company_tz()).astimezone(UTC)
     try:
         user = auth_ops.create_user(
             None,
@@ -65,6 +107,8 @@ def create_user(username, full_name, roles, department, email, job_title, expire
             email=email,
             job_title=job_title,
             access_expires_dt=expires_dt,
+            access_starts_dt=starts_dt,
+            audit_departments=list(audit_departments),
         )
         db.session.commit()
     except DomainError as exc:
@@ -144,5 +188,5 @@ def load_demo(if_empty):
 def register_cli(app):
     from docmgmt.search.cli import search_cli
 
-    for group in (users_cli, tokens_cli, revisions_cli, demo_cli, search_cli):
+    for group in (users_cli, tokens_cli, revisions_cli, demo_cli, search_cli, audit_cli):
         app.cli.add_command(group)

@@ -18,6 +18,10 @@ def require_token():
             401, _("A valid personal token is required: Authorization: Bearer <token>.")
         )
     g.api_user = user
+    from docmgmt.auth.permissions import is_read_only
+
+    if request.method not in ("GET", "HEAD", "OPTIONS") and is_read_only(user):
+        return error_response(403, _("Auditors have read-only access."))
     return None
 
 

@@ -26,6 +26,10 @@ class AuditEvent(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     ip_address: Mapped[str] = mapped_column(String(64), default="")
+    # The hash chain (see docmgmt/audit/chain.py).
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class AuditTrailIsAppendOnly(Exception):

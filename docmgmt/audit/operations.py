@@ -4,10 +4,15 @@ from datetime import date, datetime
 from enum import Enum
 
 from flask import has_request_context, request
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
+from docmgmt.audit.chain import chain_head, hash_of
 from docmgmt.audit.models import AuditEvent
 from docmgmt.clock import utcnow
 from docmgmt.extensions import db
+
+_HEAD = "audit_chain_head"
 
 
 def _plain(value):
@@ -36,7 +41,14 @@ def log_event(
     ip = ""
     if has_request_context():
         ip = request.remote_addr or ""
+    session = db.session()
+    head = session.info.get(_HEAD)
+    if head is None:
+        head = chain_head(session)
+    seq, prev = head[0] + 1, head[1]
     event = AuditEvent(
+        seq=seq,
+        prev_hash=prev,
         occurred_dt=now or utcnow(),
         actor_id=getattr(actor, "id", None),
         actor_name=getattr(actor, "full_name", "") or "",
@@ -48,5 +60,14 @@ def log_event(
         after=_plain(after) if after is not None else None,
         ip_address=ip,
     )
+    event.hash = hash_of(event)
+    session.info[_HEAD] = (seq, event.hash)
     db.session.add(event)
     return event
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_head(session, *args):
+    # The next transaction takes the lock again and reads the head afresh.
+    session.info.pop(_HEAD, None)

@@ -47,3 +47,15 @@ def trail():
             "object_id": object_id or "",
         },
     )
+
+
+@bp.get("/verify")
+@login_required
+def verify_chain():
+    """Whether the hash chain is intact and, if not, the first event that breaks it."""
+    from docmgmt.audit.chain import verify
+
+    require(can_read_audit(current_user))
+    result = verify(db.session)
+    bad = db.session.get(AuditEvent, result.first_bad_id) if result.first_bad_id else None
+    return render_template("audit/verify.html", result=result, bad=bad)

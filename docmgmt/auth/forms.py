@@ -57,5 +57,10 @@ class UserForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
+    access_starts = DateField(_l("Access starts on (auditors)"), validators=[Optional()])
     access_expires = DateField(_l("Access ends on (auditors)"), validators=[Optional()])
+    audit_departments = StringField(
+        _l("Limited to departments (auditors; codes, comma separated; empty = all)"),
+        validators=[Optional(), Length(max=200)],
+    )
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=200)])

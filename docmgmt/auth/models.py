@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     Enum,
@@ -80,6 +81,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     # Auditors get access for a limited time; after this instant they cannot log in.
     access_expires_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    access_starts_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An auditor may be limited to some departments (codes); empty = all.
+    audit_departments: Mapped[list] = mapped_column(JSON, default=list)
     sign_failures: Mapped[int] = mapped_column(Integer, default=0)
     is_signing_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -109,9 +113,17 @@ class User(UserMixin, db.Model):
         return not self.access_expired()
 
     def access_expired(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        if self.access_starts_dt is not None and as_utc(self.access_starts_dt) > now:
+            return True  # not yet
         if self.access_expires_dt is None:
             return False
-        return as_utc(self.access_expires_dt) <= (now or utcnow())
+        return as_utc(self.access_expires_dt) <= now
+
+    def allowed_departments(self) -> set[str] | None:
+        """Department codes an auditor is limited to; None = no limit."""
+        codes = {c for c in (self.audit_departments or []) if c}
+        return codes or None
 
     def set_password(self, password: str) -> None:
         from flask import current_app

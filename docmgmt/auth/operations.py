@@ -56,6 +56,8 @@ def create_user(
     email: str = "",
     job_title: str = "",
     access_expires_dt: datetime | None = None,
+    access_starts_dt: datetime | None = None,
+    audit_departments: list[str] | None = None,
 ) -> User:
     username = (username or "").strip()
     full_name = (full_name or "").strip()
@@ -81,6 +83,8 @@ def create_user(
         job_title=(job_title or "").strip(),
         department=department,
         access_expires_dt=access_expires_dt,
+        access_starts_dt=access_starts_dt,
+        audit_departments=_check_departments(audit_departments),
         is_active_flag=True,
         sign_failures=0,
         is_signing_locked=False,
@@ -94,8 +98,29 @@ def create_user(
     return user
 
 
+def _check_departments(codes) -> list[str]:
+    codes = sorted({c.strip() for c in codes or [] if c and c.strip()})
+    known = set(db.session.scalars(select(Department.code)))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown department code: %(c)s", c=", ".join(unknown)), field="audit_departments"
+        )
+    return codes
+
+
 def update_user(
-    actor, user: User, *, full_name, email, job_title, department, roles, access_expires_dt
+    actor,
+    user: User,
+    *,
+    full_name,
+    email,
+    job_title,
+    department,
+    roles,
+    access_expires_dt,
+    access_starts_dt=None,
+    audit_departments=None,
 ) -> User:
     before = _user_snapshot(user)
     if not (full_name or "").strip():
@@ -110,6 +135,10 @@ def update_user(
     user.job_title = (job_title or "").strip()
     user.department = department
     user.access_expires_dt = access_expires_dt
+    user.access_starts_dt = access_starts_dt
+    user.audit_departments = _check_departments(audit_departments)
+    if access_starts_dt and access_expires_dt and access_expires_dt <= access_starts_dt:
+        raise ValidationFailed(_("Access must end after it starts."), field="access_expires")
     user.set_roles(roles)
     db.session.flush()
     log_event(

@@ -13,7 +13,7 @@ from docmgmt.auth import operations as ops
 from docmgmt.auth.forms import LoginForm, PasswordChangeForm, TokenForm, UserForm
 from docmgmt.auth.models import ApiToken, Department, User
 from docmgmt.auth.permissions import can_admin_users, require
-from docmgmt.clock import company_tz, to_local
+from docmgmt.clock import company_tz, to_local, utcnow
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db, login_manager
 from docmgmt.formtools import options
@@ -53,7 +53,23 @@ def login():
         elif not user.is_active:
             log_event(user, "auth.login_refused", user, summary=user.username)
             db.session.commit()
-            if user.is_active_flag and user.access_expired():
+            if (
+                user.is_active_flag
+                and user.access_starts_dt
+                and not (
+                    user.access_expires_dt
+                    and to_local(user.access_expires_dt) <= to_local(utcnow())
+                )
+                and to_local(user.access_starts_dt) > to_local(utcnow())
+            ):
+                flash(
+                    _(
+                        "Your access starts on %(d)s.",
+                        d=to_local(user.access_starts_dt).strftime("%Y-%m-%d"),
+                    ),
+                    "error",
+                )
+            elif user.is_active_flag and user.access_expired():
                 flash(
                     _(
                         "Your access ended on %(d)s.",
@@ -178,6 +194,16 @@ def users():
     return render_template("auth/users.html", users=people)
 
 
+def _start(day):
+    if day is None:
+        return None
+    return datetime.combine(day, time(0, 0), tzinfo=company_tz()).astimezone(UTC)
+
+
+def _codes(text):
+    return [c.strip() for c in (text or "").replace("，", ",").split(",") if c.strip()]
+
+
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @login_required
 def new_user():
@@ -199,6 +225,8 @@ def new_user():
                 email=form.email.data,
                 job_title=form.job_title.data,
                 access_expires_dt=_expiry(form.access_expires.data),
+                access_starts_dt=_start(form.access_starts.data),
+                audit_departments=_codes(form.audit_departments.data),
             )
             db.session.commit()
             flash(_("User %(u)s created.", u=user.username), "success")
@@ -227,6 +255,9 @@ def edit_user(user_id):
         form.roles.data = sorted(r.value for r in user.roles)
         if user.access_expires_dt:
             form.access_expires.data = to_local(user.access_expires_dt).date()
+        if user.access_starts_dt:
+            form.access_starts.data = to_local(user.access_starts_dt).date()
+        form.audit_departments.data = ", ".join(user.audit_departments or [])
     status = 200
     if form.validate_on_submit():
         try:
@@ -241,6 +272,8 @@ def edit_user(user_id):
                 else None,
                 roles=form.roles.data,
                 access_expires_dt=_expiry(form.access_expires.data),
+                access_starts_dt=_start(form.access_starts.data),
+                audit_departments=_codes(form.audit_departments.data),
             )
             if form.password.data:
                 ops.set_password(current_user, user, form.password.data)

@@ -312,7 +312,7 @@ def file_record_with_files(code):
 @blp.get("/records/<int:record_id>")
 @blp.response(200, RecordOut)
 def get_record(record_id):
-    return ops.get_record(record_id)
+    return ops.get_record(record_id, api_user())
 
 
 @blp.post("/records/<int:record_id>/corrections")
@@ -344,7 +344,7 @@ def trigger(data, record_id):
 
 @blp.get("/records/<int:record_id>/attachments/<int:att_id>")
 def download(record_id, att_id):
-    record = ops.get_record(record_id)
+    record = ops.get_record(record_id, api_user())
     att = next((a for a in record.attachments if a.id == att_id), None)
     if att is None or att.removed or not storage.exists(att.sha256):
         raise NotFound(_("Not found."))

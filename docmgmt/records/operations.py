@@ -414,9 +414,12 @@ def set_trigger_date(actor, record: Record, day: date, now=None) -> Record:
     return record
 
 
-def get_record(record_id) -> Record:
+def get_record(record_id, user=None) -> Record:
     record = db.session.get(Record, record_id)
     if record is None:
+        raise NotFound(_("No such record."))
+    allowed = user.allowed_departments() if user is not None else None
+    if allowed and (record.department is None or record.department.code not in allowed):
         raise NotFound(_("No such record."))
     return record
 
@@ -441,9 +444,14 @@ def records_query(
     text=None,
     state=None,
     after=None,
+    departments=None,
 ):
     """Newest first; ``after`` = (filed_dt, id) of the last row seen (keyset pagination)."""
     q = select(Record)
+    if departments:  # an auditor limited to some departments
+        q = q.where(
+            Record.department_id.in_(select(Department.id).where(Department.code.in_(departments)))
+        )
     if type_id:
         q = q.where(Record.type_id == type_id)
     if department_id:

@@ -169,7 +169,11 @@ def _cursor():
 @login_required
 def index():
     f = _filters()
-    rows = db.session.scalars(ops.records_query(**f, after=_cursor()).limit(PAGE + 1)).all()
+    rows = db.session.scalars(
+        ops.records_query(
+            **f, after=_cursor(), departments=current_user.allowed_departments()
+        ).limit(PAGE + 1)
+    ).all()
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     nxt = f"{rows[-1].filed_dt.isoformat()}_{rows[-1].id}" if more else None
@@ -189,7 +193,9 @@ def index():
 @login_required
 def export(fmt):
     f = _filters()
-    rows = db.session.scalars(ops.records_query(**f).limit(100_000)).all()
+    rows = db.session.scalars(
+        ops.records_query(**f, departments=current_user.allowed_departments()).limit(100_000)
+    ).all()
     fields = []
     for r in rows:
         for fd in r.type.fields:
@@ -317,7 +323,7 @@ def correct(record_id):
 @bp.get("/<int:record_id>")
 @login_required
 def detail(record_id):
-    record = ops.get_record(record_id)
+    record = ops.get_record(record_id, current_user)
     return render_template(
         "records/detail.html",
         r=record,
@@ -352,6 +358,7 @@ def set_trigger(record_id):
 @bp.get("/<int:record_id>/attachments/<int:att_id>")
 @login_required
 def attachment(record_id, att_id):
+    ops.get_record(record_id, current_user)
     att = db.session.get(RecordAttachment, att_id)
     if att is None or att.record_id != record_id or att.removed or not storage.exists(att.sha256):
         raise NotFound(_("Not found."))

@@ -237,8 +237,10 @@ class Engine:
         out: list[tuple[float, int, dict]] = []
         check = bool(contains or excludes)
         for sub, offset in reversed(s.leaf_searchers()):
-            m = q.matcher(sub, sub.context())
             reader = sub.reader()
+            if reader.doc_count_all() == 0:  # an empty index has no columns to read
+                continue
+            m = q.matcher(sub, sub.context())
             cols = [(n, reader.column_reader(n)) for n in COLUMNS]
             tcol = reader.column_reader("text") if check else None
             while m.is_active():

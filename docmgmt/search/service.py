@@ -102,6 +102,7 @@ def predicate(user, f: Filters, with_filters: bool = True):
         if with_filters
         else []
     )
+    limited = user.allowed_departments() if hasattr(user, "allowed_departments") else None
     lo = _day(f.date_from) if with_filters else None
     hi = _day(f.date_to) if with_filters else None
 
@@ -111,6 +112,8 @@ def predicate(user, f: Filters, with_filters: bool = True):
             if not privileged:
                 return False
         elif audience != "all" and not history:
+            return False
+        if limited and v["department"] not in limited:
             return False
         for name, value in wanted:
             if v[name] != value:

@@ -50,6 +50,9 @@ def get_document(doc_id: int) -> Document:
     doc = db.session.get(Document, doc_id)
     if doc is None:
         raise NotFound(_("No such document."))
+    allowed = current_user.allowed_departments()
+    if allowed and (doc.department is None or doc.department.code not in allowed):
+        raise NotFound(_("No such document."))
     return doc
 
 
@@ -85,6 +88,9 @@ def register():
             include_obsolete=show_obsolete,
         )
     ).all()
+    allowed = current_user.allowed_departments()
+    if allowed:  # an auditor limited to some departments
+        docs = [d for d in docs if d.department and d.department.code in allowed]
     in_force = ops.in_force_map([d.id for d in docs])
     if not can_read_history(current_user):
         # Staff see the documents they can read: those with a revision in force, and the
