@@ -34,3 +34,8 @@ def register_api(app):
 
     csrf.exempt(records_blp)
     rest_api.register_blueprint(records_blp)
+
+    from docmgmt.certification.api import blp as certification_blp
+
+    csrf.exempt(certification_blp)
+    rest_api.register_blueprint(certification_blp)

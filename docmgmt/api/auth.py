@@ -19,8 +19,13 @@ def require_token():
         )
     g.api_user = user
     from docmgmt.auth.permissions import is_read_only
+    from docmgmt.certification import AUDITOR_MAY_POST
 
-    if request.method not in ("GET", "HEAD", "OPTIONS") and is_read_only(user):
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and is_read_only(user)
+        and request.endpoint not in AUDITOR_MAY_POST
+    ):
         return error_response(403, _("Auditors have read-only access."))
     return None
 

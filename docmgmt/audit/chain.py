@@ -139,4 +139,3 @@ def verify(session, batch: int = 2000) -> Verification:
                 )
             prev, expected_seq, last_seq = ev.hash, ev.seq + 1, ev.seq
             checked += 1
-        session.expunge_all()

@@ -209,7 +209,64 @@ def load() -> None:
     _document_control(users, manual, docs, deps)
     _training(users, manual, docs)
     _records(users, docs, deps)
+    _certification(users, manual, docs)
     db.session.flush()
+
+
+CLAUSE_MAP = {  # clause: procedure numbers, record type codes
+    "5.1.1": ([2], []),
+    "5.1.2": ([7], []),
+    "5.1.3": ([11, 12], ["EQ"]),
+    "5.1.4": ([3, 20, 21], []),
+    "5.1.5": ([19], []),
+    "5.1.6": ([15, 16, 22], []),
+    "5.2.2": ([1], []),
+    "5.2.3": ([8], []),
+    "5.2.4": ([4, 5, 6], ["PL", "WO"]),
+    "5.2.5": ([17], ["QF"]),
+    "5.2.6": ([10], []),
+    "5.3.1": ([14], ["RV", "SS"]),
+    "5.3.2": ([13], ["CP"]),
+}
+
+
+def _certification(users, manual, docs) -> None:
+    """The certificate, its audits (the next surveillance falls due in about six weeks) and
+    the clause-to-evidence mappings; 5.1.7 and 5.2.1 are left unmapped: gaps to show."""
+    from docmgmt.certification import operations as cops
+    from docmgmt.records.models import RecordType
+
+    qm = users["qm"]
+    today = utcnow().astimezone(company_tz()).date()
+    issued = today - timedelta(days=2 * 365 + 320)
+    cert = cops.create_certificate(
+        qm,
+        number="CSC-27922-2023-0158",
+        body="示例认证中心",
+        issued_on=issued,
+        expires_on=issued + timedelta(days=3 * 365),
+    )
+    cops.record_audit(
+        qm, cert, held_on=issued - timedelta(days=20), kind="certification", auditor_name="周琳"
+    )
+    cops.record_audit(
+        qm,
+        cert,
+        held_on=issued + timedelta(days=350),
+        kind="surveillance",
+        auditor_name="周琳",
+        notes="一般不符合 1 项，已关闭",
+    )
+    cops.record_audit(
+        qm, cert, held_on=today - timedelta(days=320), kind="surveillance", auditor_name="周琳"
+    )
+    types = {t.code: t for t in db.session.scalars(select(RecordType))}
+    for clause, (numbers, codes) in CLAUSE_MAP.items():
+        for n in numbers:
+            cops.map_clause(qm, clause, document=docs[n])
+        for code in codes:
+            cops.map_clause(qm, clause, record_type=types[code])
+    cops.map_clause(qm, "5.1.1", document=manual)
 
 
 RECORD_TYPES = [
