@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations extract-messages lint bench bench-search bench-records fonts
+.PHONY: run serve test install translations extract-messages lint bench bench-search bench-records fonts
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ run: translations fonts
 	$(FLASK) demo load --if-empty
 	$(FLASK) search check --fix
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: gunicorn with several workers. Set SECRET_KEY, DATABASE_URL, DOCMGMT_STORAGE_DIR
+# and DOCMGMT_ENV=production first (see README "Production").
+WORKERS ?= 4
+serve: translations fonts
+	$(FLASK) db upgrade heads
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: translations
 	$(BIN)/ruff check .

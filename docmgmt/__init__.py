@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
-from docmgmt.config import Config
+from docmgmt.config import DEFAULT_SECRET_KEY, Config
 from docmgmt.extensions import babel, csrf, db, login_manager, migrate, rest_api
 
 
@@ -35,6 +35,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
+    if app.config.get("PRODUCTION") and app.config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
+        raise RuntimeError(
+            "DOCMGMT_ENV=production needs SECRET_KEY set to a long random value "
+            '(python -c "import secrets; print(secrets.token_hex(32))")'
+        )
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
 
@@ -104,6 +114,21 @@ def create_app(test_config: dict | None = None) -> Flask:
 
             return error_response(403, _("Auditors have read-only access."))
         return None
+
+    @app.after_request
+    def security_headers(response):
+        h = response.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        if app.config.get("PRODUCTION"):
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
 
     @app.after_request
     def log_auditor_views(response):

@@ -116,6 +116,20 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Production: DOCMGMT_ENV=production refuses the default secret key and sends cookies over
+    # HTTPS only. Behind a reverse proxy, DOCMGMT_PROXY_FIX=1 trusts one proxy's X-Forwarded-*.
+    ENV_NAME = os.environ.get("DOCMGMT_ENV", "development")
+    PRODUCTION = ENV_NAME == "production"
+    SESSION_COOKIE_SECURE = PRODUCTION
+    REMEMBER_COOKIE_SECURE = PRODUCTION
+    REMEMBER_COOKIE_HTTPONLY = True
+    PREFERRED_URL_SCHEME = "https" if PRODUCTION else "http"
+    PROXY_FIX = int(os.environ.get("DOCMGMT_PROXY_FIX", "0"))
+    # Log-in throttling: this many wrong passwords for one user name within the window lock
+    # further attempts for that name until the window has passed (counted in the database, so
+    # it holds across every worker).
+    LOGIN_MAX_FAILURES = int(os.environ.get("DOCMGMT_LOGIN_MAX_FAILURES", "5"))
+    LOGIN_WINDOW_MINUTES = int(os.environ.get("DOCMGMT_LOGIN_WINDOW_MINUTES", "15"))
 
     API_TITLE = "docmgmt API"
     API_VERSION = "v1"

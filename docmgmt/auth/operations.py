@@ -252,3 +252,23 @@ def user_for_token(secret: str) -> User | None:
     if token is None or token.revoked_dt is not None or not token.user.is_active:
         return None
     return token.user
+
+
+def login_throttled(username: str) -> bool:
+    """Too many wrong passwords for this user name within the window (all workers count)."""
+    from datetime import timedelta
+
+    from docmgmt.audit.models import AuditEvent
+
+    cfg = current_app.config
+    since = utcnow() - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
+    failures = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "auth.login_failed",
+            AuditEvent.summary == (username or "")[:64],
+            AuditEvent.occurred_dt >= since,
+        )
+    )
+    return failures >= cfg["LOGIN_MAX_FAILURES"]

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, time
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -39,6 +39,23 @@ def login():
     status = 200
     if form.validate_on_submit():
         user = db.session.scalar(User.by_username(form.username.data.strip()))
+        if ops.login_throttled(form.username.data.strip()):
+            log_event(
+                user,
+                "auth.login_throttled",
+                user,
+                object_type="user",
+                summary=form.username.data.strip()[:64],
+            )
+            db.session.commit()
+            flash(
+                _(
+                    "Too many wrong passwords for this user name; try again in %(m)d minutes.",
+                    m=current_app.config["LOGIN_WINDOW_MINUTES"],
+                ),
+                "error",
+            )
+            return render_template("auth/login.html", form=form), 429
         if user is None or not user.check_password(form.password.data):
             log_event(
                 user,

@@ -99,7 +99,8 @@ def test_the_clause_matrix_shows_evidence_and_gaps(client, people, token_for, ef
 
 
 def test_samples_are_reproducible_from_their_seed(client, auth, people, token_for, today):
-    _wo_records(people, 30)
+    rt, _recs = _wo_records(people, 30)
+    rt_id = rt.id
     q = {
         "type": "WO",
         "from": (today - timedelta(days=1)).isoformat(),
@@ -121,7 +122,7 @@ def test_samples_are_reproducible_from_their_seed(client, auth, people, token_fo
     assert other["records"] != first["records"]
     auth.login("auditor")
     text = page_text(
-        client.get("/certification/sample", query_string=q | {"type": 1, "seed": first["seed"]})
+        client.get("/certification/sample", query_string=q | {"type": rt_id, "seed": first["seed"]})
     )
     assert f"Seed {first['seed']}: 5 of 30 records" in text
     for r in first["records"]:
@@ -135,7 +136,8 @@ def test_an_auditor_downloads_an_evidence_pack_whose_manifest_checks_out(
     from docmgmt.versioning.models import Document
 
     doc, rev = effective_doc()
-    _wo_records(people, 6)
+    rt, _recs = _wo_records(people, 6)
+    rt_id = rt.id
     docs_before = db.session.scalar(select(func.count()).select_from(Document))
     auth.login("auditor")
     r = client.post(
@@ -143,7 +145,7 @@ def test_an_auditor_downloads_an_evidence_pack_whose_manifest_checks_out(
         data={
             "from": (today - timedelta(days=30)).isoformat(),
             "to": today.isoformat(),
-            "sample_type": 1,
+            "sample_type": rt_id,
             "size": 3,
         },
         follow_redirects=True,
