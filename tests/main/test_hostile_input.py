@@ -1,0 +1,109 @@
+"""Hostile input: markup in every text a user types is shown as text (pages, search, PDF,
+Word); file names with path parts are refused; oversized bodies are refused."""
+
+import io
+
+from sqlalchemy import select
+
+from docmgmt.extensions import db
+
+EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_markup_in_titles_and_records_is_escaped_everywhere(
+    app, client, auth, people, token_for, create_document, draft_of, approve, today
+):
+    from docmgmt.versioning import operations as ops
+
+    doc = create_document(title=f"投诉程序 {EVIL}")
+    rev = approve(draft_of(doc, body=f"# 1 目的\n派工说明 {EVIL}"))
+    ops.publish_revision(people["qm"], rev, today)
+    db.session.commit()
+    headers = token_for(people["qm"])
+    r = client.post(
+        "/api/v1/record-types",
+        json={
+            "code": "WO",
+            "name": f"派工单{EVIL}"[:100],
+            "retention_months": 12,
+            "fields": [{"name": "customer", "label": "客户", "required": True}],
+        },
+        headers=headers,
+    )
+    assert r.status_code == 201
+    client.post(
+        "/api/v1/record-types/WO/records",
+        json={"title": f"客户 {EVIL}", "values": {"customer": EVIL}},
+        headers=headers,
+    )
+    auth.login("qm")
+    for url in (
+        "/documents/",
+        f"/documents/{doc.id}",
+        f"/documents/{doc.id}/revisions/{rev.id}",
+        "/records/",
+        "/records/types",
+        "/search/?q=派工说明",
+        "/search/?q=" + EVIL,
+        "/audit/",
+    ):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html, url
+    # PDF and Word show the characters, not markup that does anything.
+    from pypdf import PdfReader
+
+    pdf = client.get(f"/revisions/{rev.id}/print.pdf?mode=uncontrolled")
+    assert pdf.status_code == 200
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "<script>" in text.replace(" ", "")
+    docx = client.get(f"/revisions/{rev.id}/export.docx")
+    from docx import Document as Docx
+
+    body = "\n".join(p.text for p in Docx(io.BytesIO(docx.data)).paragraphs)
+    assert "<script>" in body
+
+
+def test_file_names_with_path_parts_and_oversized_bodies_are_refused(
+    app, client, people, token_for
+):
+    headers = token_for(people["qm"])
+    client.post(
+        "/api/v1/record-types",
+        json={
+            "code": "WO",
+            "name": "派工单",
+            "retention_months": 12,
+            "fields": [{"name": "customer", "label": "客户", "required": True}],
+        },
+        headers=headers,
+    )
+    for name in ("../../etc/passwd.pdf", "..\\..\\boot.pdf", "/abs/path.pdf", "a\x00b.pdf"):
+        r = client.post(
+            "/api/v1/record-types/WO/records/with-files",
+            data={
+                "data": '{"title": "x", "values": {"customer": "x"}}',
+                "files": [(io.BytesIO(b"%PDF-1.4"), name)],
+            },
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+        if r.status_code == 201:  # the server's form parser already cut it to a base name
+            stored = r.get_json()["attachments"][0]["filename"]
+            assert "/" not in stored and "\\" not in stored, stored  # a plain name
+        else:
+            assert r.status_code == 422, (name, r.status_code)
+    from docmgmt.records.models import RecordAttachment
+
+    names = db.session.scalars(select(RecordAttachment.filename)).all()
+    assert not [n for n in names if "/" in n or "\\" in n or n.startswith("..")]
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    r = client.post(
+        "/api/v1/record-types/WO/records/with-files",
+        data={
+            "data": '{"title": "x", "values": {"customer": "x"}}',
+            "files": [(io.BytesIO(b"0" * 4096), "big.pdf")],
+        },
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 413
