@@ -288,13 +288,16 @@ def file_record_with_files(code):
     or more ``files``. Every file is checked before anything is stored."""
     import json
 
+    from marshmallow import ValidationError
+
     rt = _type_by_code(code)
+    raw = request.form.get("data") or "{}"  # a body over the size limit stops here with 413
     try:
-        data = RecordIn().load(json.loads(request.form.get("data") or "{}"))
+        data = RecordIn().load(json.loads(raw))
     except (ValueError, TypeError):
         raise ValidationFailed(_("The data field is not valid JSON."), field="data") from None
-    except Exception as exc:  # marshmallow ValidationError
-        raise ValidationFailed(str(getattr(exc, "messages", exc)), field="data") from None
+    except ValidationError as exc:
+        raise ValidationFailed(str(exc.messages), field="data") from None
     files = [(f.filename, f.read(), f.mimetype or "") for f in request.files.getlist("files")]
     record = ops.file_record(
         api_user(),
