@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test install translations extract-messages lint bench bench-search bench-records fonts
+.PHONY: run serve test install translations extract-messages lint bench bench-search bench-records load fonts
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ lint: install
 # is compared when installed.
 bench: translations
 	$(BIN)/python benchmarks/bench_printing.py
+
+# Load test: gunicorn (2 workers) on loopback, 30 users for 60 s; LOAD_DB=postgresql for PG.
+LOAD_DB ?= sqlite
+load: translations
+	$(BIN)/pip install -q -e ".[load]"
+	benchmarks/load/run.sh $(LOAD_DB) 30 60
 
 # About a minute: a 100,000-row CSV import and the disposal queue among 1,000,000 records.
 bench-records: translations
