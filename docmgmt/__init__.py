@@ -48,6 +48,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    from werkzeug.routing import IntegerConverter
+
+    class DatabaseInt(IntegerConverter):
+        """<int:…> in a URL that no database integer can hold is simply not found."""
+
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", 2**63 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseInt
     db.init_app(app)
     migrate.init_app(app, db, directory=str(root / "migrations"), render_as_batch=True)
     login_manager.init_app(app)

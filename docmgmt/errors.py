@@ -73,6 +73,16 @@ def register_error_handlers(app):
         undo(exc)
         return error_response(exc.status, exc.message, exc.field)
 
+    from sqlalchemy.exc import DataError
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def handle_out_of_range(exc):
+        # A number too large for the database (SQLite's OverflowError, PostgreSQL's
+        # numeric_value_out_of_range): the request is wrong, the server is fine.
+        db.session.rollback()
+        return error_response(422, _("A number in the request is out of range."))
+
     from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)

@@ -63,15 +63,17 @@ def master_list_xlsx(rows: list[dict]) -> BytesIO:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
         cell.alignment = Alignment(vertical="center")
+    from docmgmt.formtools import xlsx_safe
+
     for r in rows:
         ws.append(
             [
                 r["number"],
-                r["title"],
+                xlsx_safe(r["title"]),
                 r["type"],
                 r["version"],
                 r["effective_date"],
-                r["owner"],
+                xlsx_safe(r["owner"]),
                 r["next_review"],
             ]
         )

@@ -231,8 +231,10 @@ def export(fmt):
     ws = wb.active
     ws.title = "records"
     ws.append(header)
+    from docmgmt.formtools import xlsx_safe
+
     for row in data:
-        ws.append(row)
+        ws.append([xlsx_safe(v) for v in row])
     out = io.BytesIO()
     wb.save(out)
     return send_file(

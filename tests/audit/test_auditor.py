@@ -16,9 +16,11 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def _url_for_rule(rule) -> str:
     url = rule.rule
     for arg in rule.arguments:
+        from werkzeug.routing import IntegerConverter
+
         conv = rule._converters.get(arg)
         name = type(conv).__name__ if conv else ""
-        if name == "IntegerConverter":
+        if isinstance(conv, IntegerConverter):
             value = "1"
         elif name == "AnyConverter":
             value = sorted(conv.items)[0] if hasattr(conv, "items") else "x"

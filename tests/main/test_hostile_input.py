@@ -107,3 +107,12 @@ def test_file_names_with_path_parts_and_oversized_bodies_are_refused(
         content_type="multipart/form-data",
     )
     assert r.status_code == 413
+
+
+def test_numbers_too_large_for_the_database_are_not_server_errors(client, people, token_for):
+    headers = token_for(people["qm"])
+    assert client.get(f"/api/v1/records/{2**80}", headers=headers).status_code == 404
+    r = client.post(
+        "/api/v1/documents/1/links", json={"kind": "uses_form", "target_id": 2**80}, headers=headers
+    )
+    assert r.status_code in (404, 422)
