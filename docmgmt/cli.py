@@ -36,6 +36,25 @@ def audit_verify():
     raise SystemExit(1)
 
 
+storage_cli = AppGroup("storage", help="The file store.")
+
+
+@storage_cli.command("check")
+@click.option("--fix", is_flag=True, help="Delete orphan files older than an hour.")
+def storage_check(fix):
+    """Missing, corrupt and orphan files; exit 1 if a referenced file is missing or corrupt."""
+    from docmgmt import storage
+
+    rep = storage.check(fix=fix)
+    click.echo(f"referenced: {rep['referenced']}  files: {rep['files']}")
+    for label in ("missing", "corrupt", "orphans", "removed"):
+        if rep[label]:
+            click.echo(f"{label} ({len(rep[label])}): {', '.join(d[:12] for d in rep[label][:20])}")
+    if rep["missing"] or rep["corrupt"]:
+        raise SystemExit(1)
+    click.echo("every referenced file is present and intact")
+
+
 @click.command("backup")
 @click.option(
     "--output",
@@ -243,7 +262,15 @@ def load_demo(if_empty):
 def register_cli(app):
     from docmgmt.search.cli import search_cli
 
-    for group in (users_cli, tokens_cli, revisions_cli, demo_cli, search_cli, audit_cli):
+    for group in (
+        users_cli,
+        tokens_cli,
+        revisions_cli,
+        demo_cli,
+        search_cli,
+        audit_cli,
+        storage_cli,
+    ):
         app.cli.add_command(group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -174,3 +174,74 @@ def _after_rollback(session, previous_transaction):
         for digest in created:
             with contextlib.suppress(RuntimeError):
                 blob_path(digest).unlink(missing_ok=True)
+
+
+def referenced() -> set[str]:
+    """Every digest a row of the database refers to (attachments, sources, certificates,
+    imports, evidence packs, images inside revision bodies)."""
+    from sqlalchemy import select
+
+    from docmgmt.certification.models import EvidencePack
+    from docmgmt.control.models import ChangeRequestAttachment
+    from docmgmt.printing.models import RevisionSource
+    from docmgmt.records.models import Disposal, RecordAttachment, RecordImport
+    from docmgmt.training.models import SessionAttachment
+    from docmgmt.versioning.models import Revision
+
+    refs: set[str] = set()
+    for col in (
+        EvidencePack.sha256,
+        ChangeRequestAttachment.sha256,
+        RevisionSource.sha256,
+        RecordAttachment.sha256,
+        Disposal.certificate_sha256,
+        RecordImport.sha256,
+        RecordImport.errors_sha256,
+        SessionAttachment.sha256,
+    ):
+        refs.update(d for d in db.session.scalars(select(col).distinct()) if d)
+    # Files of disposed records are gone on purpose; their digests stay in the tombstone.
+    refs -= set(
+        db.session.scalars(select(RecordAttachment.sha256).where(RecordAttachment.removed))
+    ) - set(
+        db.session.scalars(
+            select(RecordAttachment.sha256).where(RecordAttachment.removed.is_(False))
+        )
+    )
+    for blocks in db.session.scalars(select(Revision.body_blocks)):
+        for b in blocks or []:
+            if isinstance(b, dict) and b.get("type") == "image" and b.get("sha256"):
+                refs.add(b["sha256"])
+    return refs
+
+
+def on_disk() -> dict[str, Path]:
+    base = root() / "blobs"
+    if not base.exists():
+        return {}
+    return {p.name: p for p in base.glob("??/??/*") if p.is_file() and len(p.name) == 64}
+
+
+def check(fix: bool = False, min_age_s: int = 3600) -> dict:
+    """Missing files, files whose content no longer matches their name, and orphans (files no
+    row refers to: left by a crash between writing a file and committing its row). ``fix``
+    deletes orphans older than ``min_age_s`` (younger ones may belong to an upload in flight)."""
+    import time
+
+    refs, files = referenced(), on_disk()
+    report = {
+        "referenced": len(refs),
+        "files": len(files),
+        "missing": sorted(d for d in refs if d not in files),
+        "corrupt": sorted(d for d in refs if d in files and not verify(d)),
+        "orphans": sorted(d for d in files if d not in refs),
+        "removed": [],
+    }
+    if fix:
+        now = time.time()
+        for d in report["orphans"]:
+            path = files[d]
+            if now - path.stat().st_mtime >= min_age_s:
+                path.unlink(missing_ok=True)
+                report["removed"].append(d)
+    return report
