@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test install translations extract-messages lint bench bench-search bench-records load fonts
+.PHONY: run serve test install translations extract-messages lint bench bench-search bench-records load faults fonts
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ LOAD_DB ?= sqlite
 load: translations
 	$(BIN)/pip install -q -e ".[load]"
 	benchmarks/load/run.sh $(LOAD_DB) 30 60
+
+# Fault injection: SIGKILL during a publish, an import and a disposal (about a minute).
+faults: translations
+	$(BIN)/python scripts/fault_test.py
 
 # About a minute: a 100,000-row CSV import and the disposal queue among 1,000,000 records.
 bench-records: translations

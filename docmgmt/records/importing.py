@@ -306,6 +306,9 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
     ids = db.session.scalars(select(Record.id).where(Record.import_id == imp.id)).all()
     for i in range(0, len(ids), 5000):
         db.session.execute(insert(SearchOutbox), [{"group": f"rec:{x}"} for x in ids[i : i + 5000]])
+    from docmgmt.faults import failpoint
+
+    failpoint("import")  # fault tests: the server dies here, before the commit
     imp.imported = len(rows)
     imp.status = "done"
     imp.message = _(

@@ -735,6 +735,9 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, password: str, com
     pdf = certificate_pdf(disposal, current_app.config["COMPANY_NAME"], now)
     disposal.certificate_sha256 = storage.put(pdf).sha256
     db.session.flush()
+    from docmgmt.faults import failpoint
+
+    failpoint("disposal")  # fault tests: the server dies here, before the commit
     log_event(
         actor,
         "disposal.approve",

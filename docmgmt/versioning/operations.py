@@ -836,6 +836,9 @@ def publish_revision(
             )
         )
         db.session.flush()
+    from docmgmt.faults import failpoint
+
+    failpoint("publish")  # fault tests: the server dies here, before the commit
     return rev
 
 
