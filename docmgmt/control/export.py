@@ -68,13 +68,16 @@ def master_list_xlsx(rows: list[dict]) -> BytesIO:
     for r in rows:
         ws.append(
             [
-                r["number"],
-                xlsx_safe(r["title"]),
-                r["type"],
-                r["version"],
-                r["effective_date"],
-                xlsx_safe(r["owner"]),
-                r["next_review"],
+                xlsx_safe(v)
+                for v in (
+                    r["number"],
+                    r["title"],
+                    r["type"],
+                    r["version"],
+                    r["effective_date"],
+                    r["owner"],
+                    r["next_review"],
+                )
             ]
         )
     for col, width in zip("ABCDEFG", (14, 40, 14, 16, 14, 16, 14), strict=True):
