@@ -18,7 +18,7 @@ trap 'kill $GPID 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:5144/healthz >/dev/null && break; sleep 0.2; done
 $BIN/schemathesis run http://127.0.0.1:5144/api/v1/openapi.json \
   -H "Authorization: Bearer $TOKEN" --checks not_a_server_error \
-  --max-examples "$EXAMPLES" --seed "$SEED" --workers 2 --no-color > "$WORK/fuzz.log" 2>&1 && STATUS=0 || STATUS=$?
+  --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 --no-color > "$WORK/fuzz.log" 2>&1 && STATUS=0 || STATUS=$?
 grep -B2 -A8 -E "^_{3,}|Server error|Runtime" "$WORK/fuzz.log" | head -80 || true
 tail -12 "$WORK/fuzz.log"
 exit $STATUS
