@@ -245,3 +245,24 @@ def check(fix: bool = False, min_age_s: int = 3600) -> dict:
                 path.unlink(missing_ok=True)
                 report["removed"].append(d)
     return report
+
+
+def _progress_file(kind: str, job_id: int) -> Path:
+    path = root() / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path / f"{job_id}.progress"
+
+
+def write_progress(kind: str, job_id: int, done: int, total: int) -> None:
+    """Progress of a background job (an import, an evidence pack) in a small file, not the
+    database: the job's transaction holds SQLite's write lock until it commits, and any
+    worker can read the file."""
+    _progress_file(kind, job_id).write_text(f"{done} {total}")
+
+
+def read_progress(kind: str, job_id: int) -> tuple[int, int] | None:
+    try:
+        done, total = _progress_file(kind, job_id).read_text().split()
+        return int(done), int(total)
+    except (OSError, ValueError):
+        return None

@@ -575,20 +575,10 @@ def run_pack(pack: EvidencePack, actor, progress=None) -> EvidencePack:
     return pack
 
 
-def _progress_path(pack_id: int):
-    from pathlib import Path
-
-    path = Path(current_app.config["STORAGE_DIR"]) / "packs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path / f"{pack_id}.progress"
-
-
 def read_progress(pack_id: int):
-    try:
-        done, total = _progress_path(pack_id).read_text().split()
-        return int(done), int(total)
-    except (OSError, ValueError):
-        return None
+    from docmgmt import storage
+
+    return storage.read_progress("packs", pack_id)
 
 
 def run_in_background(app, pack_id: int, user_id: int) -> threading.Thread:
@@ -599,7 +589,9 @@ def run_in_background(app, pack_id: int, user_id: int) -> threading.Thread:
             pack = db.session.get(EvidencePack, pack_id)
             user = db.session.get(User, user_id)
             try:
-                run_pack(pack, user, lambda d, t: _progress_path(pack_id).write_text(f"{d} {t}"))
+                from docmgmt import storage
+
+                run_pack(pack, user, lambda d, t: storage.write_progress("packs", pack_id, d, t))
                 db.session.commit()
             except Exception as exc:
                 db.session.rollback()

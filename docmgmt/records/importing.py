@@ -159,8 +159,6 @@ def set_mapping(
         raise ValidationFailed(
             _("Map a column to every required field: %(f)s", f=", ".join(missing)), field="mapping"
         )
-    if rt.trigger != Trigger.FILING and not mapping.get("_trigger_date"):
-        pass  # the trigger date can be recorded later, record by record
     imp.mapping = {k: v for k, v in mapping.items() if v}
     imp.external_id_column = external_id_column or ""
     imp.title_column = title_column or ""
@@ -330,26 +328,16 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
     return imp
 
 
-def _progress_path(import_id: int):
-    from pathlib import Path
-
-    path = Path(current_app.config["STORAGE_DIR"]) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path / f"{import_id}.progress"
-
-
 def write_progress(import_id: int, done: int, total: int) -> None:
-    """Progress lives in a small file, not the database: the import's transaction holds the
-    write lock (SQLite) until it commits, and any worker can read the file."""
-    _progress_path(import_id).write_text(f"{done} {total}")
+    from docmgmt import storage
+
+    storage.write_progress("imports", import_id, done, total)
 
 
 def read_progress(import_id: int) -> tuple[int, int] | None:
-    try:
-        done, total = _progress_path(import_id).read_text().split()
-        return int(done), int(total)
-    except (OSError, ValueError):
-        return None
+    from docmgmt import storage
+
+    return storage.read_progress("imports", import_id)
 
 
 def run_in_background(app, import_id: int, user_id: int, mode: str) -> threading.Thread:
