@@ -1,6 +1,12 @@
 """A real browser on the quality manager's desk: a pending request is accepted from there."""
 
-from tests.browser.test_journey import ARTIFACTS, _login, browser, live_server  # noqa: F401
+from tests.browser.test_journey import (  # noqa: F401
+    ARTIFACTS,
+    _login,
+    assert_not_blank,
+    browser,
+    live_server,
+)
 from tests.conftest import page_text  # noqa: F401
 
 
@@ -38,5 +44,7 @@ def test_quality_manager_accepts_a_change_request_from_the_desk(
     assert number in page.inner_text("main")
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{base}/desk")
-    page.screenshot(path=str(ARTIFACTS / "desk.png"), full_page=True)
+    shot = ARTIFACTS / "desk.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert_not_blank(shot)
     assert number not in page.locator("#desk-requests").inner_text()

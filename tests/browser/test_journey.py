@@ -18,6 +18,18 @@ from tests.conftest import PASSWORD
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
+
+def assert_not_blank(path):
+    """A screenshot with content has dark and light pixels and more than a few shades."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        grey = img.convert("L")
+    lo, hi = grey.getextrema()
+    shades = len(grey.getcolors(maxcolors=1 << 16) or [])
+    assert hi - lo > 100 and shades > 20, f"{path} looks blank"
+
+
 pytestmark = pytest.mark.browser
 
 
@@ -105,8 +117,4 @@ def test_quality_manager_publishes_and_staff_reads_in_the_browser(
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "staff-reads-procedure.png"
     staff.screenshot(path=str(shot), full_page=True)
-    from PIL import Image
-
-    image = Image.open(shot).convert("L")
-    lo, hi = image.getextrema()
-    assert hi - lo > 100, "the screenshot is blank"
+    assert_not_blank(shot)

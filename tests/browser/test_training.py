@@ -1,6 +1,12 @@
 """A real browser: a staff member reads a new revision and signs for it; completion moves."""
 
-from tests.browser.test_journey import ARTIFACTS, _login, browser, live_server  # noqa: F401
+from tests.browser.test_journey import (  # noqa: F401
+    ARTIFACTS,
+    _login,
+    assert_not_blank,
+    browser,
+    live_server,
+)
 from tests.conftest import PASSWORD
 
 
@@ -36,7 +42,9 @@ def test_staff_acknowledges_a_new_revision_in_the_browser(
     page.click("button[type=submit].primary")
     page.wait_for_selector(".flash-success")
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "training-acknowledged.png"), full_page=True)
+    shot = ARTIFACTS / "training-acknowledged.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert_not_blank(shot)
 
     qm = browser.new_context(locale="zh-CN").new_page()
     _login(qm, base, "qm")
