@@ -4,8 +4,11 @@ Run by benchmarks/load/run.sh against gunicorn on loopback; every user logs in w
 account. Expected conflicts (two managers drafting the same document) answer 409 and are
 counted as such, not as errors."""
 
+import datetime
+import os
 import random
 import re
+from zoneinfo import ZoneInfo
 
 from locust import HttpUser, between, task
 
@@ -90,6 +93,11 @@ class Filer(HttpUser):
 
 
 class QualityManager(HttpUser):
+    """Drafts and publishes through the JSON API with the signers' tokens (LOAD_TOKEN_QM,
+    LOAD_TOKEN_ASHEAD, LOAD_TOKEN_MR, made by run.sh). Each step moves one procedure's open
+    revision on by one: start a draft, submit (制订), review (审核), approve (核准), publish
+    effective today. Two managers stepping the same revision at once: the second gets 409."""
+
     weight = 1
     wait_time = between(2, 5)
 
@@ -100,24 +108,77 @@ class QualityManager(HttpUser):
             data={"username": "qm", "password": PASSWORD, "csrf_token": _csrf(page)},
             name="log in",
         )
+        self.auth = {
+            who: {"Authorization": f"Bearer {os.environ[f'LOAD_TOKEN_{who.upper()}']}"}
+            for who in ("qm", "ashead", "mr")
+        }
+        self.ids = {
+            who: self.client.get("/api/v1/me", headers=h, name="API: me").json()["id"]
+            for who, h in self.auth.items()
+        }
 
-    @task(3)
+    @task(1)
     def desk(self):
         self.client.get("/desk", name="desk")
 
-    @task(1)
-    def draft_and_edit(self):
-        doc = random.randint(2, 23)
-        page = self.client.get(f"/documents/{doc}", name="document page").text
-        token = _csrf(page)
-        with self.client.post(
-            f"/documents/{doc}/drafts",
-            data={"csrf_token": token, "kind": "revision", "change_summary": "负载测试修订"},
-            name="start a draft",
-            catch_response=True,
-            allow_redirects=False,
+    def _api(self, method, url, who, name, **kw):
+        with self.client.request(
+            method, url, headers=self.auth[who], name=name, catch_response=True, **kw
         ) as r:
-            if r.status_code in (303, 302, 409, 200):
-                r.success()  # 409: a draft is already open (an expected conflict)
-            else:
-                r.failure(f"status {r.status_code}")
+            if r.status_code == 409:
+                r.success()  # somebody else moved this revision first: an expected conflict
+            elif r.status_code >= 400:
+                r.failure(f"status {r.status_code}: {r.text[:200]}")
+            return r
+
+    @task(3)
+    def publishing_step(self):
+        # A manager stays with one procedure (reviewed by ashead, approved by mr) until its
+        # revision is published, then takes another at random.
+        doc = getattr(self, "doc", None) or random.randint(2, 23)
+        self.doc = doc
+        revs = self.client.get(
+            f"/api/v1/documents/{doc}/revisions", headers=self.auth["qm"], name="API: revisions"
+        ).json()
+        open_ = [r for r in revs if r["state"] in ("draft", "in_review", "approved")]
+        if not open_:
+            self._api(
+                "POST",
+                f"/api/v1/documents/{doc}/revisions",
+                "qm",
+                "API: start a draft",
+                json={"change_summary": "负载测试修订", "body_markdown": "# 目的\n\n负载测试。"},
+            )
+            return
+        rev = open_[0]
+        url = f"/api/v1/revisions/{rev['id']}"
+        if rev["state"] == "draft":
+            body = {"reviewer_id": self.ids["ashead"], "approver_id": self.ids["mr"]}
+            self._api(
+                "POST",
+                f"{url}/submit",
+                "qm",
+                "API: submit (制订)",
+                json=body | {"password": PASSWORD},
+            )
+        elif rev["state"] == "approved":
+            tz = ZoneInfo(os.environ.get("DOCMGMT_TIMEZONE", "Asia/Shanghai"))
+            today = datetime.datetime.now(tz).date().isoformat()  # the company's today
+            self._api(
+                "POST", f"{url}/publish", "qm", "API: publish", json={"effective_date": today}
+            )
+            self.doc = None
+        else:
+            full = self.client.get(url, headers=self.auth["qm"], name="API: revision").json()
+            this_round = max(s["submission_round"] for s in full["signatures"])
+            signed = {
+                s["meaning"] for s in full["signatures"] if s["submission_round"] == this_round
+            }
+            who, meaning = ("mr", "approved") if "reviewed" in signed else ("ashead", "reviewed")
+            self._api(
+                "POST",
+                f"{url}/sign",
+                who,
+                f"API: sign ({meaning})",
+                json={"meaning": meaning, "password": PASSWORD},
+            )
