@@ -125,6 +125,20 @@ def create_app(test_config: dict | None = None) -> Flask:
             return error_response(403, _("Auditors have read-only access."))
         return None
 
+    @app.before_request
+    def write_policy():
+        """Each route that changes something names who may call it (docmgmt/auth/policy.py);
+        anyone else is refused here, before a form is read. The API checks in its token hook."""
+        from docmgmt.auth.policy import refusal
+        from docmgmt.errors import error_response
+
+        if request.url_rule is None or request.path.startswith("/api/"):
+            return None  # unknown routes and methods answer 404 / 405 as usual
+        if not getattr(current_user, "is_authenticated", False):
+            return None  # the view sends anonymous visitors to the log-in
+        message = refusal(current_user, request.endpoint, request.method)
+        return error_response(403, message) if message else None
+
     @app.after_request
     def security_headers(response):
         h = response.headers

@@ -27,6 +27,12 @@ def require_token():
         and request.endpoint not in AUDITOR_MAY_POST
     ):
         return error_response(403, _("Auditors have read-only access."))
+    from docmgmt.auth.policy import refusal
+
+    if request.url_rule is not None:
+        message = refusal(user, request.endpoint, request.method)
+        if message:
+            return error_response(403, message)
     return None
 
 
