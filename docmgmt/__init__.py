@@ -126,6 +126,26 @@ def create_app(test_config: dict | None = None) -> Flask:
         return None
 
     @app.before_request
+    def refuse_nul_characters():
+        """PostgreSQL cannot store U+0000 in text and SQLite can: refuse it in every query,
+        form field, path part and JSON string on both, so the same input gets the same answer
+        whichever database runs underneath."""
+        from docmgmt.errors import contains_nul as has_nul
+        from docmgmt.errors import error_response
+
+        found = (
+            has_nul(list(request.args.items(multi=True)))
+            or has_nul(list((request.view_args or {}).values()))
+            or (request.method != "GET" and has_nul(list(request.form.items(multi=True))))
+            or (request.is_json and has_nul(request.get_json(silent=True)))
+        )
+        if found:
+            from flask_babel import gettext as _
+
+            return error_response(422, _("Text may not contain NUL characters."))
+        return None
+
+    @app.before_request
     def write_policy():
         """Each route that changes something names who may call it (docmgmt/auth/policy.py);
         anyone else is refused here, before a form is read. The API checks in its token hook."""

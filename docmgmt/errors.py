@@ -22,6 +22,23 @@ class ValidationFailed(DomainError):
     status = 422
 
 
+def contains_nul(value) -> bool:
+    """Whether a string, or any string inside lists, tuples and dicts, holds U+0000."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
+def refuse_nul(value, field: str | None = None) -> None:
+    """PostgreSQL cannot store U+0000 in text and SQLite can: refuse it on both alike."""
+    if contains_nul(value):
+        raise ValidationFailed(_("Text may not contain NUL characters."), field=field)
+
+
 class PermissionDenied(DomainError):
     status = 403
 
@@ -78,10 +95,20 @@ def register_error_handlers(app):
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)
     def handle_out_of_range(exc):
-        # A number too large for the database (SQLite's OverflowError, PostgreSQL's
-        # numeric_value_out_of_range): the request is wrong, the server is fine.
+        # A value the database cannot hold (SQLite's OverflowError for a huge integer,
+        # PostgreSQL's data exceptions): the request is wrong, the server is fine.
         db.session.rollback()
-        return error_response(422, _("A number in the request is out of range."))
+        orig = getattr(exc, "orig", exc)
+        state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if isinstance(exc, OverflowError) or state == "22003":
+            message = _("A number in the request is out of range.")
+        elif state == "22001":
+            message = _("A text in the request is too long.")
+        elif "NUL" in str(orig):
+            message = _("Text may not contain NUL characters.")
+        else:
+            message = _("A value in the request cannot be stored.")
+        return error_response(422, message)
 
     from flask_wtf.csrf import CSRFError
 

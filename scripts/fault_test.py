@@ -2,6 +2,7 @@
 nothing is half-done.
 
     .venv/bin/python scripts/fault_test.py
+    FAULT_DATABASE_URL=postgresql://…/db .venv/bin/python scripts/fault_test.py  # schema emptied
 
 For each operation: a fresh instance with the demo data, gunicorn started with a failpoint
 (docmgmt/faults.py) so the request pauses inside its transaction after all its writes and
@@ -158,15 +159,26 @@ for rid in {records}:
 }
 
 
+def empty_postgres_schema(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
 def scenario(name: str) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"fault-{name}-"))
     env = dict(
         os.environ,
-        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+        DATABASE_URL=os.environ.get("FAULT_DATABASE_URL") or f"sqlite:///{tmp / 'db.sqlite3'}",
         DOCMGMT_STORAGE_DIR=str(tmp / "storage"),
         SECRET_KEY="fault-test",
         DOCMGMT_PASSWORD_HASH="pbkdf2:sha256:1000",
     )
+    if env["DATABASE_URL"].startswith("postgresql"):
+        empty_postgres_schema(env["DATABASE_URL"])
     assert flask(env, "db", "upgrade", "heads").returncode == 0
     assert flask(env, "demo", "load").returncode == 0
     info = json.loads(in_app(env, "import json\n" + SETUP[name]).splitlines()[-1])

@@ -6,6 +6,7 @@ import io
 from sqlalchemy import select
 
 from docmgmt.extensions import db
+from tests.records.test_records import wo  # noqa: F401
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -116,3 +117,58 @@ def test_numbers_too_large_for_the_database_are_not_server_errors(client, people
         "/api/v1/documents/1/links", json={"kind": "uses_form", "target_id": 2**80}, headers=headers
     )
     assert r.status_code in (404, 422)
+
+
+def test_nul_characters_get_the_same_clear_refusal_on_every_database(
+    client,
+    auth,
+    people,
+    token_for,
+    wo,  # noqa: F811
+):
+    """PostgreSQL cannot store U+0000 in text, SQLite can: the app refuses it everywhere so the
+    same input gets the same answer on both, and nothing is stored."""
+    from sqlalchemy import func
+
+    from docmgmt.records.models import Record
+
+    def records():
+        return db.session.scalar(select(func.count()).select_from(Record))
+
+    staff = token_for(people["staff"])
+    before = records()
+    body = {"title": "张先生\x00", "values": {"customer": "张\x00", "product": "空调"}}
+    body["values"]["visit_date"] = "2026-03-05"
+    r = client.post("/api/v1/record-types/WO/records", json=body, headers=staff)
+    assert r.status_code == 422 and "NUL" in r.get_json()["message"]
+    # the same inside the JSON part of a multipart filing (escaped as \u0000 in the JSON text)
+    r = client.post(
+        "/api/v1/record-types/WO/records/with-files",
+        data={
+            "data": '{"title": "a\\u0000b", "values": {"customer": "x", "product": "空调",'
+            ' "visit_date": "2026-03-05"}}',
+            "files": [(io.BytesIO(b"%PDF-1.4"), "a.pdf")],
+        },
+        headers=staff,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert "NUL" in r.get_json()["message"]
+    # a query string and a path part
+    r = client.get("/api/v1/search", query_string={"q": "派工\x00"}, headers=staff)
+    assert r.status_code == 422
+    assert client.get("/api/v1/record-types/W%00O", headers=staff).status_code in (404, 422)
+    # a web form
+    auth.login("staff")
+    r = client.post("/profile/tokens", data={"name": "my\x00token"})
+    assert r.status_code == 422
+    # a CSV import with a NUL byte in a cell: refused with the reason, nothing imported
+    data = "工单号,客户,产品,上门日期\nT-1,张\x00先生,空调,2026-03-05\n".encode()
+    r = client.post(
+        "/api/v1/record-types/WO/imports",
+        data={"file": (io.BytesIO(data), "export.csv")},
+        headers=staff,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert records() == before
