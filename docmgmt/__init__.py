@@ -51,10 +51,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from werkzeug.routing import IntegerConverter
 
     class DatabaseInt(IntegerConverter):
-        """<int:…> in a URL that no database integer can hold is simply not found."""
+        """<int:…> in a URL that no id column can hold is simply not found, on every database
+        (ids are 32-bit integers on PostgreSQL, which would otherwise refuse the comparison)."""
 
         def __init__(self, map, *args, **kwargs):
-            kwargs.setdefault("max", 2**63 - 1)
+            kwargs.setdefault("max", 2**31 - 1)
             super().__init__(map, *args, **kwargs)
 
     app.url_map.converters["int"] = DatabaseInt
