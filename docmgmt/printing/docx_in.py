@@ -8,10 +8,10 @@ document content type and no macros.
 
 Then python-docx reads the body in order: headings (by style name, English or Chinese such as
 "标题 1", and by outline level), paragraphs with bold / italic / underline, numbered and bulleted
-lists (by numbering properties as well as by style: LibreOffice writes list items as "Body Text"
-with w:numPr), tables with merged cells, page breaks and images.  Headers and footers are read
-but not put into the body.  What has no place in a revision (text boxes, comments, footnotes,
-tracked deletions, nested list levels) is never dropped silently: the report lists what was
+lists with their levels (by numbering properties as well as by style: LibreOffice writes list
+items as "Body Text" with w:numPr), tables with merged cells, page breaks and images.  Headers
+and footers are read but not put into the body.  What has no place in a revision (text boxes,
+comments, footnotes, tracked deletions) is never dropped silently: the report lists what was
 kept, converted and left out, and the user reads it before saving.
 """
 
@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 
 from docmgmt import storage
 from docmgmt.errors import ValidationFailed
+from docmgmt.versioning.content import MAX_LIST_DEPTH
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_ENTRIES = 5000
@@ -341,14 +342,30 @@ class _Reader:
         self.kept["images"] += 1
 
     def _append_list_item(self, ordered: bool, text: str, ilvl: int) -> None:
-        if ilvl > 0:
-            self.counts["nested"] += 1
+        """Consecutive list paragraphs make one list block; a deeper level (w:ilvl, or the
+        "List Number 2" kind of style) nests under the item before it, at most one level deeper
+        than that item and MAX_LIST_DEPTH deep."""
         last = self.blocks[-1] if self.blocks else None
-        if last and last.get("type") == "list" and last.get("ordered") == ordered:
-            last["items"].append(text)
-        else:
-            self.blocks.append({"type": "list", "ordered": ordered, "items": [text]})
         self.kept["list_items"] += 1
+        if last and last.get("type") == "list" and (ilvl > 0 or last.get("ordered") == ordered):
+            n = len(last["items"])
+            levels = last.get("levels") or [0] * n
+            kinds = last.get("ordered_items") or [bool(last.get("ordered"))] * n
+            level = min(ilvl, levels[-1] + 1, MAX_LIST_DEPTH - 1)
+            last["items"].append(text)
+            if level or "levels" in last:
+                last["levels"] = [*levels, level]
+                last["ordered_items"] = [*kinds, ordered if level else bool(last["ordered"])]
+            return
+        if ilvl > 0:
+            self.counts["nested"] += 1  # a list that starts deeper than its first level
+        self.blocks.append({"type": "list", "ordered": ordered, "items": [text]})
+
+    @staticmethod
+    def _style_level(style: str) -> int:
+        """Word's "List Bullet 2" / "List Number 3" styles are the deeper levels."""
+        m = re.fullmatch(r"list (?:bullet|number) ([2-9])", style.lower())
+        return int(m.group(1)) - 1 if m else 0
 
     def paragraph(self, p) -> None:
         style = self._style_name(p)
@@ -374,11 +391,12 @@ class _Reader:
                 self.kept["headings"] += 1
             elif numbering is not None:
                 num_id, ilvl = numbering
-                self._append_list_item(self._ordered(num_id, ilvl), text, ilvl)
+                ordered = self._ordered(num_id, ilvl)
+                self._append_list_item(ordered, text, max(ilvl, self._style_level(style)))
             elif style.lower().startswith("list bullet"):
-                self._append_list_item(False, text, 0)
+                self._append_list_item(False, text, self._style_level(style))
             elif style.lower().startswith("list number"):
-                self._append_list_item(True, text, 0)
+                self._append_list_item(True, text, self._style_level(style))
             else:
                 self.blocks.append({"type": "paragraph", "text": text})
                 self.kept["paragraphs"] += 1

@@ -20,6 +20,7 @@ from docx.shared import Mm, Pt
 from markdown_it import MarkdownIt
 
 from docmgmt.printing.docx_in import APPENDIX_STYLE
+from docmgmt.versioning.content import list_levels
 
 _md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_inline"])
 _UNDERLINE_SPLIT = re.compile(r"(\+\+)")
@@ -157,8 +158,12 @@ def export_revision(rev, *, company: str, signatures: list, record: list, image_
         elif kind == "paragraph":
             add_inline(doc.add_paragraph(), b["text"])
         elif kind == "list":
-            style = "List Number" if b.get("ordered") else "List Bullet"
-            for item in b["items"]:
+            # Word's built-in list styles go three levels deep ("List Number 2", "… 3")
+            levels, numbered = list_levels(b)
+            for item, lvl, num in zip(b["items"], levels, numbered, strict=False):
+                style = ("List Number" if num else "List Bullet") + (
+                    f" {min(lvl, 2) + 1}" if lvl else ""
+                )
                 add_inline(doc.add_paragraph(style=style), item)
         elif kind == "table":
             _table(doc, b)

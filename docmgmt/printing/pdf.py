@@ -43,6 +43,7 @@ from reportlab.platypus import (
 )
 
 from docmgmt.printing.fonts import cjk_font
+from docmgmt.versioning.content import MAX_LIST_DEPTH, list_levels, list_markers
 
 _md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_inline"])
 _TAGS = {"strong": "b", "em": "i", "u": "u"}
@@ -111,7 +112,13 @@ class _Styles:
             )
             for n, size in enumerate((14, 12.5, 11.5, 11, 10.5, 10.5), start=1)
         ]
-        self.list_item = ParagraphStyle("li", parent=self.body, leftIndent=8 * mm)
+        # one style per list depth: each level sits 6 mm further in, its marker with it
+        self.list_items = [
+            ParagraphStyle(
+                f"li{d}", parent=self.body, leftIndent=(8 + 6 * d) * mm, bulletIndent=6 * d * mm
+            )
+            for d in range(MAX_LIST_DEPTH)
+        ]
 
 
 def _table_flowable(b: dict, st: _Styles, width: float):
@@ -150,10 +157,10 @@ def body_flowables(job: PrintJob, st: _Styles, width: float) -> list:
         elif kind == "paragraph":
             out.append(Paragraph(inline(b["text"]), st.body))
         elif kind == "list":
-            start = int(b.get("start", 1))
-            for n, item in enumerate(b["items"]):
-                bullet = f"{start + n}." if b.get("ordered") else "•"
-                out.append(Paragraph(inline(item), st.list_item, bulletText=bullet))
+            levels, _numbered = list_levels(b)
+            for item, lvl, marker in zip(b["items"], levels, list_markers(b), strict=False):
+                style = st.list_items[min(lvl, MAX_LIST_DEPTH - 1)]
+                out.append(Paragraph(inline(item), style, bulletText=marker))
         elif kind == "table":
             out.append(_table_flowable(b, st, width))
             out.append(Spacer(1, 3 * mm))

@@ -4,7 +4,11 @@ A revision is written in Markdown and stored as a list of blocks:
 
     {"type": "heading", "level": 1-6, "text": "..."}
     {"type": "paragraph", "text": "..."}
-    {"type": "list", "ordered": bool, "items": ["...", ...]}
+    {"type": "list", "ordered": bool, "items": ["...", ...],
+     "levels": [0, 1, 1, 0, ...], "ordered_items": [bool, ...]}
+          (levels and ordered_items only for nested lists: the depth of each item, 0 to 4,
+           each at most one deeper than the one before, and whether the list each item is in
+           is numbered; the items at depth 0 follow ``ordered``)
     {"type": "table", "header": ["...", ...], "rows": [["...", ...], ...],
      "merges": [[row, col, rowspan, colspan], ...]}      (merges optional; row 0 = header)
     {"type": "page_break"}
@@ -61,6 +65,93 @@ def _inline_source(token) -> str:
     return (token.content or "").strip()
 
 
+MAX_LIST_DEPTH = 5
+_LIST_OPEN = ("bullet_list_open", "ordered_list_open")
+_LIST_CLOSE = ("bullet_list_close", "ordered_list_close")
+
+
+def _parse_list(tokens, i: int) -> dict:
+    """A (possibly nested) Markdown list from tokens[i] (its opening) to its closing token.
+    Deeper than MAX_LIST_DEPTH levels keeps the text at the deepest level."""
+    items: list[list[str]] = []
+    levels: list[int] = []
+    kinds: list[bool] = []  # per item
+    open_lists: list[bool] = []  # numbered or not, per open list
+    open_items: list[int] = []
+    depth = -1
+    j = i
+    while j < len(tokens):
+        t = tokens[j]
+        if t.type in _LIST_OPEN:
+            depth += 1
+            open_lists.append(t.type == "ordered_list_open")
+        elif t.type in _LIST_CLOSE:
+            depth -= 1
+            open_lists.pop()
+            if depth < 0:
+                break
+        elif t.type == "list_item_open":
+            level = min(depth, MAX_LIST_DEPTH - 1)
+            if levels:
+                level = min(level, levels[-1] + 1)
+            items.append([])
+            levels.append(level)
+            kinds.append(open_lists[-1])
+            open_items.append(len(items) - 1)
+        elif t.type == "list_item_close":
+            open_items.pop()
+        elif t.type == "inline" and open_items:
+            items[open_items[-1]].append(_inline_source(t))
+        j += 1
+    tok = tokens[i]
+    ordered = tok.type == "ordered_list_open"
+    block: dict = {"type": "list", "ordered": ordered, "items": [" ".join(x) for x in items]}
+    if ordered and tok.attrGet("start") not in (None, 1, "1"):
+        block["start"] = int(tok.attrGet("start"))
+    if any(levels):
+        block["levels"] = levels
+        block["ordered_items"] = kinds
+    block["_end"] = j
+    return block
+
+
+def list_levels(b: dict) -> tuple[list[int], list[bool]]:
+    """Each item's depth and whether its list is numbered (flat lists: depth 0, ``ordered``)."""
+    n = len(b["items"])
+    levels = list(b.get("levels") or [0] * n)
+    kinds = list(b.get("ordered_items") or [bool(b.get("ordered"))] * n)
+    return levels, [
+        bool(b.get("ordered")) if lvl == 0 else k for lvl, k in zip(levels, kinds, strict=False)
+    ]
+
+
+def list_markers(b: dict) -> list[str]:
+    """The printed marker of each item: 1. / (1) / a) when numbered, • / – / · when not
+    (characters the PDF's Latin bullet font has); numbering restarts under each parent item."""
+    levels, kinds = list_levels(b)
+    counters: dict[int, int] = {}
+    out = []
+    for lvl, numbered in zip(levels, kinds, strict=False):
+        for deeper in [k for k in counters if k > lvl]:
+            del counters[deeper]
+        first = int(b.get("start", 1)) if lvl == 0 else 1
+        counters[lvl] = counters.get(lvl, first - 1) + 1
+        n = counters[lvl]
+        if numbered:
+            out.append(f"{n}." if lvl == 0 else f"({n})" if lvl == 1 else f"{_letters(n)})")
+        else:
+            out.append("•–·"[min(lvl, 2)])
+    return out
+
+
+def _letters(n: int) -> str:
+    s = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        s = chr(97 + r) + s
+    return s
+
+
 def markdown_to_blocks(source: str) -> list[dict]:
     tokens = _md.parse(source or "")
     blocks: list[dict] = []
@@ -86,30 +177,9 @@ def markdown_to_blocks(source: str) -> list[dict]:
             i += 3
             continue
         if tok.type in ("bullet_list_open", "ordered_list_open"):
-            ordered = tok.type == "ordered_list_open"
-            close = tok.type.replace("_open", "_close")
-            depth, items, j = 0, [], i + 1
-            current: list[str] = []
-            while j < len(tokens):
-                t = tokens[j]
-                if t.type == tok.type:
-                    depth += 1
-                elif t.type == close:
-                    if depth == 0:
-                        break
-                    depth -= 1
-                elif t.type == "list_item_open" and depth == 0:
-                    current = []
-                elif t.type == "list_item_close" and depth == 0:
-                    items.append(" ".join(current))
-                elif t.type == "inline":
-                    current.append(_inline_source(t))
-                j += 1
-            block = {"type": "list", "ordered": ordered, "items": items}
-            if ordered and tok.attrGet("start") not in (None, 1, "1"):
-                block["start"] = int(tok.attrGet("start"))
+            block = _parse_list(tokens, i)
             blocks.append(block)
-            i = j + 1
+            i = block.pop("_end") + 1
             continue
         if tok.type == "table_open":
             header: list[str] = []
@@ -157,11 +227,18 @@ def blocks_to_markdown(blocks: list[dict]) -> str:
         elif kind == "paragraph":
             out.append(b["text"])
         elif kind == "list":
+            levels, kinds = list_levels(b)
             start = int(b.get("start", 1))
-            lines = [
-                (f"{start + n}. " if b.get("ordered") else "- ") + item
-                for n, item in enumerate(b["items"])
-            ]
+            counters: dict[int, int] = {}
+            column = [0] * (max(levels, default=0) + 2)  # where each depth's text starts
+            lines = []
+            for item, lvl, numbered in zip(b["items"], levels, kinds, strict=False):
+                for deeper in [k for k in counters if k > lvl]:
+                    del counters[deeper]
+                counters[lvl] = counters.get(lvl, (start if lvl == 0 else 1) - 1) + 1
+                marker = f"{counters[lvl]}. " if numbered else "- "
+                lines.append(" " * column[lvl] + marker + item)
+                column[lvl + 1] = column[lvl] + len(marker)
             out.append("\n".join(lines))
         elif kind == "table":
             width = max([len(b["header"])] + [len(r) for r in b["rows"]] or [1])
@@ -194,6 +271,7 @@ def validate_blocks(blocks) -> list[dict]:
                 kind == "list"
                 and isinstance(b.get("items"), list)
                 and all(isinstance(x, str) for x in b["items"])
+                and _valid_levels(b)
             )
             or (
                 kind == "table"
@@ -225,6 +303,26 @@ def validate_blocks(blocks) -> list[dict]:
         ):
             raise ContentError(f"block {n}: merges are [row, col, rowspan, colspan] lists")
     return blocks
+
+
+def _valid_levels(b: dict) -> bool:
+    levels, kinds = b.get("levels"), b.get("ordered_items")
+    if levels is None and kinds is None:
+        return True
+    if not (isinstance(levels, list) and len(levels) == len(b["items"])):
+        return False
+    previous = -1
+    for lvl in levels:
+        if not (isinstance(lvl, int) and not isinstance(lvl, bool)):
+            return False
+        if not 0 <= lvl <= min(previous + 1, MAX_LIST_DEPTH - 1):
+            return False
+        previous = lvl
+    return kinds is None or (
+        isinstance(kinds, list)
+        and len(kinds) == len(levels)
+        and all(isinstance(k, bool) for k in kinds)
+    )
 
 
 _UNDERLINE = re.compile(r"\+\+(?=\S)(.+?)(?<=\S)\+\+")
@@ -262,6 +360,30 @@ def _table_html(b: dict) -> str:
     return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _list_html(b: dict) -> str:
+    """Nested <ol>/<ul>: a deeper item opens a list inside the item before it."""
+    levels, kinds = list_levels(b)
+    out: list[str] = []
+    tags: list[str] = []  # the lists open, outermost first
+    for item, lvl, numbered in zip(b["items"], levels, kinds, strict=False):
+        if lvl >= len(tags):
+            while len(tags) <= lvl:
+                tags.append("ol" if numbered else "ul")
+                out.append(f"<{tags[-1]}>")
+        else:
+            out.append("</li>")
+            while len(tags) > lvl + 1:
+                out.append(f"</{tags.pop()}></li>")
+        out.append(f"<li>{_inline_html(item)}")
+    if tags:
+        out.append("</li>")
+    while len(tags) > 1:
+        out.append(f"</{tags.pop()}></li>")
+    if tags:
+        out.append(f"</{tags.pop()}>")
+    return "".join(out)
+
+
 def blocks_to_html(blocks: list[dict], image_url=None) -> Markup:
     parts: list[str] = []
     for b in blocks:
@@ -272,9 +394,7 @@ def blocks_to_html(blocks: list[dict], image_url=None) -> Markup:
         elif kind == "paragraph":
             parts.append(f"<p>{_inline_html(b['text'])}</p>")
         elif kind == "list":
-            tag = "ol" if b.get("ordered") else "ul"
-            items = "".join(f"<li>{_inline_html(i)}</li>" for i in b["items"])
-            parts.append(f"<{tag}>{items}</{tag}>")
+            parts.append(_list_html(b))
         elif kind == "table":
             parts.append(_table_html(b))
         elif kind == "page_break":
@@ -313,7 +433,12 @@ def blocks_to_lines(blocks: list[dict]) -> list[str]:
         elif kind == "paragraph":
             lines.append(b["text"])
         elif kind == "list":
-            lines.extend(("1. " if b.get("ordered") else "• ") + i for i in b["items"])
+            # the same marker for every item, so inserting one does not renumber the rest
+            levels, kinds = list_levels(b)
+            lines.extend(
+                "  " * lvl + ("1. " if numbered else "• ") + item
+                for item, lvl, numbered in zip(b["items"], levels, kinds, strict=False)
+            )
         elif kind == "table":
             lines.append(" | ".join(b["header"]))
             lines.extend(" | ".join(r) for r in b["rows"])
