@@ -128,9 +128,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def refuse_nul_characters():
-        """PostgreSQL cannot store U+0000 in text and SQLite can: refuse it in every query,
-        form field, path part and JSON string on both, so the same input gets the same answer
-        whichever database runs underneath."""
+        """PostgreSQL cannot store U+0000 in text and SQLite can; no database can encode an
+        unpaired surrogate (JSON can spell one). Refuse both in every query, form field, path
+        part and JSON string, so the same input gets the same clear answer on every database."""
         from docmgmt.errors import contains_nul as has_nul
         from docmgmt.errors import error_response
 
@@ -141,9 +141,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             or (request.is_json and has_nul(request.get_json(silent=True)))
         )
         if found:
-            from flask_babel import gettext as _
+            from docmgmt.errors import unstorable_message
 
-            return error_response(422, _("Text may not contain NUL characters."))
+            return error_response(422, unstorable_message())
         return None
 
     @app.before_request

@@ -1,5 +1,7 @@
 """Domain errors and the handlers that answer them as an HTML page or a JSON body."""
 
+import re
+
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -22,10 +24,16 @@ class ValidationFailed(DomainError):
     status = 422
 
 
+# U+0000 (PostgreSQL cannot store it in text, SQLite can) and unpaired surrogates (which JSON
+# can spell as "\ud800" but no database can encode).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def contains_nul(value) -> bool:
-    """Whether a string, or any string inside lists, tuples and dicts, holds U+0000."""
+    """Whether a string, or any string inside lists, tuples and dicts, holds a character no
+    database stores: U+0000 or an unpaired surrogate."""
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
         return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
     if isinstance(value, list | tuple):
@@ -34,9 +42,13 @@ def contains_nul(value) -> bool:
 
 
 def refuse_nul(value, field: str | None = None) -> None:
-    """PostgreSQL cannot store U+0000 in text and SQLite can: refuse it on both alike."""
+    """Refuse what contains_nul finds, with the same answer on every database."""
     if contains_nul(value):
-        raise ValidationFailed(_("Text may not contain NUL characters."), field=field)
+        raise ValidationFailed(unstorable_message(), field=field)
+
+
+def unstorable_message() -> str:
+    return _("Text may not contain NUL characters or invalid Unicode.")
 
 
 class PermissionDenied(DomainError):
@@ -105,7 +117,7 @@ def register_error_handlers(app):
         elif state == "22001":
             message = _("A text in the request is too long.")
         elif "NUL" in str(orig):
-            message = _("Text may not contain NUL characters.")
+            message = unstorable_message()
         else:
             message = _("A value in the request cannot be stored.")
         return error_response(422, message)

@@ -126,7 +126,28 @@ def _header(doc, company: str, number: str, title: str, version: str, effective:
     # The header's default empty paragraph stays; it only adds a line of space.
 
 
+# Characters XML 1.0 cannot hold (control characters, unpaired surrogates, U+FFFE/U+FFFF):
+# python-docx refuses them, so a title or body that holds one would make the export fail.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value):
+    """The value with every string in it stripped of characters Word files cannot hold."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value)
+    if isinstance(value, list | tuple):
+        return [xml_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: xml_safe(v) for k, v in value.items()}
+    return value
+
+
 def export_revision(rev, *, company: str, signatures: list, record: list, image_loader) -> bytes:
+    number, title_text, version = xml_safe([rev.document.number, rev.title, rev.version])
+    blocks = xml_safe(rev.body_blocks or [])
+    company = xml_safe(company)
+    signatures = xml_safe([[str(v) for v in row] for row in signatures])
+    record = xml_safe([[str(v) for v in row] for row in record])
     doc = new_docx()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -143,14 +164,14 @@ def export_revision(rev, *, company: str, signatures: list, record: list, image_
     _header(
         doc,
         company,
-        rev.document.number,
-        rev.title,
-        rev.version,
+        number,
+        title_text,
+        version,
         rev.effective_date.isoformat() if rev.effective_date else "",
     )
-    title = doc.add_paragraph(rev.title, style="Title")
+    title = doc.add_paragraph(title_text, style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for b in rev.body_blocks or []:
+    for b in blocks:
         kind = b.get("type")
         if kind == "heading":
             level = min(6, max(1, int(b.get("level", 1))))
@@ -191,7 +212,7 @@ def export_revision(rev, *, company: str, signatures: list, record: list, image_
     for r, row in enumerate(signatures, start=1):
         for c, value in enumerate(row):
             sig.cell(r, c).paragraphs[0].text = str(value)
-    doc.core_properties.title = f"{rev.document.number} {rev.version} {rev.title}"
+    doc.core_properties.title = f"{number} {version} {title_text}"
     doc.core_properties.author = company
     out = BytesIO()
     doc.save(out)

@@ -230,8 +230,9 @@ def export(fmt):
     wb = Workbook()
     ws = wb.active
     ws.title = "records"
-    ws.append(header)
     from docmgmt.formtools import xlsx_safe
+
+    ws.append([xlsx_safe(h) for h in header])
 
     for row in data:
         ws.append([xlsx_safe(v) for v in row])

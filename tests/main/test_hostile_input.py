@@ -158,6 +158,16 @@ def test_nul_characters_get_the_same_clear_refusal_on_every_database(
     )
     assert r.status_code == 422, r.get_data(as_text=True)
     assert "NUL" in r.get_json()["message"]
+    # an unpaired surrogate, which JSON can spell and no database can encode
+    r = client.post(
+        "/api/v1/record-types/WO/records",
+        data='{"title": "a\\ud800b", "values": {"customer": "x", "product": "空调",'
+        ' "visit_date": "2026-03-05"}}',
+        content_type="application/json",
+        headers=staff,
+    )
+    assert r.status_code == 422, r.get_data(as_text=True)
+    assert "Unicode" in r.get_json()["message"]
     # a query string and a path part
     r = client.get("/api/v1/search", query_string={"q": "派工\x00"}, headers=staff)
     assert r.status_code == 422
@@ -176,3 +186,30 @@ def test_nul_characters_get_the_same_clear_refusal_on_every_database(
     )
     assert r.status_code == 422, r.get_data(as_text=True)
     assert records() == before
+
+
+def test_control_characters_in_a_revision_do_not_break_its_word_and_pdf_exports(
+    client, people, token_for, create_document
+):
+    """Found by fuzzing: a title or body holding a control character (which JSON may carry as
+    \\u0001) made the Word export fail. Exports drop what Word files cannot hold."""
+    import docx
+
+    doc = create_document()
+    qm = token_for(people["qm"])
+    r = client.post(
+        f"/api/v1/documents/{doc.id}/revisions",
+        json={"title": "投诉\x01处理", "body_markdown": "# 目的\x07\n\n- 回访\x1b记录\n"},
+        headers=qm,
+    )
+    assert r.status_code == 201, r.get_json()
+    rev_id = r.get_json()["id"]
+    r = client.get(f"/api/v1/revisions/{rev_id}/export.docx", headers=qm)
+    assert r.status_code == 200
+    d = docx.Document(io.BytesIO(r.data))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "投诉处理" in text and "回访记录" in text and "目的" in text
+    r.close()
+    r = client.get(f"/api/v1/revisions/{rev_id}/print.pdf", headers=qm)
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    r.close()
