@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -28,6 +29,7 @@ from docmgmt.errors import ValidationFailed
 from docmgmt.extensions import db
 
 _NEW = "docmgmt_new_blobs"
+_REUSED = "docmgmt_reused_blobs"
 _DELETE = "docmgmt_delete_blobs"
 _CHUNK = 1024 * 1024
 
@@ -105,11 +107,22 @@ def check_upload(filename: str | None, data: bytes, allowed_suffixes=None) -> st
 
 
 def put(data: bytes) -> StoredBlob:
-    """Store bytes; returns their digest.  Call inside the transaction that refers to them."""
+    """Store bytes; returns their digest.  Call inside the transaction that refers to them.
+
+    Content already stored is shared.  Another transaction may remove it meanwhile (its own
+    upload of the same bytes rolled back, a disposal, `storage check --fix`), so the bytes are
+    kept until this transaction ends and written again after the commit if the file is gone."""
     digest = hashlib.sha256(data).hexdigest()
     path = blob_path(digest)
     if path.exists():
+        db.session.info.setdefault(_REUSED, {})[digest] = data
         return StoredBlob(digest, len(data), False)
+    _write(path, data)
+    db.session.info.setdefault(_NEW, set()).add(digest)
+    return StoredBlob(digest, len(data), True)
+
+
+def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
     try:
@@ -121,8 +134,28 @@ def put(data: bytes) -> StoredBlob:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    db.session.info.setdefault(_NEW, set()).add(digest)
-    return StoredBlob(digest, len(data), True)
+
+
+def remove_if_unreferenced(digest: str) -> bool:
+    """Remove a blob unless a committed row refers to it; True when removed.
+
+    The file is first moved aside, then the references are read, then it is deleted or put
+    back.  With put() writing reused content again after its commit when the file is missing,
+    no order of two transactions loses a file somebody's committed row refers to."""
+    path = blob_path(digest)
+    aside = path.with_name(f".removing-{digest}-{os.getpid()}-{threading.get_ident()}")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return False
+    if is_referenced(digest):
+        if path.exists():
+            aside.unlink(missing_ok=True)
+        else:
+            os.replace(aside, path)
+        return False
+    aside.unlink(missing_ok=True)
+    return True
 
 
 def read(sha256: str) -> bytes:
@@ -157,11 +190,15 @@ def _after_commit(session):
     if session.in_nested_transaction():  # a savepoint: the outer transaction decides
         return
     session.info.pop(_NEW, None)
+    reused = session.info.pop(_REUSED, None)
     doomed = session.info.pop(_DELETE, None)
-    if doomed:
-        for digest in doomed:
-            with contextlib.suppress(RuntimeError):  # no app context
-                blob_path(digest).unlink(missing_ok=True)
+    with contextlib.suppress(RuntimeError):  # no app context
+        for digest, data in (reused or {}).items():
+            path = blob_path(digest)
+            if not path.exists():  # removed by another transaction while this one ran
+                _write(path, data)
+        for digest in doomed or ():
+            remove_if_unreferenced(digest)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -169,27 +206,21 @@ def _after_rollback(session, previous_transaction):
     if previous_transaction.parent is not None:  # a savepoint: the outer transaction decides
         return
     session.info.pop(_DELETE, None)
+    session.info.pop(_REUSED, None)
     created = session.info.pop(_NEW, None)
-    if created:
-        for digest in created:
-            with contextlib.suppress(RuntimeError):
-                blob_path(digest).unlink(missing_ok=True)
+    with contextlib.suppress(RuntimeError):
+        for digest in created or ():
+            remove_if_unreferenced(digest)
 
 
-def referenced() -> set[str]:
-    """Every digest a row of the database refers to (attachments, sources, certificates,
-    imports, evidence packs, images inside revision bodies)."""
-    from sqlalchemy import select
-
+def _reference_columns():
     from docmgmt.certification.models import EvidencePack
     from docmgmt.control.models import ChangeRequestAttachment
     from docmgmt.printing.models import RevisionSource
     from docmgmt.records.models import Disposal, RecordAttachment, RecordImport
     from docmgmt.training.models import SessionAttachment
-    from docmgmt.versioning.models import Revision
 
-    refs: set[str] = set()
-    for col in (
+    return (
         EvidencePack.sha256,
         ChangeRequestAttachment.sha256,
         RevisionSource.sha256,
@@ -198,7 +229,37 @@ def referenced() -> set[str]:
         RecordImport.sha256,
         RecordImport.errors_sha256,
         SessionAttachment.sha256,
-    ):
+    )
+
+
+def is_referenced(digest: str) -> bool:
+    """Whether a committed row refers to the blob (read on a connection of its own)."""
+    from sqlalchemy import String, cast, select
+
+    from docmgmt.records.models import RecordAttachment
+    from docmgmt.versioning.models import Revision
+
+    with db.engine.connect() as conn:
+        for col in _reference_columns():
+            q = select(col).where(col == digest)
+            if col is RecordAttachment.sha256:  # a disposed record's tombstone keeps no file
+                q = q.where(RecordAttachment.removed.is_(False))
+            if conn.execute(q.limit(1)).first() is not None:
+                return True
+        images = select(Revision.id).where(cast(Revision.body_blocks, String).contains(digest))
+        return conn.execute(images.limit(1)).first() is not None
+
+
+def referenced() -> set[str]:
+    """Every digest a row of the database refers to (attachments, sources, certificates,
+    imports, evidence packs, images inside revision bodies)."""
+    from sqlalchemy import select
+
+    from docmgmt.records.models import RecordAttachment
+    from docmgmt.versioning.models import Revision
+
+    refs: set[str] = set()
+    for col in _reference_columns():
         refs.update(d for d in db.session.scalars(select(col).distinct()) if d)
     # Files of disposed records are gone on purpose; their digests stay in the tombstone.
     refs -= set(
@@ -241,9 +302,15 @@ def check(fix: bool = False, min_age_s: int = 3600) -> dict:
         now = time.time()
         for d in report["orphans"]:
             path = files[d]
-            if now - path.stat().st_mtime >= min_age_s:
-                path.unlink(missing_ok=True)
-                report["removed"].append(d)
+            with contextlib.suppress(FileNotFoundError):
+                if now - path.stat().st_mtime >= min_age_s and remove_if_unreferenced(d):
+                    report["removed"].append(d)
+        # half-written or half-removed files a killed process left behind
+        for pattern in ("??/??/.incoming-*", "??/??/.removing-*"):
+            for leftover in (root() / "blobs").glob(pattern):
+                with contextlib.suppress(FileNotFoundError):
+                    if now - leftover.stat().st_mtime >= min_age_s:
+                        leftover.unlink()
     return report
 
 
