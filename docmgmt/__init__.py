@@ -127,20 +127,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         return None
 
     @app.before_request
-    def refuse_nul_characters():
+    def refuse_unstorable_text():
         """PostgreSQL cannot store U+0000 in text and SQLite can; no database can encode an
         unpaired surrogate (JSON can spell one). Refuse both in every query, form field, path
         part and JSON string, so the same input gets the same clear answer on every database."""
-        from docmgmt.errors import contains_nul as has_nul
-        from docmgmt.errors import error_response
+        from docmgmt.errors import contains_unstorable, error_response
 
-        found = (
-            has_nul(list(request.args.items(multi=True)))
-            or has_nul(list((request.view_args or {}).values()))
-            or (request.method != "GET" and has_nul(list(request.form.items(multi=True))))
-            or (request.is_json and has_nul(request.get_json(silent=True)))
-        )
-        if found:
+        parts = [list(request.args.items(multi=True)), list((request.view_args or {}).values())]
+        if request.method != "GET":
+            parts.append(list(request.form.items(multi=True)))
+        if request.is_json:
+            parts.append(request.get_json(silent=True))
+        if contains_unstorable(parts):
             from docmgmt.errors import unstorable_message
 
             return error_response(422, unstorable_message())

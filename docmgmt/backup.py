@@ -30,7 +30,7 @@ SKIP_DIRS = {"search", "staging", "imports", "packs"}
 
 
 class BackupError(Exception):
-    pass
+    """An archive that cannot be written or restored; the message says why."""
 
 
 def _sha256(path: Path) -> str:

@@ -29,21 +29,21 @@ class ValidationFailed(DomainError):
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def contains_nul(value) -> bool:
+def contains_unstorable(value) -> bool:
     """Whether a string, or any string inside lists, tuples and dicts, holds a character no
     database stores: U+0000 or an unpaired surrogate."""
     if isinstance(value, str):
         return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+        return any(contains_unstorable(k) or contains_unstorable(v) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return any(contains_nul(v) for v in value)
+        return any(contains_unstorable(v) for v in value)
     return False
 
 
-def refuse_nul(value, field: str | None = None) -> None:
-    """Refuse what contains_nul finds, with the same answer on every database."""
-    if contains_nul(value):
+def refuse_unstorable(value, field: str | None = None) -> None:
+    """Refuse what contains_unstorable finds, with the same answer on every database."""
+    if contains_unstorable(value):
         raise ValidationFailed(unstorable_message(), field=field)
 
 

@@ -159,15 +159,6 @@ for rid in {records}:
 }
 
 
-def empty_postgres_schema(url: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def scenario(name: str) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"fault-{name}-"))
     env = dict(
@@ -178,7 +169,10 @@ def scenario(name: str) -> dict:
         DOCMGMT_PASSWORD_HASH="pbkdf2:sha256:1000",
     )
     if env["DATABASE_URL"].startswith("postgresql"):
-        empty_postgres_schema(env["DATABASE_URL"])
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "empty_postgres.py"), env["DATABASE_URL"]],
+            check=True,
+        )
     assert flask(env, "db", "upgrade", "heads").returncode == 0
     assert flask(env, "demo", "load").returncode == 0
     info = json.loads(in_app(env, "import json\n" + SETUP[name]).splitlines()[-1])

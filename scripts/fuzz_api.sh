@@ -11,12 +11,7 @@ PORT=${FUZZ_PORT:-5144}
 # FUZZ_DATABASE_URL=postgresql://… fuzzes on PostgreSQL (its schema is emptied first).
 export DATABASE_URL=${FUZZ_DATABASE_URL:-sqlite:///$WORK/db.sqlite3} DOCMGMT_STORAGE_DIR=$WORK/storage
 if [ -n "${FUZZ_DATABASE_URL:-}" ]; then
-  $BIN/python - <<'PY'
-import os, sqlalchemy as sa
-url = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
-with sa.create_engine(url).begin() as c:
-    c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-PY
+  $BIN/python scripts/empty_postgres.py "$DATABASE_URL"
 fi
 export SECRET_KEY=fuzz-$RANDOM DOCMGMT_PASSWORD_HASH=pbkdf2:sha256:1000 DOCMGMT_LOGIN_MAX_FAILURES=100000
 $BIN/flask --app wsgi db upgrade heads >/dev/null 2>&1

@@ -12,12 +12,7 @@ if [ "$DB" = sqlite ]; then
   export DATABASE_URL=sqlite:///$WORK/db.sqlite3
 else
   export DATABASE_URL=${LOAD_DATABASE_URL:-postgresql://docmgmt:docmgmt@127.0.0.1:5432/docmgmt_bench}
-  $BIN/python - <<'PY'
-import os, sqlalchemy as sa
-url = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
-with sa.create_engine(url).begin() as c:
-    c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-PY
+  $BIN/python scripts/empty_postgres.py "$DATABASE_URL"
 fi
 $BIN/flask --app wsgi db upgrade heads >/dev/null 2>&1
 $BIN/flask --app wsgi demo load --if-empty >/dev/null

@@ -33,7 +33,7 @@ class AuditEvent(db.Model):
 
 
 class AuditTrailIsAppendOnly(Exception):
-    pass
+    """Raised when code tries to change or delete an audit event."""
 
 
 @event.listens_for(AuditEvent, "before_update")

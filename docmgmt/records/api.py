@@ -12,7 +12,7 @@ from docmgmt import storage
 from docmgmt.api.auth import api_user, require_token
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import require
-from docmgmt.errors import NotFound, ValidationFailed, refuse_nul
+from docmgmt.errors import NotFound, ValidationFailed, refuse_unstorable
 from docmgmt.extensions import db
 from docmgmt.records import importing
 from docmgmt.records import operations as ops
@@ -294,7 +294,7 @@ def file_record_with_files(code):
     raw = request.form.get("data") or "{}"  # a body over the size limit stops here with 413
     try:
         parsed = json.loads(raw)
-        refuse_nul(parsed, field="data")  # a DomainError, not caught below
+        refuse_unstorable(parsed, field="data")  # a DomainError, not caught below
         data = RecordIn().load(parsed)
     except (ValueError, TypeError):
         raise ValidationFailed(_("The data field is not valid JSON."), field="data") from None

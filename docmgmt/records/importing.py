@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 
 from docmgmt.audit.operations import log_event
 from docmgmt.clock import local_today, utcnow
-from docmgmt.errors import InvalidState, ValidationFailed, refuse_nul
+from docmgmt.errors import InvalidState, ValidationFailed, refuse_unstorable
 from docmgmt.extensions import db
 from docmgmt.records import operations as ops
 from docmgmt.records.models import Record, RecordImport, RecordState, RecordType, Trigger
@@ -72,7 +72,7 @@ def parse(filename: str, data: bytes) -> Parsed:
             dialect = csv.excel
         rows = [r for r in csv.reader(io.StringIO(text), dialect)]
     rows = [r for r in rows if any(str(c).strip() for c in r)]
-    refuse_nul(rows, field="file")
+    refuse_unstorable(rows, field="file")
     if not rows:
         raise ValidationFailed(_("The file is empty."), field="file")
     header = [str(h).strip() for h in rows[0]]

@@ -125,19 +125,28 @@ def list_levels(b: dict) -> tuple[list[int], list[bool]]:
     ]
 
 
-def list_markers(b: dict) -> list[str]:
-    """The printed marker of each item: 1. / (1) / a) when numbered, • / – / · when not
-    (characters the PDF's Latin bullet font has); numbering restarts under each parent item."""
-    levels, kinds = list_levels(b)
+def _item_numbers(b: dict) -> list[int]:
+    """Each item's number within its own list: counting restarts under each parent item, and
+    the first level starts at ``start``."""
+    levels, _numbered = list_levels(b)
     counters: dict[int, int] = {}
     out = []
-    for lvl, numbered in zip(levels, kinds, strict=False):
+    for lvl in levels:
         for deeper in [k for k in counters if k > lvl]:
             del counters[deeper]
         first = int(b.get("start", 1)) if lvl == 0 else 1
         counters[lvl] = counters.get(lvl, first - 1) + 1
-        n = counters[lvl]
-        if numbered:
+        out.append(counters[lvl])
+    return out
+
+
+def list_markers(b: dict) -> list[str]:
+    """The printed marker of each item: 1. / (1) / a) when numbered, • / – / · when not
+    (characters the PDF's Latin bullet font has)."""
+    levels, numbered = list_levels(b)
+    out = []
+    for lvl, num, n in zip(levels, numbered, _item_numbers(b), strict=False):
+        if num:
             out.append(f"{n}." if lvl == 0 else f"({n})" if lvl == 1 else f"{_letters(n)})")
         else:
             out.append("•–·"[min(lvl, 2)])
@@ -228,15 +237,12 @@ def blocks_to_markdown(blocks: list[dict]) -> str:
             out.append(b["text"])
         elif kind == "list":
             levels, kinds = list_levels(b)
-            start = int(b.get("start", 1))
-            counters: dict[int, int] = {}
             column = [0] * (max(levels, default=0) + 2)  # where each depth's text starts
             lines = []
-            for item, lvl, numbered in zip(b["items"], levels, kinds, strict=False):
-                for deeper in [k for k in counters if k > lvl]:
-                    del counters[deeper]
-                counters[lvl] = counters.get(lvl, (start if lvl == 0 else 1) - 1) + 1
-                marker = f"{counters[lvl]}. " if numbered else "- "
+            for item, lvl, numbered, n in zip(
+                b["items"], levels, kinds, _item_numbers(b), strict=False
+            ):
+                marker = f"{n}. " if numbered else "- "
                 lines.append(" " * column[lvl] + marker + item)
                 column[lvl + 1] = column[lvl] + len(marker)
             out.append("\n".join(lines))
