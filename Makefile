@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test install translations extract-messages lint bench bench-search bench-records load faults fonts
+.PHONY: run serve test install translations extract-messages lint bench bench-search bench-records load faults fonts fonts-required
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,23 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 fonts:
 	@if [ -z "$$DOCMGMT_CJK_FONT" ] && [ ! -f $(CJK_FONT) ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    apt-get install -y -q fonts-wqy-zenhei >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q fonts-wqy-zenhei >/dev/null); \
+	    echo "Installing Debian's fonts-wqy-zenhei (PDFs embed a Chinese TrueType font)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-zenhei >/dev/null 2>&1 || \
+	      (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-zenhei >/dev/null); \
 	  else \
 	    echo "No Chinese TrueType font: PDFs cannot be printed until you run"; \
 	    echo "  sudo apt-get install fonts-wqy-zenhei   (or set DOCMGMT_CJK_FONT to a .ttf/.ttc)"; \
 	  fi; \
+	fi
+
+# The tests print PDFs and read them back: without the font they cannot pass, so say what to
+# install instead of failing a dozen tests with 503.
+fonts-required: fonts
+	@if [ -z "$$DOCMGMT_CJK_FONT" ] && [ ! -f $(CJK_FONT) ]; then \
+	  echo "make test needs a Chinese TrueType font. Run (as root):"; \
+	  echo "  apt-get install fonts-wqy-zenhei"; \
+	  echo "or set DOCMGMT_CJK_FONT to a TrueType .ttf/.ttc with Chinese glyphs."; \
+	  exit 1; \
 	fi
 
 run: translations fonts
@@ -46,7 +58,7 @@ serve: translations fonts
 	$(FLASK) db upgrade heads
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-test: translations
+test: translations fonts-required
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
