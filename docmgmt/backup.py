@@ -57,6 +57,12 @@ def backup(output: Path) -> dict:
     engine = db.engine
     storage = Path(current_app.config["STORAGE_DIR"])
     output = Path(output)
+    # The audit seal before the copy: every event it names is in the copy, so the manifest
+    # anchors the trail (`audit verify --anchor backup.zip`).
+    from docmgmt.audit.chain import current_seal
+
+    seal = current_seal(db.session)
+    db.session.rollback()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if engine.dialect.name == "sqlite":
@@ -99,6 +105,7 @@ def backup(output: Path) -> dict:
             "dialect": engine.dialect.name,
             "alembic": sorted(revision),
             "tables": table_counts(),
+            "audit_seal": seal,
             "files": {
                 name: {"sha256": _sha256(p), "size": p.stat().st_size}
                 for name, p in members.items()

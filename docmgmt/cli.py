@@ -21,19 +21,49 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 @audit_cli.command("verify")
-def audit_verify():
-    """Check the audit trail's hash chain; exit 1 and name the first bad event if broken."""
-    from docmgmt.audit.chain import verify
+@click.option(
+    "--anchor",
+    "anchor_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="An anchor file, a backup or evidence pack .zip, or its manifest.json kept elsewhere: "
+    "the events it anchors must still be in the chain.",
+)
+def audit_verify(anchor_files):
+    """Check the audit trail's hash chain, its seal and its anchors; exit 1 if broken."""
+    from docmgmt.audit.chain import AnchorFileError, read_anchors, verify
 
-    result = verify(db.session)
+    anchors = []
+    try:
+        for path in anchor_files:
+            anchors += read_anchors(path)
+    except AnchorFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result = verify(db.session, anchors=anchors)
     if result.ok:
-        click.echo(f"audit trail intact: {result.checked} events, chain verified")
+        click.echo(
+            f"audit trail intact: {result.checked} events, chain verified, sealed at "
+            f"#{result.sealed_seq}, {result.anchors_checked} anchors checked"
+        )
         return
+    where = f"event {result.first_bad_id} (#{result.first_bad_seq})"
+    if result.first_bad_id is None:
+        where = f"event #{result.first_bad_seq}"
     click.echo(
-        f"audit trail BROKEN at event {result.first_bad_id} (#{result.first_bad_seq}): "
-        f"{result.reason}; {result.checked} events before it are intact"
+        f"audit trail BROKEN at {where}: {result.reason}; "
+        f"{result.checked} events before it are intact"
     )
     raise SystemExit(1)
+
+
+@audit_cli.command("anchor")
+def audit_anchor():
+    """Write the chain's seal to the anchor file and the log (run daily from cron; copy the
+    file somewhere the app cannot write, such as another machine)."""
+    from docmgmt.audit.operations import anchor_now
+
+    line = anchor_now()
+    click.echo(f"anchored event #{line['seq']} {line['hash']} on {line['date']}")
 
 
 storage_cli = AppGroup("storage", help="The file store.")

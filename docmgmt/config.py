@@ -73,6 +73,9 @@ def _database_url() -> str:
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    # Seals the audit trail's newest event (docmgmt/audit/chain.py); SECRET_KEY when unset.
+    # Keep it out of the database and the backups, like SECRET_KEY.
+    AUDIT_KEY = os.environ.get("DOCMGMT_AUDIT_KEY", "")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     STORAGE_DIR = os.environ.get("DOCMGMT_STORAGE_DIR", str(BASE_DIR / "storage"))

@@ -32,6 +32,22 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditSeal(db.Model):
+    """The chain's newest event, sealed with a key the database does not hold (one row, id 1).
+
+    Written in the same transaction as every event, so the seal always names the last event.
+    Deleting the newest events leaves a seal that points past the end of the chain; moving the
+    seal back needs the key (see docmgmt/audit/chain.py)."""
+
+    __tablename__ = "audit_seal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64), default="")
+    sealed_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class AuditTrailIsAppendOnly(Exception):
     """Raised when code tries to change or delete an audit event."""
 

@@ -7,12 +7,15 @@ from flask import has_request_context, request
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from docmgmt.audit.chain import chain_head, hash_of
+from docmgmt.audit.chain import anchors_path, append_anchor, chain_head, hash_of, write_seal
 from docmgmt.audit.models import AuditEvent
-from docmgmt.clock import utcnow
+from docmgmt.clock import local_today, utcnow
 from docmgmt.extensions import db
 
 _HEAD = "audit_chain_head"
+_SEALED = "audit_sealed"
+# The local day this process last anchored the seal, per anchor file (see chain.py).
+_anchored_day: dict[str, str] = {}
 
 
 def _plain(value):
@@ -63,7 +66,43 @@ def log_event(
     event.hash = hash_of(event)
     session.info[_HEAD] = (seq, event.hash)
     db.session.add(event)
+    mac = write_seal(session, seq, event.hash, event.occurred_dt)
+    session.info[_SEALED] = {"seq": seq, "hash": event.hash, "mac": mac}
     return event
+
+
+def anchor_now(session=None) -> dict:
+    """Append the committed seal to the anchor file (``flask audit anchor``, daily cron)."""
+    from docmgmt.audit.chain import GENESIS, current_seal, seal_mac
+
+    seal = current_seal(session or db.session) or {
+        "seq": 0,
+        "hash": GENESIS,
+        "mac": seal_mac(0, GENESIS),
+    }
+    line = append_anchor(seal, local_today().isoformat())
+    _anchored_day[str(anchors_path())] = line["date"]
+    return line
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _anchor_daily(session):
+    """The first commit of each local day that writes an event anchors the seal outside the
+    database, so a cut made later that day or after is found even with the seal moved back."""
+    sealed = session.info.pop(_SEALED, None)
+    if sealed is None:
+        return
+    day = local_today().isoformat()
+    try:
+        path = str(anchors_path())
+        if _anchored_day.get(path) == day:
+            return
+        append_anchor(sealed, day)
+        _anchored_day[path] = day
+    except OSError:  # never fail a committed change; the next commit tries again
+        from flask import current_app
+
+        current_app.logger.exception("could not write the audit anchor")
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -71,3 +110,8 @@ def log_event(
 def _forget_head(session, *args):
     # The next transaction takes the lock again and reads the head afresh.
     session.info.pop(_HEAD, None)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_seal(session, *args):
+    session.info.pop(_SEALED, None)

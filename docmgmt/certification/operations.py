@@ -536,7 +536,10 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
         )
         + "\n"
     ).encode()
+    from docmgmt.audit.chain import current_seal
+
     manifest = {
+        "audit_seal": current_seal(db.session),
         "company": company,
         "period": [pack.period_from.isoformat(), pack.period_to.isoformat()],
         "built_by": actor.full_name,
