@@ -149,14 +149,14 @@ def register_error_handlers(app):
     def handle_http(exc: HTTPException):
         if request.path.startswith("/api/") and exc.code == 422:
             # flask-smorest puts webargs' field messages on the exception
+            from docmgmt.schema_messages import summary
+
             data = getattr(exc, "data", {}) or {}
-            return jsonify(
-                {
-                    "status": 422,
-                    "message": _("The request is not valid."),
-                    "errors": data.get("messages", {}),
-                }
-            ), 422
+            errors, message, field = summary(data.get("messages", {}))
+            body = {"status": 422, "message": message, "errors": errors}
+            if field:
+                body["field"] = field
+            return jsonify(body), 422
         messages = {
             400: _("The request could not be understood."),
             401: _("Please log in."),
