@@ -25,6 +25,7 @@ from docmgmt.api.schemas import (
 )
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_read_history
+from docmgmt.auth.scope import require_access, scope_documents
 from docmgmt.clock import utcnow
 from docmgmt.control.operations import check_permission_to_read, review_due_date
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -113,6 +114,7 @@ def _get_rev(rev_id) -> Revision:
     rev = db.session.get(Revision, rev_id)
     if rev is None:
         raise NotFound(_("No such revision."))
+    require_access(actor(), rev, _("No such revision."))
     if not ops.can_read_revision(actor(), rev):
         raise PermissionDenied(
             _(
@@ -174,11 +176,14 @@ def list_documents(args):
     dep = _department_by_code(args.get("department")) if args.get("department") else None
     history = can_read_history(actor())
     docs = db.session.scalars(
-        ops.register_query(
-            doc_type=args.get("type"),
-            department_id=dep.id if dep else None,
-            q=args.get("q"),
-            include_obsolete=history and args.get("include_obsolete", False),
+        scope_documents(
+            ops.register_query(
+                doc_type=args.get("type"),
+                department_id=dep.id if dep else None,
+                q=args.get("q"),
+                include_obsolete=history and args.get("include_obsolete", False),
+            ),
+            actor(),
         )
     ).all()
     in_force = ops.in_force_map([d.id for d in docs])

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from docmgmt.audit import bp
 from docmgmt.audit.models import AuditEvent
 from docmgmt.auth.permissions import can_read_audit, require
+from docmgmt.auth.scope import scoped
 from docmgmt.extensions import db
 
 PAGE_SIZE = 50
@@ -16,7 +17,7 @@ PAGE_SIZE = 50
 @login_required
 def trail():
     require(can_read_audit(current_user))
-    stmt = select(AuditEvent)
+    stmt = scoped(select(AuditEvent), current_user, AuditEvent)
     action = request.args.get("action", "").strip()
     actor = request.args.get("actor", "").strip()
     object_type = request.args.get("object_type", "").strip()
@@ -57,5 +58,9 @@ def verify_chain():
 
     require(can_read_audit(current_user))
     result = verify(db.session)
-    bad = db.session.get(AuditEvent, result.first_bad_id) if result.first_bad_id else None
+    bad = db.session.scalar(
+        scoped(select(AuditEvent), current_user, AuditEvent).where(
+            AuditEvent.id == result.first_bad_id
+        )
+    )
     return render_template("audit/verify.html", result=result, bad=bad)

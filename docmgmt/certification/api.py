@@ -90,7 +90,7 @@ def schedule():
 @blp.arguments(PeriodArgs, location="query")
 def clauses(args):
     require(can_read_history(api_user()))
-    rows = ops.clause_matrix(args["date_from"], args["date_to"])
+    rows = ops.clause_matrix(args["date_from"], args["date_to"], api_user())
     return {
         "clauses": [
             {
@@ -157,13 +157,13 @@ def request_pack(data):
 @blp.response(200, PackOut)
 def get_pack(pack_id):
     require(can_read_history(api_user()))
-    return ops.get_pack(pack_id)
+    return ops.get_pack(pack_id, api_user())
 
 
 @blp.get("/packs/<int:pack_id>/evidence.zip")
 def download(pack_id):
     require(can_read_history(api_user()))
-    p = ops.get_pack(pack_id)
+    p = ops.get_pack(pack_id, api_user())
     if p.status != "done" or not storage.exists(p.sha256):
         raise NotFound(_("Not found."))
     return send_file(

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.permissions import can_manage_documents, can_read_history
+from docmgmt.auth.scope import require_access, scope_documents, scope_records, scoped, visible
 from docmgmt.certification.models import (
     CLAUSE_CODES,
     CLAUSES,
@@ -123,16 +124,16 @@ def unmap(actor, mapping: ClauseMapping):
     db.session.flush()
 
 
-def clause_matrix(d_from: date, d_to: date) -> list[dict]:
+def clause_matrix(d_from: date, d_to: date, viewer=None) -> list[dict]:
     """Per clause: procedures with the revision in force at the end of the period and
     training completion on it; record types with how many records were filed in the period;
-    ``gap`` when the clause has no evidence."""
+    ``gap`` when the clause has no evidence. With ``viewer``, only what they may see."""
     from docmgmt.training.models import TaskState, TrainingTask
     from docmgmt.versioning.operations import in_force_revision
 
     check_period(d_from, d_to)
     start, end = _day_bounds(d_from, d_to)
-    mappings = db.session.scalars(select(ClauseMapping)).all()
+    mappings = visible(viewer, db.session.scalars(select(ClauseMapping)))
     rows = []
     for code, zh, en in CLAUSES:
         docs, types = [], []
@@ -143,7 +144,7 @@ def clause_matrix(d_from: date, d_to: date) -> list[dict]:
                 if rev is not None:
                     counts = dict(
                         db.session.execute(
-                            select(TrainingTask.state, func.count())
+                            scoped(select(TrainingTask.state, func.count()), viewer, TrainingTask)
                             .where(
                                 TrainingTask.revision_id == rev.id,
                                 TrainingTask.state.in_([TaskState.OPEN, TaskState.DONE]),
@@ -164,9 +165,7 @@ def clause_matrix(d_from: date, d_to: date) -> list[dict]:
                 )
             else:
                 n = db.session.scalar(
-                    select(func.count())
-                    .select_from(Record)
-                    .where(
+                    scope_records(select(func.count()).select_from(Record), viewer).where(
                         Record.type_id == m.record_type_id,
                         Record.filed_dt >= start,
                         Record.filed_dt < end,
@@ -205,7 +204,7 @@ def sample(actor, rt: RecordType, d_from: date, d_to: date, size: int, seed: int
         raise ValidationFailed(_("The seed is a whole number below 2^31."), field="seed")
     start, end = _day_bounds(d_from, d_to)
     ids = db.session.scalars(
-        select(Record.id)
+        scope_records(select(Record.id), actor)
         .where(Record.type_id == rt.id, Record.filed_dt >= start, Record.filed_dt < end)
         .order_by(Record.id)
     ).all()
@@ -404,7 +403,8 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
     files["01-master-list/master-list.csv"] = _csv(
         [headers] + [[str(v) for v in r.values()] for r in rows]
     )
-    docs = db.session.scalars(select(Document).order_by(Document.number)).all()
+    docs = db.session.scalars(scope_documents(select(Document), actor).order_by(Document.number))
+    docs = docs.all()
     in_force = [(d, in_force_revision(d, pack.period_to)) for d in docs]
     in_force = [(d, r) for d, r in in_force if r is not None]
     for i, (d, rev) in enumerate(in_force, 1):
@@ -445,7 +445,9 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
                 )
     files["03-revision-histories.csv"] = _csv(history)
     tasks = [["person", "document", "version", "state", "due", "completed", "via"]]
-    for t in db.session.scalars(select(TrainingTask).order_by(TrainingTask.id)):
+    for t in db.session.scalars(
+        scoped(select(TrainingTask), actor, TrainingTask).order_by(TrainingTask.id)
+    ):
         tasks.append(
             [
                 t.user.full_name,
@@ -462,7 +464,9 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
         ["number", "type", "external_id", "title", "filed", "keep_until", "state", "content_hash"]
     ]
     for r in db.session.scalars(
-        select(Record).where(Record.filed_dt >= start, Record.filed_dt < end).order_by(Record.id)
+        scope_records(select(Record), actor)
+        .where(Record.filed_dt >= start, Record.filed_dt < end)
+        .order_by(Record.id)
     ):
         index.append(
             [
@@ -509,7 +513,7 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
                     files[f"06-sample/{r.number}/{a.filename}"] = storage.read(a.sha256)
     trail = [["seq", "at", "actor", "action", "object", "summary", "hash", "prev_hash"]]
     for e in db.session.scalars(
-        select(AuditEvent)
+        scoped(select(AuditEvent), actor, AuditEvent)
         .where(AuditEvent.occurred_dt >= start, AuditEvent.occurred_dt < end)
         .order_by(AuditEvent.seq)
     ):
@@ -610,8 +614,9 @@ def run_in_background(app, pack_id: int, user_id: int) -> threading.Thread:
     return t
 
 
-def get_pack(pack_id) -> EvidencePack:
+def get_pack(pack_id, user=None) -> EvidencePack:
+    """The pack; 404 also when ``user`` may not see it (a limited auditor sees their own)."""
     p = db.session.get(EvidencePack, pack_id)
     if p is None:
         raise NotFound(_("Not found."))
-    return p
+    return require_access(user, p)

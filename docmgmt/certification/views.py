@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from docmgmt import storage
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
+from docmgmt.auth.scope import scope_documents, scoped
 from docmgmt.certification import bp
 from docmgmt.certification import operations as ops
 from docmgmt.certification.models import (
@@ -50,7 +51,9 @@ def index():
         cert=cert,
         schedule=ops.schedule(cert) if cert else None,
         packs=db.session.scalars(
-            select(EvidencePack).order_by(EvidencePack.id.desc()).limit(20)
+            scoped(select(EvidencePack), current_user, EvidencePack)
+            .order_by(EvidencePack.id.desc())
+            .limit(20)
         ).all(),
         types=db.session.scalars(select(RecordType).order_by(RecordType.code)).all(),
         can_edit=can_manage_documents(current_user),
@@ -132,11 +135,11 @@ def clauses():
         return redirect(url_for(".clauses", **{k: v for k, v in request.args.items()}), 303)
     d_from, d_to = _period()
     try:
-        matrix = ops.clause_matrix(d_from, d_to)
+        matrix = ops.clause_matrix(d_from, d_to, current_user)
     except DomainError as exc:
         flash(exc.message, "error")
         d_from, d_to = local_today() - timedelta(days=365), local_today()
-        matrix = ops.clause_matrix(d_from, d_to)
+        matrix = ops.clause_matrix(d_from, d_to, current_user)
     return render_template(
         "certification/clauses.html",
         matrix=matrix,
@@ -144,7 +147,7 @@ def clauses():
         d_to=d_to,
         clauses=CLAUSES,
         documents=db.session.scalars(
-            select(Document)
+            scope_documents(select(Document), current_user)
             .where(Document.doc_type.in_([DocumentType.MANUAL, DocumentType.PROCEDURE]))
             .order_by(Document.number)
         ).all(),
@@ -217,7 +220,7 @@ def request_pack():
 @login_required
 def pack(pack_id):
     require(can_read_history(current_user))
-    p = ops.get_pack(pack_id)
+    p = ops.get_pack(pack_id, current_user)
     return render_template("certification/pack.html", p=p, progress=ops.read_progress(p.id))
 
 
@@ -225,7 +228,7 @@ def pack(pack_id):
 @login_required
 def download_pack(pack_id):
     require(can_read_history(current_user))
-    p = ops.get_pack(pack_id)
+    p = ops.get_pack(pack_id, current_user)
     if p.status != "done" or not storage.exists(p.sha256):
         raise NotFound(_("Not found."))
     return send_file(

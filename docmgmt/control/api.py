@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from docmgmt.api.auth import api_user, require_token
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
+from docmgmt.auth.scope import in_scope, require_access, scoped, visible
 from docmgmt.control import operations as ops
 from docmgmt.control.export import master_list_rows, master_list_xlsx
 from docmgmt.control.models import ChangeRequest, DocumentLink, PeriodicReview, RequestState
@@ -149,7 +150,7 @@ def _cr(cr_id) -> ChangeRequest:
     cr = db.session.get(ChangeRequest, cr_id)
     if cr is None or not (can_read_history(api_user()) or cr.requester_id == api_user().id):
         raise NotFound(_("No such change request."))
-    return cr
+    return require_access(api_user(), cr, _("No such change request."))
 
 
 @blp.get("/change-requests")
@@ -162,7 +163,7 @@ def list_requests(args):
         stmt = stmt.where(ChangeRequest.requester_id == api_user().id)
     if args.get("state"):
         stmt = stmt.where(ChangeRequest.state == RequestState(args["state"]))
-    return [_cr_json(cr) for cr in db.session.scalars(stmt)]
+    return [_cr_json(cr) for cr in db.session.scalars(scoped(stmt, api_user(), ChangeRequest))]
 
 
 @blp.post("/documents/<int:doc_id>/change-requests")
@@ -235,6 +236,7 @@ def overdue():
     return [
         {"document_id": d.id, "number": d.number, "title": d.title, "due": due}
         for d, due in ops.overdue_reviews()
+        if in_scope(api_user(), d)
     ]
 
 
@@ -242,7 +244,7 @@ def overdue():
 @blp.response(200, LinkSchema(many=True))
 def list_links(doc_id):
     """Record forms, work instructions and documents this one uses or refers to."""
-    return [_link_json(link) for link in ops.links_from(_doc(doc_id))]
+    return [_link_json(link) for link in visible(api_user(), ops.links_from(_doc(doc_id)))]
 
 
 @blp.post("/documents/<int:doc_id>/links")
@@ -436,7 +438,7 @@ def _wd(wd_id):
     user = api_user()
     if wd is None or not (can_read_history(user) or wd.approver_id == user.id):
         raise NotFound(_("Not found."))
-    return wd
+    return require_access(user, wd)
 
 
 @blp.post("/documents/<int:doc_id>/withdraw")
@@ -469,7 +471,7 @@ def list_withdrawals(args):
         stmt = stmt.where(Withdrawal.approver_id == api_user().id)
     if args.get("state"):
         stmt = stmt.where(Withdrawal.state == WithdrawalState(args["state"]))
-    return [_wd_json(w) for w in db.session.scalars(stmt)]
+    return [_wd_json(w) for w in db.session.scalars(scoped(stmt, api_user(), Withdrawal))]
 
 
 @blp.get("/withdrawals/<int:wd_id>")

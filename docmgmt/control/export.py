@@ -8,6 +8,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 
 from docmgmt.auth.permissions import can_read_history
+from docmgmt.auth.scope import scope_documents
 from docmgmt.control import operations as ops
 from docmgmt.extensions import db
 from docmgmt.templating import type_label
@@ -17,7 +18,9 @@ from docmgmt.versioning.models import Document, DocumentType
 
 def master_list_rows(user) -> list[dict]:
     docs = db.session.scalars(
-        select(Document).where(Document.is_obsolete.is_(False)).order_by(Document.number)
+        scope_documents(
+            select(Document).where(Document.is_obsolete.is_(False)).order_by(Document.number), user
+        )
     ).all()
     in_force = vops.in_force_map([d.id for d in docs])
     rows = []

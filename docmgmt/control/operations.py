@@ -405,7 +405,9 @@ def referrers(doc: Document) -> list[Document]:
 
 def check_permission_to_read(actor, doc: Document) -> None:
     from docmgmt.auth.permissions import can_read_history
+    from docmgmt.auth.scope import require_document_access
 
+    require_document_access(actor, doc)
     if (
         not can_read_history(actor)
         and vops.in_force_revision(doc) is None

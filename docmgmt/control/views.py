@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
+from docmgmt.auth.scope import require_access, scope_documents, scoped, visible
 from docmgmt.clock import local_today
 from docmgmt.control import bp
 from docmgmt.control import operations as ops
@@ -40,7 +41,7 @@ def _request(cr_id) -> ChangeRequest:
         raise NotFound(_("No such change request."))
     if not (can_read_history(current_user) or cr.requester_id == current_user.id):
         raise NotFound(_("No such change request."))
-    return cr
+    return require_access(current_user, cr, _("No such change request."))
 
 
 def desk_items(today=None) -> dict:
@@ -97,6 +98,7 @@ def requests_list():
         stmt = stmt.where(ChangeRequest.requester_id == current_user.id)
     if state in {s.value for s in RequestState}:
         stmt = stmt.where(ChangeRequest.state == RequestState(state))
+    stmt = scoped(stmt, current_user, ChangeRequest)
     return render_template(
         "control/requests.html", requests=db.session.scalars(stmt).all(), state=state
     )
@@ -336,13 +338,16 @@ def document_panel(doc: Document) -> dict:
         stmt = stmt.where(ChangeRequest.requester_id == current_user.id)
     requests = db.session.scalars(stmt.order_by(ChangeRequest.id.desc())).all()
     candidates = db.session.scalars(
-        select(Document)
-        .where(Document.id != doc.id, Document.is_obsolete.is_(False))
-        .order_by(Document.number)
+        scope_documents(
+            select(Document)
+            .where(Document.id != doc.id, Document.is_obsolete.is_(False))
+            .order_by(Document.number),
+            current_user,
+        )
     ).all()
     return {
-        "links": ops.links_from(doc),
-        "referrers": ops.referrers(doc),
+        "links": visible(current_user, ops.links_from(doc)),
+        "referrers": visible(current_user, ops.referrers(doc)),
         "reviews": reviews,
         "requests": requests,
         "due": ops.review_due_date(doc),

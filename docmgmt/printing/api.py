@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from docmgmt.api.auth import api_user, require_token
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_read_history, require
+from docmgmt.auth.scope import require_access, scoped
 from docmgmt.errors import NotFound, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.printing import operations as ops
@@ -123,7 +124,7 @@ def _copy(copy_id) -> ControlledCopy:
     user = api_user()
     if copy is None or not (can_read_history(user) or copy.holder_id == user.id):
         raise NotFound(_("Not found."))
-    return copy
+    return require_access(user, copy)
 
 
 @blp.get("/revisions/<int:rev_id>/print.pdf")
@@ -188,7 +189,7 @@ def list_copies(args):
     stmt = ops.copies_query(
         state=args.get("state"), due_only=args["due"], revision_id=args.get("revision_id")
     )
-    return [_copy_json(c) for c in db.session.scalars(stmt)]
+    return [_copy_json(c) for c in db.session.scalars(scoped(stmt, api_user(), ControlledCopy))]
 
 
 @blp.post("/revisions/<int:rev_id>/copies")
@@ -247,7 +248,7 @@ def register_pdf():
     from docmgmt.printing.register_pdf import register_pdf as build
 
     require(can_read_history(api_user()))
-    copies = db.session.scalars(ops.copies_query()).all()
+    copies = db.session.scalars(scoped(ops.copies_query(), api_user(), ControlledCopy)).all()
     return send_file(
         BytesIO(build(copies, current_app.config["COMPANY_NAME"], api_user().full_name)),
         mimetype=PDF,

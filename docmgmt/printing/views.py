@@ -10,6 +10,7 @@ from sqlalchemy import select
 from docmgmt import storage
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
+from docmgmt.auth.scope import require_access, scoped, visible
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import options
@@ -36,7 +37,7 @@ def _copy(copy_id) -> ControlledCopy:
     copy = db.session.get(ControlledCopy, copy_id)
     if copy is None or not (can_read_history(current_user) or copy.holder_id == current_user.id):
         raise NotFound(_("Not found."))
-    return copy
+    return require_access(current_user, copy)
 
 
 def _file_name(rev: Revision, suffix: str) -> str:
@@ -112,6 +113,7 @@ def download_source(rev_id, source_id):
     from docmgmt.printing.models import RevisionSource
 
     require(can_read_history(current_user))
+    _rev(rev_id)
     src = db.session.get(RevisionSource, source_id)
     if src is None or src.revision_id != rev_id or not storage.exists(src.sha256):
         raise NotFound(_("Not found."))
@@ -209,9 +211,9 @@ def register():
         stmt = ops.copies_query(state=CopyState.ISSUED.value)
     return render_template(
         "printing/register.html",
-        copies=db.session.scalars(stmt.limit(500)).all(),
+        copies=db.session.scalars(scoped(stmt, current_user, ControlledCopy).limit(500)).all(),
         view=view,
-        due_count=len(ops.due_for_recall()),
+        due_count=len(visible(current_user, ops.due_for_recall())),
         form=CloseCopyForm(),
         is_due=ops.is_due_for_recall,
     )
@@ -225,7 +227,7 @@ def register_pdf():
     require(
         can_read_history(current_user), _("Only quality managers and auditors see the register.")
     )
-    copies = db.session.scalars(ops.copies_query()).all()
+    copies = db.session.scalars(scoped(ops.copies_query(), current_user, ControlledCopy)).all()
     return send_file(
         BytesIO(build(copies, current_app.config["COMPANY_NAME"], current_user.full_name)),
         mimetype=PDF,

@@ -12,6 +12,7 @@ from docmgmt import storage
 from docmgmt.api.auth import api_user, require_token
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import require
+from docmgmt.auth.scope import require_access, scope_records, scoped
 from docmgmt.errors import NotFound, ValidationFailed, refuse_unstorable
 from docmgmt.extensions import db
 from docmgmt.records import importing
@@ -244,6 +245,7 @@ def list_records(args):
         dep_id = dep.id if dep else -1
     rows = db.session.scalars(
         ops.records_query(
+            user=api_user(),
             type_id=type_id,
             department_id=dep_id,
             date_from=args["date_from"],
@@ -400,7 +402,7 @@ def _import(import_id) -> RecordImport:
     from docmgmt.auth.permissions import can_manage_documents
 
     require(imp.created_by_id == api_user().id or can_manage_documents(api_user()))
-    return imp
+    return require_access(api_user(), imp)
 
 
 @blp.post("/imports/<int:import_id>/run")
@@ -441,7 +443,9 @@ def import_errors(import_id):
 @blp.response(200, HoldOut(many=True))
 def list_holds():
     require(ops.can_read_history(api_user()))
-    return db.session.scalars(select(LegalHold).order_by(LegalHold.id)).all()
+    return db.session.scalars(
+        scoped(select(LegalHold).order_by(LegalHold.id), api_user(), LegalHold)
+    ).all()
 
 
 @blp.post("/holds")
@@ -478,7 +482,7 @@ def release_hold(data, hold_id):
 @blp.response(200, RecordOut(many=True))
 def due():
     require(ops.can_read_history(api_user()))
-    return db.session.scalars(ops.due_query(limit=500)).all()
+    return db.session.scalars(scope_records(ops.due_query(limit=500), api_user())).all()
 
 
 @blp.post("/disposals")
@@ -496,7 +500,7 @@ def propose(data):
 @blp.get("/disposals/<int:disposal_id>")
 @blp.response(200, DisposalOut)
 def get_disposal(disposal_id):
-    d = ops.get_disposal(disposal_id)
+    d = require_access(api_user(), ops.get_disposal(disposal_id))
     require(ops.can_read_history(api_user()) or d.approver_id == api_user().id)
     return d
 
@@ -518,7 +522,7 @@ def decide(data, disposal_id, decision):
 
 @blp.get("/disposals/<int:disposal_id>/certificate.pdf")
 def certificate(disposal_id):
-    d = ops.get_disposal(disposal_id)
+    d = require_access(api_user(), ops.get_disposal(disposal_id))
     require(ops.can_read_history(api_user()) or d.approver_id == api_user().id)
     if not d.certificate_sha256:
         raise NotFound(_("Not found."))

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select, update
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history
+from docmgmt.auth.scope import require_record_access, scope_records
 from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
@@ -418,10 +419,7 @@ def get_record(record_id, user=None) -> Record:
     record = db.session.get(Record, record_id)
     if record is None:
         raise NotFound(_("No such record."))
-    allowed = user.allowed_departments() if user is not None else None
-    if allowed and (record.department is None or record.department.code not in allowed):
-        raise NotFound(_("No such record."))
-    return record
+    return require_record_access(user, record)
 
 
 def corrections_of(record: Record) -> list[Record]:
@@ -444,14 +442,11 @@ def records_query(
     text=None,
     state=None,
     after=None,
-    departments=None,
+    user=None,
 ):
-    """Newest first; ``after`` = (filed_dt, id) of the last row seen (keyset pagination)."""
-    q = select(Record)
-    if departments:  # an auditor limited to some departments
-        q = q.where(
-            Record.department_id.in_(select(Department.id).where(Department.code.in_(departments)))
-        )
+    """Newest first; ``after`` = (filed_dt, id) of the last row seen (keyset pagination).
+    With ``user``, only the records that user may see (docmgmt/auth/scope.py)."""
+    q = scope_records(select(Record), user)
     if type_id:
         q = q.where(Record.type_id == type_id)
     if department_id:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from docmgmt import storage
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.permissions import can_manage_documents, require
+from docmgmt.auth.scope import require_access, scope_records, scoped, visible
 from docmgmt.errors import DomainError, NotFound, ValidationFailed, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import options
@@ -170,9 +171,7 @@ def _cursor():
 def index():
     f = _filters()
     rows = db.session.scalars(
-        ops.records_query(
-            **f, after=_cursor(), departments=current_user.allowed_departments()
-        ).limit(PAGE + 1)
+        ops.records_query(**f, after=_cursor(), user=current_user).limit(PAGE + 1)
     ).all()
     more = len(rows) > PAGE
     rows = rows[:PAGE]
@@ -193,9 +192,7 @@ def index():
 @login_required
 def export(fmt):
     f = _filters()
-    rows = db.session.scalars(
-        ops.records_query(**f, departments=current_user.allowed_departments()).limit(100_000)
-    ).all()
+    rows = db.session.scalars(ops.records_query(**f, user=current_user).limit(100_000)).all()
     fields = []
     for r in rows:
         for fd in r.type.fields:
@@ -297,7 +294,7 @@ def new(type_id):
 @bp.route("/<int:record_id>/correct", methods=["GET", "POST"])
 @login_required
 def correct(record_id):
-    original = ops.get_record(record_id)
+    original = ops.get_record(record_id, current_user)
     rt = original.type
     require(ops.can_file(current_user))
     if request.method == "POST":
@@ -401,7 +398,7 @@ def _import(import_id) -> RecordImport:
     if imp is None:
         raise NotFound(_("Not found."))
     require(imp.created_by_id == current_user.id or can_manage_documents(current_user))
-    return imp
+    return require_access(current_user, imp)
 
 
 @bp.route("/imports/<int:import_id>", methods=["GET", "POST"])
@@ -517,7 +514,9 @@ def holds():
         except DomainError as exc:
             undo(exc)
             flash(exc.message, "error")
-    rows = db.session.scalars(select(LegalHold).order_by(LegalHold.placed_dt.desc())).all()
+    rows = db.session.scalars(
+        scoped(select(LegalHold).order_by(LegalHold.placed_dt.desc()), current_user, LegalHold)
+    ).all()
     return render_template(
         "records/holds.html",
         rows=rows,
@@ -588,10 +587,12 @@ def disposition():
         except DomainError as exc:
             undo(exc)
             flash(exc.message, "error")
-    due = db.session.scalars(ops.due_query(limit=500)).all()
+    due = db.session.scalars(scope_records(ops.due_query(limit=500), current_user)).all()
     holds = ops.active_holds()
     rows = [(r, ops.holds_on(r, holds)) for r in due]
-    disposals = db.session.scalars(select(Disposal).order_by(Disposal.id.desc()).limit(50)).all()
+    disposals = visible(
+        current_user, db.session.scalars(select(Disposal).order_by(Disposal.id.desc()).limit(50))
+    )
     return render_template(
         "records/disposition.html",
         rows=rows,
@@ -604,7 +605,7 @@ def disposition():
 @bp.get("/disposals/<int:disposal_id>")
 @login_required
 def disposal(disposal_id):
-    d = ops.get_disposal(disposal_id)
+    d = require_access(current_user, ops.get_disposal(disposal_id))
     require(ops.can_read_history(current_user) or d.approver_id == current_user.id)
     records = [db.session.get(Record, it["record_id"]) for it in d.items]
     return render_template("records/disposal.html", d=d, records=records, form=DecideForm())
@@ -637,7 +638,7 @@ def decide(disposal_id, decision):
 @bp.get("/disposals/<int:disposal_id>/certificate.pdf")
 @login_required
 def certificate(disposal_id):
-    d = ops.get_disposal(disposal_id)
+    d = require_access(current_user, ops.get_disposal(disposal_id))
     require(ops.can_read_history(current_user) or d.approver_id == current_user.id)
     if not d.certificate_sha256:
         raise NotFound(_("Not found."))

@@ -94,6 +94,7 @@ def predicate(user, f: Filters, with_filters: bool = True):
     """What this user may see (and, with ``with_filters``, the chosen filters), as a test of
     each candidate's columns while the index is scanned: before ranking, counting or paging."""
     from docmgmt.auth.permissions import can_read_history
+    from docmgmt.auth.scope import department_codes
 
     privileged = can_read_history(user)
     history = privileged and f.history
@@ -102,7 +103,7 @@ def predicate(user, f: Filters, with_filters: bool = True):
         if with_filters
         else []
     )
-    limited = user.allowed_departments() if hasattr(user, "allowed_departments") else None
+    limited = department_codes(user)  # docmgmt/auth/scope.py: None = not limited
     lo = _day(f.date_from) if with_filters else None
     hi = _day(f.date_to) if with_filters else None
 
@@ -113,7 +114,7 @@ def predicate(user, f: Filters, with_filters: bool = True):
                 return False
         elif audience != "all" and not history:
             return False
-        if limited and v["department"] not in limited:
+        if limited is not None and v["department"] not in limited:
             return False
         for name, value in wanted:
             if v[name] != value:

@@ -181,6 +181,11 @@ def _all_sessions(session: Session) -> Iterator[str]:
         yield f"trs:{sid}"
 
 
+def _only_department(departments) -> str:
+    codes = {d.code if d is not None else "" for d in departments}
+    return codes.pop() if len(codes) == 1 else ""
+
+
 def _session_entries(session: Session, groups: list[str]) -> list[Entry]:
     from docmgmt.training.models import TrainingSession
 
@@ -203,6 +208,12 @@ def _session_entries(session: Session, groups: list[str]) -> list[Entry]:
                 title=s.topic,
                 content="\n".join([s.topic, s.trainer_name, covered, names, s.notes or ""]),
                 audience="restricted",  # quality managers and auditors only
+                # The one department it touches, if only one (docmgmt/auth/scope.py); a
+                # session of several departments is not found by a department-limited reader.
+                department=_only_department(
+                    [r.document.department for r in s.revisions]
+                    + [a.user.department for a in s.attendees]
+                ),
                 day=day_number(s.held_on),
                 meta={"session_id": s.id},
             )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from docmgmt.api.auth import api_user, require_token
 from docmgmt.auth.models import User
 from docmgmt.auth.permissions import require
+from docmgmt.auth.scope import require_access, scoped
 from docmgmt.errors import NotFound, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.training import operations as ops
@@ -165,7 +166,11 @@ def _user(user_id) -> User:
 @blp.response(200, RequirementSchema(many=True))
 def list_matrix():
     require(ops.can_read_training(api_user()))
-    return db.session.scalars(select(TrainingRequirement).order_by(TrainingRequirement.id)).all()
+    return db.session.scalars(
+        scoped(select(TrainingRequirement), api_user(), TrainingRequirement).order_by(
+            TrainingRequirement.id
+        )
+    ).all()
 
 
 @blp.post("/matrix")
@@ -209,7 +214,7 @@ def list_tasks(args):
     else:
         user = me
     state = TaskState(args["state"]) if args.get("state") else None
-    return db.session.scalars(ops.tasks_query(user, state, args["overdue"])).all()
+    return db.session.scalars(ops.tasks_query(user, state, args["overdue"], viewer=me)).all()
 
 
 @blp.post("/tasks/<int:task_id>/acknowledge")
@@ -229,7 +234,8 @@ def completion(rev_id):
     rev = db.session.get(Revision, rev_id)
     if rev is None:
         raise NotFound(_("No such revision."))
-    return ops.completion(rev)
+    require_access(api_user(), rev, _("No such revision."))
+    return ops.completion(rev, api_user())
 
 
 @blp.get("/overview")
@@ -246,7 +252,7 @@ def overview():
                 "percent": d["percent"],
                 "overdue": TaskSchema(many=True).dump(d["overdue"]),
             }
-            for d in ops.by_department()
+            for d in ops.by_department(api_user())
         ]
     }
 
@@ -259,7 +265,9 @@ def overview():
 def list_sessions():
     require(ops.can_read_training(api_user()))
     return db.session.scalars(
-        select(TrainingSession).order_by(TrainingSession.held_on.desc())
+        scoped(select(TrainingSession), api_user(), TrainingSession).order_by(
+            TrainingSession.held_on.desc()
+        )
     ).all()
 
 
@@ -314,7 +322,9 @@ def upload_attachment(files, session_id):
 def list_evaluations():
     require(ops.can_read_training(api_user()))
     return db.session.scalars(
-        select(CompetenceEvaluation).order_by(CompetenceEvaluation.evaluated_on.desc())
+        scoped(select(CompetenceEvaluation), api_user(), CompetenceEvaluation).order_by(
+            CompetenceEvaluation.evaluated_on.desc()
+        )
     ).all()
 
 
@@ -322,7 +332,7 @@ def list_evaluations():
 @blp.response(200, EvaluationOut(many=True))
 def due_evaluations():
     require(ops.can_read_training(api_user()))
-    return [e for _u, e in ops.due_evaluations()]
+    return [e for _u, e in ops.due_evaluations(viewer=api_user())]
 
 
 @blp.post("/evaluations")
@@ -348,12 +358,12 @@ def create_evaluation(data):
 def _person(user_id) -> User:
     user = _user(user_id)
     require(ops.can_see_person(api_user(), user))
-    return user
+    return require_access(api_user(), user, _("No such user."))
 
 
 @blp.get("/people/<int:user_id>")
 def person(user_id):
-    r = ops.person_record(_person(user_id))
+    r = ops.person_record(_person(user_id), api_user())
     return {
         "user": {
             "id": r["user"].id,
@@ -378,7 +388,9 @@ def person(user_id):
 def person_pdf(user_id):
     user = _person(user_id)
     data = record_pdf(
-        ops.person_record(user), current_app.config["COMPANY_NAME"], api_user().full_name
+        ops.person_record(user, api_user()),
+        current_app.config["COMPANY_NAME"],
+        api_user().full_name,
     )
     return send_file(BytesIO(data), mimetype="application/pdf", download_name="training.pdf")
 
@@ -387,7 +399,7 @@ def person_pdf(user_id):
 def person_xlsx(user_id):
     user = _person(user_id)
     return send_file(
-        BytesIO(record_xlsx(ops.person_record(user))),
+        BytesIO(record_xlsx(ops.person_record(user, api_user()))),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         download_name="training.xlsx",
     )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history
+from docmgmt.auth.scope import scoped
 from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
@@ -291,9 +292,10 @@ def remove_requirement(actor, req: TrainingRequirement, now=None) -> None:
     )
 
 
-def matrix():
+def matrix(viewer=None):
     """(documents, targets, cells): the grid the quality manager edits."""
-    reqs = db.session.scalars(select(TrainingRequirement)).all()
+    reqs = db.session.scalars(scoped(select(TrainingRequirement), viewer, TrainingRequirement))
+    reqs = reqs.all()
     targets = sorted({(r.target_kind.value, r.target_value) for r in reqs})
     docs = sorted({r.document for r in reqs}, key=lambda d: d.number)
     cells = {(r.document_id, r.target_kind.value, r.target_value): r for r in reqs}
@@ -362,8 +364,12 @@ def acknowledge(actor, task: TrainingTask, password: str, now: datetime | None =
     return task
 
 
-def tasks_query(user: User | None = None, state: TaskState | None = None, overdue=False):
-    q = select(TrainingTask).join(User, TrainingTask.user_id == User.id)
+def tasks_query(
+    user: User | None = None, state: TaskState | None = None, overdue=False, viewer=None
+):
+    q = scoped(select(TrainingTask), viewer, TrainingTask).join(
+        User, TrainingTask.user_id == User.id
+    )
     if user is not None:
         q = q.where(TrainingTask.user_id == user.id)
     if state is not None:
@@ -579,12 +585,14 @@ def record_evaluation(
     return ev
 
 
-def due_evaluations(within_days: int = 30) -> list[tuple[User, CompetenceEvaluation]]:
+def due_evaluations(within_days: int = 30, viewer=None) -> list[tuple[User, CompetenceEvaluation]]:
     """Active people whose latest evaluation's next date falls within ``within_days``."""
     horizon = local_today() + timedelta(days=within_days)
     out = []
     for user in db.session.scalars(
-        select(User).where(User.is_active_flag.is_(True)).order_by(User.full_name)
+        scoped(select(User), viewer, User)
+        .where(User.is_active_flag.is_(True))
+        .order_by(User.full_name)
     ):
         latest = db.session.scalar(
             select(CompetenceEvaluation)
@@ -600,21 +608,21 @@ def due_evaluations(within_days: int = 30) -> list[tuple[User, CompetenceEvaluat
 # ---------------------------------------------------------------- views of completion
 
 
-def completion(rev: Revision) -> list[TrainingTask]:
+def completion(rev: Revision, viewer=None) -> list[TrainingTask]:
     return db.session.scalars(
-        select(TrainingTask)
+        scoped(select(TrainingTask), viewer, TrainingTask)
         .join(User, TrainingTask.user_id == User.id)
         .where(TrainingTask.revision_id == rev.id)
         .order_by(TrainingTask.state, User.full_name)
     ).all()
 
 
-def by_department() -> list[dict]:
+def by_department(viewer=None) -> list[dict]:
     """Per department: tasks on revisions in force (done / total) and overdue open tasks."""
     today = local_today()
     rows: dict[str, dict] = {}
     tasks = db.session.scalars(
-        select(TrainingTask)
+        scoped(select(TrainingTask), viewer, TrainingTask)
         .join(User, TrainingTask.user_id == User.id)
         .where(
             User.is_active_flag.is_(True),
@@ -639,15 +647,14 @@ def by_department() -> list[dict]:
     return out
 
 
-def person_record(user: User) -> dict:
+def person_record(user: User, viewer=None) -> dict:
     tasks = db.session.scalars(
-        select(TrainingTask)
+        scoped(select(TrainingTask), viewer, TrainingTask)
         .where(TrainingTask.user_id == user.id)
         .order_by(TrainingTask.assigned_dt.desc(), TrainingTask.id.desc())
     ).all()
     sessions = db.session.scalars(
-        select(SessionAttendee)
-        .join(TrainingSession)
+        scoped(select(SessionAttendee).join(TrainingSession), viewer, TrainingSession)
         .where(SessionAttendee.user_id == user.id)
         .order_by(TrainingSession.held_on.desc())
     ).all()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.permissions import can_manage_documents, require
+from docmgmt.auth.scope import require_access, scope_documents, scoped, visible
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import options
@@ -67,7 +68,7 @@ def index():
 @bp.get("/tasks/<int:task_id>")
 @login_required
 def task(task_id):
-    t = ops.get_task(task_id)
+    t = require_access(current_user, ops.get_task(task_id))
     require(ops.can_see_person(current_user, t.user))
     rev = t.revision
     body = blocks_to_html(
@@ -112,7 +113,10 @@ def matrix():
     require(ops.can_read_training(current_user))
     form = RequirementForm()
     docs_all = db.session.scalars(
-        select(Document).where(Document.is_obsolete.is_(False)).order_by(Document.number)
+        scope_documents(
+            select(Document).where(Document.is_obsolete.is_(False)).order_by(Document.number),
+            current_user,
+        )
     ).all()
     form.document_id.choices = options([(d.id, f"{d.number} {d.title}") for d in docs_all])
     if request.method == "POST":
@@ -135,7 +139,7 @@ def matrix():
             except DomainError as exc:
                 undo(exc)
                 flash(exc.message, "error")
-    docs, targets, cells = ops.matrix()
+    docs, targets, cells = ops.matrix(current_user)
     departments = db.session.scalars(select(Department).order_by(Department.code)).all()
     return render_template(
         "training/matrix.html",
@@ -175,7 +179,8 @@ def revision_completion(rev_id):
     rev = db.session.get(Revision, rev_id)
     if rev is None:
         raise NotFound(_("No such revision."))
-    tasks = ops.completion(rev)
+    require_access(current_user, rev, _("No such revision."))
+    tasks = ops.completion(rev, current_user)
     return render_template(
         "training/completion.html",
         rev=rev,
@@ -189,18 +194,19 @@ def revision_completion(rev_id):
 @login_required
 def overview():
     require(ops.can_read_training(current_user))
-    revisions = _in_force_revisions()
+    revisions = visible(current_user, _in_force_revisions())
     per_rev = []
     for rev in revisions:
-        tasks = [t for t in ops.completion(rev) if t.state in (TaskState.OPEN, TaskState.DONE)]
+        tasks = ops.completion(rev, current_user)
+        tasks = [t for t in tasks if t.state in (TaskState.OPEN, TaskState.DONE)]
         if tasks:
             done = sum(1 for t in tasks if t.state == TaskState.DONE)
             per_rev.append((rev, done, len(tasks)))
     return render_template(
         "training/overview.html",
-        departments=ops.by_department(),
+        departments=ops.by_department(current_user),
         per_rev=per_rev,
-        due=ops.due_evaluations(),
+        due=ops.due_evaluations(viewer=current_user),
         today=ops.local_today(),
     )
 
@@ -213,7 +219,9 @@ def overview():
 def sessions():
     require(ops.can_read_training(current_user))
     rows = db.session.scalars(
-        select(TrainingSession).order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
+        scoped(select(TrainingSession), current_user, TrainingSession).order_by(
+            TrainingSession.held_on.desc(), TrainingSession.id.desc()
+        )
     ).all()
     return render_template("training/sessions.html", sessions=rows)
 
@@ -280,9 +288,7 @@ def new_session():
 @login_required
 def session_detail(session_id):
     require(ops.can_read_training(current_user))
-    s = db.session.get(TrainingSession, session_id)
-    if s is None:
-        raise NotFound(_("Not found."))
+    s = require_access(current_user, db.session.get(TrainingSession, session_id))
     return render_template("training/session.html", s=s)
 
 
@@ -292,8 +298,8 @@ def attachment(att_id):
     from docmgmt import storage
 
     require(ops.can_read_training(current_user))
-    att = db.session.get(SessionAttachment, att_id)
-    if att is None or not storage.exists(att.sha256):
+    att = require_access(current_user, db.session.get(SessionAttachment, att_id))
+    if not storage.exists(att.sha256):
         raise NotFound(_("Not found."))
     return send_file(
         storage.blob_path(att.sha256),
@@ -337,13 +343,15 @@ def evaluations():
         else:
             flash(_("Please correct the marked fields."), "error")
     rows = db.session.scalars(
-        select(CompetenceEvaluation).order_by(CompetenceEvaluation.evaluated_on.desc()).limit(200)
+        scoped(select(CompetenceEvaluation), current_user, CompetenceEvaluation)
+        .order_by(CompetenceEvaluation.evaluated_on.desc())
+        .limit(200)
     ).all()
     return render_template(
         "training/evaluations.html",
         form=form,
         rows=rows,
-        due=ops.due_evaluations(),
+        due=ops.due_evaluations(viewer=current_user),
         can_edit=can_manage_documents(current_user),
     )
 
@@ -356,13 +364,15 @@ def _person(user_id) -> User:
     if user is None:
         raise NotFound(_("No such user."))
     require(ops.can_see_person(current_user, user))
-    return user
+    return require_access(current_user, user, _("No such user."))
 
 
 @bp.get("/people/<int:user_id>")
 @login_required
 def person(user_id):
-    return render_template("training/person.html", r=ops.person_record(_person(user_id)))
+    return render_template(
+        "training/person.html", r=ops.person_record(_person(user_id), current_user)
+    )
 
 
 @bp.get("/people/<int:user_id>/record.pdf")
@@ -370,7 +380,9 @@ def person(user_id):
 def person_pdf(user_id):
     user = _person(user_id)
     data = record_pdf(
-        ops.person_record(user), current_app.config["COMPANY_NAME"], current_user.full_name
+        ops.person_record(user, current_user),
+        current_app.config["COMPANY_NAME"],
+        current_user.full_name,
     )
     return send_file(
         BytesIO(data), mimetype="application/pdf", download_name=f"training-{user.username}.pdf"
@@ -382,7 +394,7 @@ def person_pdf(user_id):
 def person_xlsx(user_id):
     user = _person(user_id)
     return send_file(
-        BytesIO(record_xlsx(ops.person_record(user))),
+        BytesIO(record_xlsx(ops.person_record(user, current_user))),
         mimetype=XLSX,
         download_name=f"training-{user.username}.xlsx",
     )

@@ -113,7 +113,10 @@ def latest_version(document: Document) -> str | None:
 
 def can_read_revision(user, revision: Revision, day: date | None = None) -> bool:
     from docmgmt.auth.permissions import can_read_history
+    from docmgmt.auth.scope import in_scope
 
+    if not in_scope(user, revision):
+        return False
     if can_read_history(user):
         return True
     if (

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
+from docmgmt.auth.scope import require_access, require_document_access, scope_documents
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import options
@@ -50,10 +51,7 @@ def get_document(doc_id: int) -> Document:
     doc = db.session.get(Document, doc_id)
     if doc is None:
         raise NotFound(_("No such document."))
-    allowed = current_user.allowed_departments()
-    if allowed and (doc.department is None or doc.department.code not in allowed):
-        raise NotFound(_("No such document."))
-    return doc
+    return require_document_access(current_user, doc)
 
 
 def get_revision(doc: Document, rev_id: int) -> Revision:
@@ -79,18 +77,19 @@ def register():
     q = request.args.get("q", "").strip() or None
     show_obsolete = can_read_history(current_user) and request.args.get("obsolete") == "1"
     docs = db.session.scalars(
-        ops.register_query(
-            doc_type=doc_type
-            if doc_type in {"manual", "procedure", "work_instruction", "record_form", "external"}
-            else None,
-            department_id=dep,
-            q=q,
-            include_obsolete=show_obsolete,
+        scope_documents(
+            ops.register_query(
+                doc_type=doc_type
+                if doc_type
+                in {"manual", "procedure", "work_instruction", "record_form", "external"}
+                else None,
+                department_id=dep,
+                q=q,
+                include_obsolete=show_obsolete,
+            ),
+            current_user,
         )
     ).all()
-    allowed = current_user.allowed_departments()
-    if allowed:  # an auditor limited to some departments
-        docs = [d for d in docs if d.department and d.department.code in allowed]
     in_force = ops.in_force_map([d.id for d in docs])
     if not can_read_history(current_user):
         # Staff see the documents they can read: those with a revision in force, and the
@@ -258,6 +257,7 @@ def withdrawal(wd_id):
     wd = db.session.get(Withdrawal, wd_id)
     if wd is None or not (can_read_history(current_user) or wd.approver_id == current_user.id):
         raise NotFound(_("Not found."))
+    require_access(current_user, wd)
     return render_template("versioning/withdrawal.html", wd=wd, form=WithdrawalDecisionForm())
 
 
