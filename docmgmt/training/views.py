@@ -293,14 +293,9 @@ def attachment(att_id):
 
     require(ops.can_read_training(current_user))
     att = db.session.get(SessionAttachment, att_id)
-    if att is None or not storage.exists(att.sha256):
+    if att is None:
         raise NotFound(_("Not found."))
-    return send_file(
-        storage.blob_path(att.sha256),
-        as_attachment=True,
-        download_name=att.filename,
-        mimetype=att.content_type,
-    )
+    return storage.send_stored(att.sha256, att.filename)
 
 
 # ---------------------------------------------------------------- evaluations
