@@ -112,14 +112,14 @@ def package_media(data: bytes) -> frozenset[str]:
 
 def _kind_label(suffix: str) -> str:
     return {
-        ".pdf": _("PDF file"),
-        ".png": _("PNG image"),
-        ".jpg": _("JPEG image"),
-        ".jpeg": _("JPEG image"),
-        ".docx": _("Word file (.docx)"),
-        ".xlsx": _("Excel workbook (.xlsx)"),
-        ".txt": _("text file"),
-        ".csv": _("CSV text file"),
+        ".pdf": _("a PDF file"),
+        ".png": _("a PNG image"),
+        ".jpg": _("a JPEG image"),
+        ".jpeg": _("a JPEG image"),
+        ".docx": _("a Word file (.docx)"),
+        ".xlsx": _("an Excel workbook (.xlsx)"),
+        ".txt": _("a text file"),
+        ".csv": _("a CSV text file"),
     }.get(suffix, suffix)
 
 
@@ -159,7 +159,7 @@ def _mismatch(name: str, suffix: str, data: bytes):
     if actual:
         _refuse(
             _(
-                "%(n)s is not a %(k)s: its content is %(a)s.",
+                "%(n)s is not %(k)s: its content is %(a)s.",
                 n=name,
                 k=_kind_label(suffix),
                 a=actual,
@@ -167,7 +167,7 @@ def _mismatch(name: str, suffix: str, data: bytes):
         )
     _refuse(
         _(
-            "%(n)s is not a %(k)s: its content does not match its name.",
+            "%(n)s is not %(k)s: its content does not match its name.",
             n=name,
             k=_kind_label(suffix),
         )
@@ -297,7 +297,7 @@ def _check_office(name: str, suffix: str, data: bytes) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         _refuse(damaged)
     if len(infos) > MAX_ENTRIES:
-        _refuse(_("%(n)s holds too many parts to be a %(k)s.", n=name, k=kind))
+        _refuse(_("%(n)s holds too many parts to be %(k)s.", n=name, k=kind))
     limit, total = _zip_limit(), 0
     for info in infos:
         total += info.file_size
@@ -307,7 +307,7 @@ def _check_office(name: str, suffix: str, data: bytes) -> None:
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names:
         _refuse(
-            _("%(n)s is not a %(k)s: its content is %(a)s.", n=name, k=kind, a=_("a zip archive"))
+            _("%(n)s is not %(k)s: its content is %(a)s.", n=name, k=kind, a=_("a zip archive"))
         )
     try:
         types = zf.read("[Content_Types].xml")
@@ -327,14 +327,14 @@ def _check_office(name: str, suffix: str, data: bytes) -> None:
     if _STRICT in rels:
         _refuse(
             _(
-                "%(n)s is saved as Strict Open XML, which cannot be read; save it as a standard "
-                "%(k)s.",
+                "%(n)s is saved as Strict Open XML, which cannot be read; save it again in the "
+                "standard format (%(s)s).",
                 n=name,
-                k=kind,
+                s=suffix,
             )
         )
     if spec["main"].encode() not in types or spec["part"] not in names:
-        _refuse(_("%(n)s is not a %(k)s: its content does not match its name.", n=name, k=kind))
+        _refuse(_("%(n)s is not %(k)s: its content does not match its name.", n=name, k=kind))
     for info in infos:
         if not info.is_dir() and info.filename.lower().endswith((".xml", ".rels", ".vml")):
             _check_xml_part(zf, info, name)
