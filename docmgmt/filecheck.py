@@ -68,7 +68,7 @@ _OFFICE = {
             "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
             "application/vnd.ms-excel.sheet.binary.macroEnabled.main",
         ),
-        "part": "xl/workbook.xml",
+        "part": None,  # found through the relationships; generators place it differently
     },
 }
 _STRICT = b"http://purl.oclc.org/ooxml/"
@@ -333,7 +333,7 @@ def _check_office(name: str, suffix: str, data: bytes) -> None:
                 s=suffix,
             )
         )
-    if spec["main"].encode() not in types or spec["part"] not in names:
+    if spec["main"].encode() not in types or (spec["part"] and spec["part"] not in names):
         _refuse(_("%(n)s is not %(k)s: its content does not match its name.", n=name, k=kind))
     for info in infos:
         if not info.is_dir() and info.filename.lower().endswith((".xml", ".rels", ".vml")):

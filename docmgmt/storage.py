@@ -143,8 +143,8 @@ def send_revision_image(sha256: str):
     else a download of unknown type."""
     if not exists(sha256):
         raise NotFound(_("Not found."))
-    data = read(sha256)
-    kind = filecheck.image_type(data)
+    with open(blob_path(sha256), "rb") as f:
+        kind = filecheck.image_type(f.read(16))
     response = send_file(
         blob_path(sha256),
         mimetype=kind or "application/octet-stream",
