@@ -6,13 +6,19 @@ so a reader never sees half a file.  A blob written during a transaction that ro
 removed again unless it was already there before, so a failed import leaves no orphan files;
 a blob whose removal is requested (record disposal) is removed only after the commit.
 
-Uploads go through :func:`check_upload` first: file names with path parts, empty files and
-files over the size limit are refused with a message, before anything is written.
+Uploads go through :func:`check_upload` first: file names with path parts, empty files, files
+over the size limit and files whose content is not what their extension says (see
+docmgmt.filecheck) are refused with a message, before anything is written.  Stored files are
+served by :func:`send_stored` only: as a download, typed from the checked extension.
+
+Images in a revision's body are served, printed and kept alive only when they belong to the
+revision's document: they are media inside a Word file imported into it (:func:`document_images`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import tempfile
@@ -20,12 +26,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from flask import current_app
+from flask import current_app, send_file
 from flask_babel import gettext as _
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from docmgmt.errors import ValidationFailed
+from docmgmt import filecheck
+from docmgmt.errors import NotFound, ValidationFailed
 from docmgmt.extensions import db
 
 _NEW = "docmgmt_new_blobs"
@@ -78,7 +85,10 @@ def safe_filename(name: str | None) -> str:
 
 
 def check_upload(filename: str | None, data: bytes, allowed_suffixes=None) -> str:
-    """Validate an upload before anything is stored; returns the safe file name."""
+    """Validate an upload before anything is stored; returns the safe file name.
+
+    Every upload channel calls this: the name, the size, then the content against the
+    extension (filecheck.check_content)."""
     name = safe_filename(filename)
     if allowed_suffixes is not None:
         suffix = Path(name).suffix.lower()
@@ -103,7 +113,115 @@ def check_upload(filename: str | None, data: bytes, allowed_suffixes=None) -> st
             ),
             field="file",
         )
+    filecheck.check_content(name, data)
     return name
+
+
+def content_type(filename: str) -> str:
+    """The type a stored upload is kept and served as: from its checked extension."""
+    return filecheck.content_type(filename)
+
+
+def send_stored(sha256: str, filename: str):
+    """The one way a stored upload leaves the system: a download (never shown inline), typed
+    from the checked extension rather than what the client once sent, with a UTF-8 file name
+    and nosniff, so a file cannot become a page of this site."""
+    if not exists(sha256):
+        raise NotFound(_("Not found."))
+    response = send_file(
+        blob_path(sha256),
+        mimetype=content_type(filename),
+        as_attachment=True,
+        download_name=filename,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def send_revision_image(sha256: str):
+    """A revision image: inline only when its bytes are a raster image (never SVG or HTML),
+    else a download of unknown type."""
+    if not exists(sha256):
+        raise NotFound(_("Not found."))
+    with open(blob_path(sha256), "rb") as f:
+        kind = filecheck.image_type(f.read(16))
+    response = send_file(
+        blob_path(sha256),
+        mimetype=kind or "application/octet-stream",
+        as_attachment=kind is None,
+        download_name=f"{sha256[:12]}",
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ---------------------------------------------------------------- images of a document
+
+
+@functools.lru_cache(maxsize=256)
+def _source_media(source_sha256: str) -> frozenset[str]:
+    """The media inside a stored Word source (content-addressed, so the answer never changes)."""
+    try:
+        return filecheck.package_media(read(source_sha256))
+    except OSError:
+        return frozenset()
+
+
+def document_images(document_id: int, conn=None) -> set[str]:
+    """The images that belong to a document: the media of every Word file imported into any
+    of its revisions (a new draft carries its predecessor's images)."""
+    from sqlalchemy import select
+
+    from docmgmt.printing.models import RevisionSource
+    from docmgmt.versioning.models import Revision
+
+    q = (
+        select(RevisionSource.sha256)
+        .join(Revision, Revision.id == RevisionSource.revision_id)
+        .where(Revision.document_id == document_id)
+    )
+    sources = (conn or db.session).execute(q).scalars().all()
+    out: set[str] = set()
+    for sha in sources:
+        out |= _source_media(sha)
+    return out
+
+
+def check_revision_images(document_id: int | None, blocks, images=()) -> None:
+    """Refuse image blocks that do not belong to the document (see document_images) or to the
+    Word file being imported (``images``): a block may not point at any stored file."""
+    wanted = [
+        (n, b["sha256"])
+        for n, b in enumerate(blocks or [], 1)
+        if isinstance(b, dict) and b.get("type") == "image"
+    ]
+    if not wanted:
+        return
+    allowed = set(images) | (document_images(document_id) if document_id else set())
+    for n, sha in wanted:
+        if sha not in allowed:
+            raise ValidationFailed(
+                _(
+                    "Block %(b)d: the image %(s)s is not one of this document's images; images "
+                    "come only with a Word file imported into the document.",
+                    b=n,
+                    s=sha[:12],
+                ),
+                field="blocks",
+            )
+
+
+def image_loader(document_id: int):
+    """Read a revision image for a print or an export, only if it belongs to the document."""
+    allowed = document_images(document_id)
+
+    def load(sha256: str) -> bytes:
+        if sha256 not in allowed:
+            raise KeyError(sha256)
+        return read(sha256)
+
+    return load
 
 
 def put(data: bytes) -> StoredBlob:
@@ -246,8 +364,12 @@ def is_referenced(digest: str) -> bool:
                 q = q.where(RecordAttachment.removed.is_(False))
             if conn.execute(q.limit(1)).first() is not None:
                 return True
-        images = select(Revision.id).where(cast(Revision.body_blocks, String).contains(digest))
-        return conn.execute(images.limit(1)).first() is not None
+        # An image block keeps a file only when the image belongs to the revision's document:
+        # a block that names some other file (a record's attachment) keeps nothing alive.
+        docs = select(Revision.document_id).where(
+            cast(Revision.body_blocks, String).contains(digest)
+        )
+        return any(digest in document_images(d, conn) for d in conn.scalars(docs.distinct()))
 
 
 def referenced() -> set[str]:
@@ -269,10 +391,14 @@ def referenced() -> set[str]:
             select(RecordAttachment.sha256).where(RecordAttachment.removed.is_(False))
         )
     )
-    for blocks in db.session.scalars(select(Revision.body_blocks)):
+    images: dict[int, set[str]] = {}
+    for doc_id, blocks in db.session.execute(select(Revision.document_id, Revision.body_blocks)):
         for b in blocks or []:
             if isinstance(b, dict) and b.get("type") == "image" and b.get("sha256"):
-                refs.add(b["sha256"])
+                if doc_id not in images:
+                    images[doc_id] = document_images(doc_id)
+                if b["sha256"] in images[doc_id]:
+                    refs.add(b["sha256"])
     return refs
 
 

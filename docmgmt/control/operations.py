@@ -446,7 +446,7 @@ def attach_to_request(
     att = ChangeRequestAttachment(
         change_request=cr,
         filename=name,
-        content_type=(content_type or "application/octet-stream")[:100],
+        content_type=storage.content_type(name),
         sha256=blob.sha256,
         size=blob.size,
         uploaded_by_id=actor.id,

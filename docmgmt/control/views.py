@@ -176,14 +176,9 @@ def attachment_response(cr, att_id):
     from docmgmt.control.models import ChangeRequestAttachment
 
     att = db.session.get(ChangeRequestAttachment, att_id)
-    if att is None or att.change_request_id != cr.id or not storage.exists(att.sha256):
+    if att is None or att.change_request_id != cr.id:
         raise NotFound(_("Not found."))
-    return send_file(
-        storage.blob_path(att.sha256),
-        as_attachment=True,
-        download_name=att.filename,
-        mimetype=att.content_type or "application/octet-stream",
-    )
+    return storage.send_stored(att.sha256, att.filename)
 
 
 @bp.get("/change-requests/<int:cr_id>/attachments/<int:att_id>")

@@ -1,10 +1,11 @@
 """Word (.docx) files in: checks first, then the body as revision blocks, with a report.
 
-Checked before anything is parsed or stored: a plain file name ending in .docx (a macro-enabled
-.docm is refused), not empty, not over the upload limit, not an OLE compound file (encrypted
-Word files and old .doc files are OLE), a zip archive that opens, no zip bomb (total and
-per-entry uncompressed size and compression ratio are bounded before decompressing), a Word
-document content type and no macros.
+Checked before anything is parsed or stored, by the checks every upload goes through
+(docmgmt.filecheck): a plain file name ending in .docx (a macro-enabled .docm is refused), not
+empty, not over the upload limit, not an OLE compound file (encrypted Word files and old .doc
+files are OLE), a zip archive that opens, no zip bomb, a Word document content type, no macros,
+not Strict Open XML, every XML part well-formed and without entity declarations.  Tables are
+bounded (MAX_TABLE_ROWS, MAX_TABLE_COLUMNS): a cell's span never reaches past the table.
 
 Then python-docx reads the body in order: headings (by style name, English or Chinese such as
 "标题 1", and by outline level), paragraphs with bold / italic / underline, numbered and bulleted
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -29,13 +29,8 @@ from flask_babel import gettext as _
 
 from docmgmt import storage
 from docmgmt.errors import ValidationFailed
-from docmgmt.versioning.content import MAX_LIST_DEPTH
+from docmgmt.versioning.content import MAX_LIST_DEPTH, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-MAX_ENTRIES = 5000
-MAX_RATIO = 200  # uncompressed / compressed, per entry
-MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-MACRO_TYPE = "application/vnd.ms-word.document.macroEnabled.main+xml"
 HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
 APPENDIX_STYLE = "Revision Record"  # written by our export: the record table starts here
 _MD_SPECIAL = re.compile(r"([\\`*_])")
@@ -64,48 +59,15 @@ def _refuse(message: str):
 
 
 def check_docx(filename: str | None, data: bytes) -> str:
-    """Refuse anything that is not a sound .docx, with the reason; returns the file name."""
+    """Refuse anything that is not a sound .docx, with the reason; returns the file name.
+
+    The checks are the ones every upload goes through (storage.check_upload, which runs
+    docmgmt.filecheck); a .docm name gets its own message first."""
     name = filename or ""
     if name.lower().endswith(".docm"):
         storage.safe_filename(name)
         _refuse(_("%(n)s is a macro-enabled Word file (.docm); save it as .docx.", n=name))
-    name = storage.check_upload(filename, data, {".docx"})
-    if data.startswith(OLE_MAGIC):
-        _refuse(
-            _(
-                "%(n)s is password-protected (encrypted) or an old .doc file; remove the "
-                "password or save it as .docx.",
-                n=name,
-            )
-        )
-    if not data.startswith(b"PK"):
-        _refuse(_("%(n)s is not a Word .docx file.", n=name))
-    try:
-        zf = zipfile.ZipFile(BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        _refuse(_("%(n)s is damaged: the file cannot be opened.", n=name))
-    limit = max(storage.max_upload_bytes() * 8, 64 * 1024 * 1024)
-    total = 0
-    if len(infos) > MAX_ENTRIES:
-        _refuse(_("%(n)s holds too many parts to be a Word document.", n=name))
-    for info in infos:
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if total > limit or (info.file_size > 1024 * 1024 and ratio > MAX_RATIO):
-            _refuse(_("%(n)s expands to an implausible size (a zip bomb?); it is refused.", n=name))
-    names = {i.filename for i in infos}
-    if "[Content_Types].xml" not in names or "word/document.xml" not in names:
-        _refuse(_("%(n)s is not a Word .docx file.", n=name))
-    try:
-        types = zf.read("[Content_Types].xml").decode("utf-8", "replace")
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
-        _refuse(_("%(n)s is damaged: the file cannot be opened.", n=name))
-    if MACRO_TYPE in types or any(n.lower().endswith("vbaproject.bin") for n in names):
-        _refuse(_("%(n)s is a macro-enabled Word file (.docm); save it as .docx.", n=name))
-    if MAIN_TYPE not in types:
-        _refuse(_("%(n)s is not a Word .docx file.", n=name))
-    return name
+    return storage.check_upload(filename, data, {".docx"})
 
 
 def _md_escape(text: str) -> str:
@@ -137,9 +99,18 @@ def _on(props, tag: str) -> bool | None:
     return val not in ("0", "false", "none")
 
 
+def _int(value, default: int) -> int:
+    """An integer attribute of the XML, or ``default`` when it is not one."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
 class _Reader:
-    def __init__(self, doc):
+    def __init__(self, doc, name: str = ""):
         self.doc = doc
+        self.name = name or _("The Word file")
         self.styles = {s.style_id: s for s in doc.styles}
         self.blocks: list = []
         self.images: dict = {}
@@ -205,7 +176,7 @@ class _Reader:
                     lvl = sppr.find(qn("w:outlineLvl"))
                     break
         if lvl is not None:
-            val = int(lvl.get(qn("w:val"), "9"))
+            val = _int(lvl.get(qn("w:val")), 9)
             if val < 9:
                 return min(6, val + 1)
         return None
@@ -227,7 +198,7 @@ class _Reader:
         num_id = nid.get(qn("w:val")) if nid is not None else None
         if num_id in (None, "0"):
             return None
-        return num_id, int(ilvl.get(qn("w:val"))) if ilvl is not None else 0
+        return num_id, _int(ilvl.get(qn("w:val")), 0) if ilvl is not None else 0
 
     def _ordered(self, num_id: str, ilvl: int) -> bool:
         try:
@@ -414,17 +385,41 @@ class _Reader:
         grid: list[list[str]] = []
         merges: list[list[int]] = []
         vertical: dict[int, list[int]] = {}  # column -> [row, col, rowspan, colspan] anchor
-        for r, tr in enumerate(tbl.findall(qn("w:tr"))):
+        trs = tbl.findall(qn("w:tr"))
+        if len(trs) > MAX_TABLE_ROWS:
+            raise ValidationFailed(
+                _(
+                    "%(n)s: a table has more than %(m)d rows; split it into smaller tables.",
+                    n=self.name,
+                    m=MAX_TABLE_ROWS,
+                ),
+                field="file",
+            )
+        # A span reaches at most to the table's last grid column (w:gridSpan="1000000" in a
+        # small file would otherwise make a million empty cells).
+        tbl_grid = tbl.find(qn("w:tblGrid"))
+        width = len(tbl_grid.findall(qn("w:gridCol"))) if tbl_grid is not None else 0
+        width = min(width or MAX_TABLE_COLUMNS, MAX_TABLE_COLUMNS)
+        for r, tr in enumerate(trs):
             row: list[str] = []
             col = 0
             for tc in tr.findall(qn("w:tc")):
+                if col >= MAX_TABLE_COLUMNS:
+                    raise ValidationFailed(
+                        _(
+                            "%(n)s: a table has more than %(m)d columns.",
+                            n=self.name,
+                            m=MAX_TABLE_COLUMNS,
+                        ),
+                        field="file",
+                    )
                 tcpr = tc.find(qn("w:tcPr"))
                 span = 1
                 vmerge = None
                 if tcpr is not None:
                     gs = tcpr.find(qn("w:gridSpan"))
                     if gs is not None:
-                        span = int(gs.get(qn("w:val"), "1"))
+                        span = max(1, min(_int(gs.get(qn("w:val")), 1), width - col))
                     vm = tcpr.find(qn("w:vMerge"))
                     if vm is not None:
                         vmerge = vm.get(qn("w:val")) or "continue"
@@ -528,18 +523,25 @@ class _Reader:
             )
 
 
-def read_docx(data: bytes) -> ImportResult:
+def read_docx(data: bytes, filename: str = "") -> ImportResult:
     """Blocks, images and the report of a checked .docx (see :func:`check_docx`)."""
     try:
         doc = open_docx(BytesIO(data))
-    except Exception as exc:  # python-docx raises many kinds on a damaged package
+        reader = _Reader(doc, filename)
+        reader.body(doc.element.body)
+        reader.finish()
+    except ValidationFailed:
+        raise
+    except Exception:  # python-docx and lxml raise many kinds on a damaged package
+        # their messages are English library internals: the user gets what is wrong instead
         raise ValidationFailed(
-            _("The Word file is damaged and cannot be read: %(e)s", e=str(exc)[:120]),
+            _(
+                "%(n)s is damaged: its Word content cannot be read; open it in Word, save it "
+                "again as .docx and upload it again.",
+                n=filename or _("The Word file"),
+            ),
             field="file",
         ) from None
-    reader = _Reader(doc)
-    reader.body(doc.element.body)
-    reader.finish()
     blocks = reader.blocks
     while blocks and blocks[-1].get("type") == "page_break":
         blocks.pop()

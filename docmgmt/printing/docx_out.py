@@ -20,7 +20,7 @@ from docx.shared import Mm, Pt
 from markdown_it import MarkdownIt
 
 from docmgmt.printing.docx_in import APPENDIX_STYLE
-from docmgmt.versioning.content import list_levels
+from docmgmt.versioning.content import list_levels, table_merges
 
 _md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_inline"])
 _UNDERLINE_SPLIT = re.compile(r"(\+\+)")
@@ -89,7 +89,7 @@ def _table(doc, block: dict):
             if c < len(row):
                 add_inline(cell.paragraphs[0], row[c])
     offset = 0 if block.get("header") else -1
-    for row, col, rs, cs in block.get("merges") or []:
+    for row, col, rs, cs in table_merges(block):
         r0 = row + offset
         if r0 < 0 or r0 + rs - 1 >= len(rows) or col + cs - 1 >= ncols:
             continue

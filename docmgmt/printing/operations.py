@@ -89,7 +89,7 @@ def print_job(rev: Revision, mode: str, user, copy: ControlledCopy | None = None
         mode=mode,
         printed_by=getattr(user, "full_name", ""),
         printed_at=_when(now),
-        image_loader=storage.read,
+        image_loader=storage.image_loader(rev.document_id),
     )
     if copy is not None:
         job.copy_label = copy.label
@@ -325,7 +325,7 @@ def preview_import(actor, doc, filename: str, data: bytes):
     if doc.is_obsolete:
         raise InvalidState(_("Document %(n)s is obsolete; it cannot be revised.", n=doc.number))
     name = docx_in.check_docx(filename, data)
-    result = docx_in.read_docx(data)
+    result = docx_in.read_docx(data, name)
     _clean_staging()
     token = secrets.token_urlsafe(18)
     staging = _staging_dir()
@@ -371,7 +371,7 @@ def save_import(actor, doc, token: str, *, change_summary: str = "", now=None) -
     if found is None or found[1].get("document_id") != doc.id:
         raise InvalidState(_("The uploaded file is no longer waiting; upload it again."))
     data, meta = found
-    result = docx_in.read_docx(data)
+    result = docx_in.read_docx(data, meta["filename"])
     title = result.title or None
     draft = vops.open_revision(doc)
     if draft is None:
@@ -381,6 +381,7 @@ def save_import(actor, doc, token: str, *, change_summary: str = "", now=None) -
             title=title,
             blocks=result.blocks,
             change_summary=change_summary or "",
+            images=result.images,
             now=now,
         )
     elif draft.state == RevisionState.DRAFT:
@@ -390,6 +391,7 @@ def save_import(actor, doc, token: str, *, change_summary: str = "", now=None) -
             title=title or draft.title,
             blocks=result.blocks,
             change_summary=change_summary or draft.change_summary,
+            images=result.images,
             now=now,
         )
     else:
@@ -439,7 +441,7 @@ def export_docx(user, rev: Revision) -> bytes:
         company=current_app.config["COMPANY_NAME"],
         signatures=signature_rows(rev),
         record=record_rows(rev),
-        image_loader=storage.read,
+        image_loader=storage.image_loader(rev.document_id),
     )
 
 

@@ -43,7 +43,7 @@ from reportlab.platypus import (
 )
 
 from docmgmt.printing.fonts import cjk_font
-from docmgmt.versioning.content import MAX_LIST_DEPTH, list_levels, list_markers
+from docmgmt.versioning.content import MAX_LIST_DEPTH, list_levels, list_markers, table_merges
 
 _md = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_inline"])
 _TAGS = {"strong": "b", "em": "i", "u": "u"}
@@ -134,7 +134,7 @@ def _table_flowable(b: dict, st: _Styles, width: float):
     offset = 0 if b.get("header") else -1
     if b.get("header"):
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")))
-    for row, col, rs, cs in b.get("merges") or []:
+    for row, col, rs, cs in table_merges(b):
         r0 = row + offset
         if r0 < 0:
             continue

@@ -102,9 +102,9 @@ def revision_image(rev_id, sha):
     rev = _rev(rev_id)
     if not any(
         b.get("type") == "image" and b.get("sha256") == sha for b in rev.body_blocks or []
-    ) or not storage.exists(sha):
+    ) or sha not in storage.document_images(rev.document_id):
         raise NotFound(_("Not found."))
-    return send_file(BytesIO(storage.read(sha)), mimetype="application/octet-stream")
+    return storage.send_revision_image(sha)
 
 
 @bp.get("/revisions/<int:rev_id>/source/<int:source_id>")
@@ -115,14 +115,9 @@ def download_source(rev_id, source_id):
     require(can_read_history(current_user))
     _rev(rev_id)
     src = db.session.get(RevisionSource, source_id)
-    if src is None or src.revision_id != rev_id or not storage.exists(src.sha256):
+    if src is None or src.revision_id != rev_id:
         raise NotFound(_("Not found."))
-    return send_file(
-        BytesIO(storage.read(src.sha256)),
-        mimetype=DOCX,
-        as_attachment=True,
-        download_name=src.filename,
-    )
+    return storage.send_stored(src.sha256, src.filename)
 
 
 # ---------------------------------------------------------------- controlled copies

@@ -353,14 +353,9 @@ def trigger(data, record_id):
 def download(record_id, att_id):
     record = ops.get_record(record_id, api_user())
     att = next((a for a in record.attachments if a.id == att_id), None)
-    if att is None or att.removed or not storage.exists(att.sha256):
+    if att is None or att.removed:
         raise NotFound(_("Not found."))
-    return send_file(
-        storage.blob_path(att.sha256),
-        download_name=att.filename,
-        mimetype=att.content_type,
-        as_attachment=True,
-    )
+    return storage.send_stored(att.sha256, att.filename)
 
 
 # ---------------------------------------------------------------- import

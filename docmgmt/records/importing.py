@@ -42,14 +42,15 @@ def parse(filename: str, data: bytes) -> Parsed:
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
 
-        try:
+        try:  # openpyxl reads lazily: a damaged sheet fails while its rows are read
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            rows = []
+            for r in wb.worksheets[0].iter_rows(values_only=True):
+                rows.append(["" if v is None else _cell(v) for v in r])
         except Exception:
-            raise ValidationFailed(_("The .xlsx file cannot be read."), field="file") from None
-        ws = wb.worksheets[0]
-        rows = []
-        for r in ws.iter_rows(values_only=True):
-            rows.append(["" if v is None else _cell(v) for v in r])
+            raise ValidationFailed(
+                _("%(n)s cannot be read as an Excel workbook.", n=filename), field="file"
+            ) from None
         encoding = "xlsx"
     else:
         text = None

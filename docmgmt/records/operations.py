@@ -360,11 +360,11 @@ def file_record(
         content_hash=content_hash(rt, title, clean, [b.sha256 for _n, b, _c in blobs]),
         state=RecordState.ACTIVE,
     )
-    for name, blob, ct in blobs:
+    for name, blob, _ct in blobs:
         record.attachments.append(
             RecordAttachment(
                 filename=name,
-                content_type=(ct or "application/octet-stream")[:100],
+                content_type=storage.content_type(name),
                 sha256=blob.sha256,
                 size=blob.size,
             )

@@ -360,14 +360,9 @@ def set_trigger(record_id):
 def attachment(record_id, att_id):
     ops.get_record(record_id, current_user)
     att = db.session.get(RecordAttachment, att_id)
-    if att is None or att.record_id != record_id or att.removed or not storage.exists(att.sha256):
+    if att is None or att.record_id != record_id or att.removed:
         raise NotFound(_("Not found."))
-    return send_file(
-        storage.blob_path(att.sha256),
-        as_attachment=True,
-        download_name=att.filename,
-        mimetype=att.content_type,
-    )
+    return storage.send_stored(att.sha256, att.filename)
 
 
 # ---------------------------------------------------------------- import

@@ -511,7 +511,7 @@ def attach_to_session(actor, session: TrainingSession, filename, data, content_t
     att = SessionAttachment(
         session=session,
         filename=name,
-        content_type=(content_type or "application/octet-stream")[:100],
+        content_type=storage.content_type(name),
         sha256=blob.sha256,
         size=blob.size,
         uploaded_by_id=actor.id,

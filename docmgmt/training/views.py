@@ -299,14 +299,7 @@ def attachment(att_id):
 
     require(ops.can_read_training(current_user))
     att = require_access(current_user, db.session.get(SessionAttachment, att_id))
-    if not storage.exists(att.sha256):
-        raise NotFound(_("Not found."))
-    return send_file(
-        storage.blob_path(att.sha256),
-        as_attachment=True,
-        download_name=att.filename,
-        mimetype=att.content_type,
-    )
+    return storage.send_stored(att.sha256, att.filename)
 
 
 # ---------------------------------------------------------------- evaluations

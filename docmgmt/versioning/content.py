@@ -16,6 +16,10 @@ A revision is written in Markdown and stored as a list of blocks:
 
 ``text`` keeps inline Markdown (bold, italic) plus ``++underlined++``.  Every output (HTML,
 Word, PDF) renders from the blocks, never from the Markdown source.
+
+Tables are bounded (MAX_TABLE_ROWS rows, MAX_TABLE_COLUMNS columns) and every merge is clamped
+to the table it is in (:func:`table_merges`), when blocks are checked and again when they are
+rendered, so a merge of a million rows costs no more than the table itself.
 """
 
 import hashlib
@@ -23,6 +27,7 @@ import json
 import re
 
 import nh3
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -58,7 +63,38 @@ PAGE_BREAK_MARKERS = {"\\pagebreak", "<!-- pagebreak -->", "---pagebreak---"}
 
 
 class ContentError(ValueError):
-    pass
+    """Blocks that do not have the shape described above; the message is for the user."""
+
+
+MAX_TABLE_ROWS = 5000
+MAX_TABLE_COLUMNS = 64  # Word's own limit is 63
+
+
+def table_merges(b: dict) -> list[list[int]]:
+    """The merges of a table block that make sense: each anchor inside the table, its spans cut
+    at the table's last row and column, merges that overlap an earlier one dropped.
+    Row 0 is the header row."""
+    rows = b.get("rows") or []
+    nrows = 1 + len(rows)
+    ncols = max([len(b.get("header") or [])] + [len(r) for r in rows if isinstance(r, list)])
+    merges = b.get("merges") or []
+    # one bit per row in each column's mask: an overlap test costs one AND per column spanned
+    taken = [0] * ncols
+    out = []
+    for m in merges[: nrows * max(ncols, 1)] if isinstance(merges, list) else []:
+        if not (isinstance(m, list | tuple) and len(m) == 4):
+            continue
+        row, col, rs, cs = (x if isinstance(x, int) and not isinstance(x, bool) else -1 for x in m)
+        if not (0 <= row < nrows and 0 <= col < ncols):
+            continue
+        rs, cs = min(max(1, rs), nrows - row), min(max(1, cs), ncols - col)
+        mask = ((1 << rs) - 1) << row
+        if (rs == 1 and cs == 1) or any(taken[c] & mask for c in range(col, col + cs)):
+            continue
+        for c in range(col, col + cs):
+            taken[c] |= mask
+        out.append([row, col, rs, cs])
+    return out
 
 
 def _inline_source(token) -> str:
@@ -267,7 +303,7 @@ def blocks_to_markdown(blocks: list[dict]) -> str:
 def validate_blocks(blocks) -> list[dict]:
     """Check blocks that arrive from outside (API) have the shape described above."""
     if not isinstance(blocks, list):
-        raise ContentError("content must be a list of blocks")
+        raise ContentError(_("The content must be a list of blocks."))
     for n, b in enumerate(blocks, 1):
         kind = b.get("type") if isinstance(b, dict) else None
         ok = (
@@ -296,18 +332,48 @@ def validate_blocks(blocks) -> list[dict]:
             )
         )
         if not ok:
-            raise ContentError(f"block {n} is not a valid heading, paragraph, list, table or image")
-        merges = b.get("merges") if kind == "table" else None
+            raise ContentError(
+                _(
+                    "Block %(n)d of the content is not a valid heading, paragraph, list, table "
+                    "or image block (see the content block format).",
+                    n=n,
+                )
+            )
+        if kind != "table":
+            continue
+        ncols = max([len(b["header"])] + [len(r) for r in b["rows"]])
+        if len(b["rows"]) + 1 > MAX_TABLE_ROWS or ncols > MAX_TABLE_COLUMNS:
+            raise ContentError(
+                _(
+                    "Block %(n)d: a table may have at most %(r)d rows and %(c)d columns.",
+                    n=n,
+                    r=MAX_TABLE_ROWS,
+                    c=MAX_TABLE_COLUMNS,
+                )
+            )
+        merges = b.get("merges")
         if merges is not None and not (
             isinstance(merges, list)
+            and len(merges) <= (len(b["rows"]) + 1) * max(ncols, 1)
             and all(
                 isinstance(m, list)
                 and len(m) == 4
-                and all(isinstance(x, int) and x >= 0 for x in m)
+                and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in m)
                 for m in merges
             )
         ):
-            raise ContentError(f"block {n}: merges are [row, col, rowspan, colspan] lists")
+            raise ContentError(
+                _(
+                    "Block %(n)d: the table's merges must be a list of [row, column, rows, "
+                    "columns] lists of whole numbers, at most one per cell.",
+                    n=n,
+                )
+            )
+        if merges is not None:
+            # spans beyond the table are cut at its edge, overlapping merges dropped
+            b["merges"] = table_merges(b)
+            if not b["merges"]:
+                del b["merges"]
     return blocks
 
 
@@ -344,7 +410,7 @@ def _table_html(b: dict) -> str:
     """A table with merged cells: the cells a merge covers are left out, the anchor spans."""
     grid = [list(b["header"])] + [list(r) for r in b["rows"]]
     covered, spans = set(), {}
-    for row, col, rs, cs in b.get("merges") or []:
+    for row, col, rs, cs in table_merges(b):
         spans[(row, col)] = (max(1, rs), max(1, cs))
         for r in range(row, row + max(1, rs)):
             for c in range(col, col + max(1, cs)):

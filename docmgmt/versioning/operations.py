@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
+from docmgmt import storage
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.operations import verify_signing_password
@@ -412,8 +413,10 @@ def create_draft(
     change_summary: str = "",
     change_number: str = "",
     pages_affected: str = "",
+    images=(),
     now: datetime | None = None,
 ) -> Revision:
+    """``images``: the digests of the images a Word import brings with ``blocks``."""
     require(can_manage_documents(actor), _("Only a quality manager can draft revisions."))
     now = now or utcnow()
     if doc.is_obsolete:
@@ -459,6 +462,8 @@ def create_draft(
         source, body_blocks = base.body_source, list(base.body_blocks)
     else:
         source, body_blocks = "", []
+    if blocks is not None or body is not None:
+        storage.check_revision_images(doc.id, body_blocks, images)
     summary = (change_summary or "").strip()
     if previous is None and not summary:
         summary = "新制订"
@@ -510,6 +515,7 @@ def update_draft(
     change_summary=None,
     change_number=None,
     pages_affected=None,
+    images=(),
     now: datetime | None = None,
 ) -> Revision:
     require(can_manage_documents(actor), _("Only a quality manager can edit drafts."))
@@ -543,6 +549,8 @@ def update_draft(
     elif body is not None:
         rev.body_source = body
         rev.body_blocks = _parse_content(body)
+    if blocks is not None or body is not None:
+        storage.check_revision_images(rev.document_id, rev.body_blocks, images)
     if change_summary is not None:
         rev.change_summary = change_summary.strip()
     if change_number is not None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from docmgmt.extensions import db
+from tests import files
 from tests.conftest import page_text
 
 
@@ -28,7 +29,7 @@ def _wo_records(people, n=12):
             rt,
             title=f"工单 {i}",
             values={"customer": f"客户{i}"},
-            files=[(f"s{i}.pdf", f"%PDF {i}".encode(), "application/pdf")],
+            files=[(f"s{i}.pdf", files.pdf(str(i)), "application/pdf")],
         )
         for i in range(n)
     ]

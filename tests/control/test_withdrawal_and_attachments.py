@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from docmgmt.control.models import ChangeRequestAttachment, Withdrawal, WithdrawalState
 from docmgmt.extensions import db
 from docmgmt.versioning.models import Document, RevisionState
+from tests import files
 from tests.conftest import PASSWORD, page_text
 
 
@@ -99,7 +100,7 @@ def test_a_change_request_keeps_its_attachments_byte_for_byte(
 ):
     doc, _ = effective_doc()
     auth.login("staff")
-    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 40
+    pdf = files.pdf("现场照片")
     r = client.post(
         f"/documents/{doc.id}/change-requests/new",
         data={

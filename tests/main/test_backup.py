@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from docmgmt.extensions import db
+from tests import files
 
 
 def _snapshot():
@@ -57,7 +58,7 @@ def test_backup_then_restore_into_an_empty_instance_gives_back_everything(app, r
         wo,
         title="带附件的工单",
         values={"customer": "郑先生", "product": "空调", "visit_date": "2026-11-01"},
-        files=[("签字单.pdf", b"%PDF-1.4 backup test", "application/pdf")],
+        files=[("签字单.pdf", files.pdf("backup test"), "application/pdf")],
     )
     db.session.commit()
     before = _snapshot()

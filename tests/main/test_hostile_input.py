@@ -6,6 +6,7 @@ import io
 from sqlalchemy import select
 
 from docmgmt.extensions import db
+from tests import files
 from tests.records.test_records import wo  # noqa: F401
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -83,7 +84,7 @@ def test_file_names_with_path_parts_and_oversized_bodies_are_refused(
             "/api/v1/record-types/WO/records/with-files",
             data={
                 "data": '{"title": "x", "values": {"customer": "x"}}',
-                "files": [(io.BytesIO(b"%PDF-1.4"), name)],
+                "files": [(io.BytesIO(files.pdf()), name)],
             },
             headers=headers,
             content_type="multipart/form-data",
@@ -151,7 +152,7 @@ def test_nul_characters_get_the_same_clear_refusal_on_every_database(
         data={
             "data": '{"title": "a\\u0000b", "values": {"customer": "x", "product": "空调",'
             ' "visit_date": "2026-03-05"}}',
-            "files": [(io.BytesIO(b"%PDF-1.4"), "a.pdf")],
+            "files": [(io.BytesIO(files.pdf()), "a.pdf")],
         },
         headers=staff,
         content_type="multipart/form-data",

@@ -5,6 +5,8 @@ import hashlib
 import os
 import time
 
+from tests import files
+
 
 def test_storage_check_finds_orphans_and_damage(app, runner, client, people, token_for):
     from docmgmt import storage
@@ -26,14 +28,14 @@ def test_storage_check_finds_orphans_and_damage(app, runner, client, people, tok
         "/api/v1/record-types/WO/records/with-files",
         data={
             "data": '{"title": "x", "values": {"customer": "x"}}',
-            "files": [(io.BytesIO(b"%PDF-1.4 kept"), "kept.pdf")],
+            "files": [(io.BytesIO(files.pdf("kept")), "kept.pdf")],
         },
         headers=headers,
         content_type="multipart/form-data",
     )
     kept = r.get_json()["attachments"][0]["sha256"]
     # A file written by a request that died before its commit.
-    orphan_data = b"%PDF-1.4 orphan"
+    orphan_data = files.pdf("orphan")
     orphan = hashlib.sha256(orphan_data).hexdigest()
     path = storage.blob_path(orphan)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +108,7 @@ def test_shared_content_survives_the_other_upload_rolling_back_in_either_order(a
 
     rt = _record_type(people)
     for n, rollback_first in enumerate((False, True)):
-        data = f"%PDF-1.4 现场签字单 {n}".encode()
+        data = files.pdf(f"现场签字单 {n}")
         digest = hashlib.sha256(data).hexdigest()
         steps = {k: threading.Event() for k in ("stored", "roll_back", "rolled_back")}
         other = _in_other_transaction(app, data, steps)
@@ -143,7 +145,7 @@ def test_disposal_keeps_a_file_that_a_change_request_also_holds(
     from docmgmt import storage
 
     doc, _rev = effective_doc()
-    pdf = b"%PDF-1.4 the same scanned form"
+    pdf = files.pdf("the same scanned form")
     digest = hashlib.sha256(pdf).hexdigest()
     staff = token_for(people["staff"])
     r = client.post(

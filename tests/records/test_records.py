@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from docmgmt.extensions import db
+from tests import files
 from tests.conftest import PASSWORD, page_text
 
 WO_FIELDS = [
@@ -66,8 +67,8 @@ def test_file_a_record_with_attachments_and_read_it_back(client, people, token_f
             "data": '{"title": "李女士 冰箱异响", "values": {"customer": "李女士",'
             ' "product": "冰箱", "visit_date": "2026-04-01"}, "external_id": "T-1001"}',
             "files": [
-                (io.BytesIO(b"%PDF-1.4 signed sheet"), "签字单.pdf"),
-                (io.BytesIO(b"\x89PNG photo"), "photo.png"),
+                (io.BytesIO(files.pdf("signed sheet")), "签字单.pdf"),
+                (io.BytesIO(files.png()), "photo.png"),
             ],
         },
         headers=staff,
@@ -79,11 +80,11 @@ def test_file_a_record_with_attachments_and_read_it_back(client, people, token_f
     assert [a["filename"] for a in rec["attachments"]] == ["签字单.pdf", "photo.png"]
     import hashlib
 
-    assert rec["attachments"][0]["sha256"] == hashlib.sha256(b"%PDF-1.4 signed sheet").hexdigest()
+    assert rec["attachments"][0]["sha256"] == hashlib.sha256(files.pdf("signed sheet")).hexdigest()
     got = client.get(
         f"/api/v1/records/{rec['id']}/attachments/{rec['attachments'][0]['id']}", headers=staff
     )
-    assert got.data == b"%PDF-1.4 signed sheet"
+    assert got.data == files.pdf("signed sheet")
     got.close()
     # Retention: 36 months from filing.
     from docmgmt.clock import local_today
@@ -342,7 +343,7 @@ def _old_record(people, days_ago, title="过期工单"):
         rt,
         title=title,
         values={"customer": "老客户", "product": "空调", "visit_date": "2022-01-05"},
-        files=[("old.pdf", f"%PDF {title}".encode(), "application/pdf")],
+        files=[("old.pdf", files.pdf(title), "application/pdf")],
         now=utcnow() - timedelta(days=days_ago),
     )
     db.session.commit()
@@ -575,7 +576,7 @@ def test_define_file_correct_and_hold_through_the_pages(client, auth, people):
             "title": "周女士 当日回访",
             "f_customer": "周女士",
             "f_satisfied": "满意",
-            "files": (io.BytesIO(b"%PDF-1.4 call"), "录音摘要.pdf"),
+            "files": (io.BytesIO(files.pdf("call")), "录音摘要.pdf"),
         },
         content_type="multipart/form-data",
         follow_redirects=True,

@@ -7,6 +7,7 @@ from io import BytesIO
 import pytest
 
 from docmgmt.extensions import db
+from tests import files
 from tests.conftest import PASSWORD, page_text
 
 
@@ -271,7 +272,7 @@ def test_a_session_with_an_assessment_completes_the_matching_tasks(
     # The sign-in sheet is kept with its SHA-256.
     r = client.post(
         f"/api/v1/training/sessions/{session['id']}/attachments",
-        data={"file": (BytesIO(b"%PDF-1.4 sign-in"), "签到表.pdf")},
+        data={"file": (BytesIO(files.pdf("sign-in")), "签到表.pdf")},
         headers=qm,
         content_type="multipart/form-data",
     )
@@ -398,7 +399,7 @@ def test_the_matrix_page_and_a_session_through_the_form(
             "attendees": [techs["tech"].id, techs["clerk"].id],
             "assessed": "y",
             "failed": [techs["clerk"].id],
-            "files": (BytesIO(b"%PDF-1.4 x"), "sign-in.pdf"),
+            "files": (BytesIO(files.pdf("x")), "sign-in.pdf"),
         },
         content_type="multipart/form-data",
         follow_redirects=True,
