@@ -857,21 +857,59 @@ def _activate(actor, rev: Revision, now: datetime) -> None:
     signals.revision_effective.send(rev, superseded=superseded, actor=actor, now=now)
 
 
-def activate_due_revisions(now: datetime | None = None) -> list[Revision]:
-    """Make effective every published revision whose effective date has come."""
+def due_revision_ids(now: datetime | None = None) -> list[int]:
+    """Ids of the published revisions whose effective date has come (a plain read)."""
+    today = local_today(now or utcnow())
+    return list(
+        db.session.scalars(
+            select(Revision.id)
+            .where(
+                Revision.state == S.APPROVED,
+                Revision.effective_date.is_not(None),
+                Revision.effective_date <= today,
+            )
+            .order_by(Revision.effective_date, Revision.id)
+        )
+    )
+
+
+def activate_if_due(revision_id: int, now: datetime | None = None) -> Revision | None:
+    """Make one due revision effective, unless someone else already did.
+
+    The claim is a compare-and-set on the revision row: only the transaction whose UPDATE
+    still finds it approved and due goes on (PostgreSQL holds the row until the commit; on
+    SQLite the write lock does the same). Everyone else gets None and has changed nothing.
+    Like every verb it flushes and never commits."""
     now = now or utcnow()
-    due = db.session.scalars(
-        select(Revision)
+    claimed = db.session.execute(
+        update(Revision)
         .where(
+            Revision.id == revision_id,
             Revision.state == S.APPROVED,
             Revision.effective_date.is_not(None),
             Revision.effective_date <= local_today(now),
         )
-        .order_by(Revision.effective_date)
-    ).all()
-    for rev in due:
-        _activate(None, rev, now)
-    return due
+        .values(lock_version=Revision.lock_version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    rev = db.session.get(Revision, revision_id, populate_existing=True)
+    _activate(None, rev, now)
+    return rev
+
+
+def activate_due_revisions(now: datetime | None = None) -> list[Revision]:
+    """Make effective every published revision whose effective date has come, in the current
+    transaction (the demo loader and tests); the request hook and the CLI use
+    docmgmt.versioning.scheduling, which gives each its own transaction."""
+    now = now or utcnow()
+    done = []
+    for rev_id in due_revision_ids(now):
+        rev = activate_if_due(rev_id, now)
+        if rev is not None:
+            done.append(rev)
+    return done
 
 
 def register_query(*, doc_type=None, department_id=None, q=None, include_obsolete=True):
