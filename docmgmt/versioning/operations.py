@@ -125,14 +125,38 @@ def can_read_revision(user, revision: Revision, day: date | None = None) -> bool
     return is_in_force(revision, day)
 
 
-def revision_record(document: Document) -> list[Revision]:
-    """Rows of the revision record table (文件制修订记录): every issued revision, oldest first."""
-    rows = [
-        r
-        for r in document.revisions
-        if r.state in (S.EFFECTIVE, S.SUPERSEDED, S.OBSOLETE) or r.is_scheduled
-    ]
+def revision_record(
+    document: Document, upto: Revision | None = None, day: date | None = None
+) -> list[Revision]:
+    """Rows of the revision record table (文件制修订记录), oldest first: every revision that has
+    taken effect by ``day`` (the company's today). A revision scheduled for a later date is not
+    in it until that date; one withdrawn before its date never is. With ``upto`` (the print or
+    export of one revision) only the rows up to that revision, which itself is listed as soon
+    as it is published. Pages, API, PDF, Word and the evidence pack all take their rows here."""
+    day = day or local_today()
+    withdrawn_on = document.obsolete_date if document.is_obsolete else None
+    limit = versions.sort_key(upto.version, _skip()) if upto is not None else None
+
+    def issued(r: Revision) -> bool:
+        if r.effective_date is None or r.state not in (*IN_FORCE_STATES, S.OBSOLETE):
+            return False
+        if withdrawn_on is not None and r.effective_date > withdrawn_on:
+            return False  # withdrawn before its date: never in force
+        return r.effective_date <= day or (upto is not None and r.id == upto.id)
+
+    rows = [r for r in document.revisions if issued(r)]
+    if limit is not None:
+        rows = [r for r in rows if versions.sort_key(r.version, _skip()) <= limit]
     return sorted(rows, key=lambda r: versions.sort_key(r.version, _skip()))
+
+
+def scheduled_revision(document: Document, day: date | None = None) -> Revision | None:
+    """The published revision waiting for its effective date (待生效), if any."""
+    day = day or local_today()
+    for r in document.revisions:
+        if r.is_scheduled and r.effective_date > day:
+            return r
+    return None
 
 
 def eligible_signers(doc_type: DocumentType, step: str) -> list[User]:

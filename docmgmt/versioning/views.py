@@ -98,10 +98,11 @@ def register():
         docs = [d for d in docs if d.id in in_force or d.doc_type == DocumentType.EXTERNAL]
     pending = {}
     if can_read_history(current_user):
+        # The revision in progress and the one scheduled to take effect (待生效), if any.
         for d in docs:
-            r = ops.open_revision(d) or next((x for x in d.revisions if x.is_scheduled), None)
-            if r is not None:
-                pending[d.id] = r
+            revs = [r for r in (ops.open_revision(d), ops.scheduled_revision(d)) if r is not None]
+            if revs:
+                pending[d.id] = revs
     departments = db.session.scalars(select(Department).order_by(Department.code)).all()
     return render_template(
         "versioning/register.html",
@@ -160,6 +161,7 @@ def document(doc_id):
         doc=doc,
         current=current,
         record=ops.revision_record(doc),
+        scheduled=ops.scheduled_revision(doc),
         open_rev=ops.open_revision(doc),
         draft_form=NewDraftForm(),
         withdraw_form=_withdraw_form(),
@@ -326,6 +328,7 @@ def new_draft(doc_id):
             doc=doc,
             current=ops.in_force_revision(doc),
             record=ops.revision_record(doc),
+            scheduled=ops.scheduled_revision(doc),
             open_rev=ops.open_revision(doc),
             draft_form=form,
             withdraw_form=_withdraw_form(),
