@@ -360,9 +360,21 @@ def publish_revision(data, rev_id):
 @blp.arguments(ReasonSchema)
 @blp.response(200, RevisionSchema)
 def cancel_revision(data, rev_id):
-    """Cancel a draft (kept in the history as cancelled)."""
+    """Cancel a draft, or an approved revision before its effective date (kept in the history
+    as cancelled); the next draft can then start."""
     rev = _get_rev(rev_id)
-    ops.cancel_draft(actor(), rev, data["reason"])
+    ops.cancel_revision(actor(), rev, data["reason"])
+    _commit()
+    return _rev_json(rev, full=True)
+
+
+@blp.post("/revisions/<int:rev_id>/unschedule")
+@blp.arguments(ReasonSchema)
+@blp.response(200, RevisionSchema)
+def unschedule_revision(data, rev_id):
+    """Take a scheduled revision back to approved (its effective date cleared) before its date."""
+    rev = _get_rev(rev_id)
+    ops.unschedule_revision(actor(), rev, data["reason"])
     _commit()
     return _rev_json(rev, full=True)
 

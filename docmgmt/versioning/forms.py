@@ -107,6 +107,13 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
 
 
+class UnscheduleForm(FlaskForm):
+    # Its own id: it sits on the same page as the cancel form's reason.
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(), Length(max=2000)], id="unschedule-reason"
+    )
+
+
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
     approver_id = SelectField(_l("Approver (核准)"), coerce=int, validators=[DataRequired()])

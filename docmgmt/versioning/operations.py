@@ -384,7 +384,14 @@ def execute_withdrawal(
 
 
 def _transition(
-    actor, rev: Revision, action: str, now: datetime, comment: str = "", target: S | None = None
+    actor,
+    rev: Revision,
+    action: str,
+    now: datetime,
+    comment: str = "",
+    target: S | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
 ) -> None:
     to_state = target or lifecycle.check(rev, action)
     from_state = rev.state
@@ -406,8 +413,8 @@ def _transition(
         f"revision.{action}",
         rev,
         summary=f"{rev.document.number} {rev.version}" + (f": {comment}" if comment else ""),
-        before={"state": from_state},
-        after={"state": to_state},
+        before=before or {"state": from_state},
+        after=after or {"state": to_state},
         now=now,
     )
 
@@ -764,11 +771,93 @@ def reject_revision(
     return rev
 
 
-def cancel_draft(
+def _check_not_yet_in_force(rev: Revision, now: datetime, action: str) -> None:
+    """An approved revision may be taken back only before its effective date."""
+    if rev.effective_date is not None and rev.effective_date <= local_today(now):
+        raise InvalidState(
+            _(
+                "Revision %(v)s took effect on %(d)s; it can no longer be %(action)s. "
+                "Issue a new revision, or withdraw the document.",
+                v=rev.version,
+                d=rev.effective_date.isoformat(),
+                action=lifecycle.action_label(action),
+            )
+        )
+
+
+def cancel_revision(
     actor: User, rev: Revision, reason: str = "", now: datetime | None = None
 ) -> Revision:
-    require(can_manage_documents(actor), _("Only a quality manager can cancel drafts."))
-    _transition(actor, rev, "cancel", now or utcnow(), comment=(reason or "").strip())
+    """Cancel a draft, or an approved revision that has not taken effect (not yet published,
+    or scheduled for a later date). It stays in the history as cancelled, gives its version
+    code back, and the next draft can start. An approved revision needs the reason."""
+    now = now or utcnow()
+    require(can_manage_documents(actor), _("Only a quality manager can cancel revisions."))
+    lifecycle.check(rev, "cancel")
+    reason = (reason or "").strip()
+    before = {"state": rev.state, "effective_date": rev.effective_date}
+    if rev.state == S.APPROVED:
+        _check_not_yet_in_force(rev, now, "cancel")
+        if not reason:
+            raise ValidationFailed(
+                _("Give the reason for cancelling revision %(v)s.", v=rev.version), field="reason"
+            )
+        # Its date is free again for another revision (one revision starts on a given day).
+        rev.effective_date = None
+    _transition(
+        actor,
+        rev,
+        "cancel",
+        now,
+        comment=reason,
+        before=before,
+        after={"state": S.CANCELLED, "effective_date": None},
+    )
+    return rev
+
+
+def unschedule_revision(
+    actor: User, rev: Revision, reason: str, now: datetime | None = None
+) -> Revision:
+    """Take a scheduled revision back to approved (its effective date cleared) before its date;
+    it can then be published for another date, or cancelled."""
+    now = now or utcnow()
+    require(can_manage_documents(actor), _("Only a quality manager can unschedule revisions."))
+    lifecycle.check(rev, "unschedule")
+    if rev.effective_date is None:
+        raise InvalidState(
+            _("Revision %(v)s is not scheduled; it has no effective date.", v=rev.version)
+        )
+    _check_not_yet_in_force(rev, now, "unschedule")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Give the reason for unscheduling revision %(v)s.", v=rev.version), field="reason"
+        )
+    pending = open_revision(rev.document)
+    if pending is not None and pending.id != rev.id:
+        raise InvalidState(
+            _(
+                "Revision %(o)s of %(n)s is in progress: one open revision per document. "
+                "Cancel %(o)s first, or cancel %(v)s instead.",
+                o=pending.version,
+                n=rev.document.number,
+                v=rev.version,
+            )
+        )
+    before = rev.effective_date
+    rev.effective_date = None
+    rev.published_dt = None
+    rev.published_by_id = None
+    _transition(
+        actor,
+        rev,
+        "unschedule",
+        now,
+        comment=f"{before.isoformat()}: {reason}",
+        before={"state": rev.state, "effective_date": before},
+        after={"state": rev.state, "effective_date": None},
+    )
     return rev
 
 

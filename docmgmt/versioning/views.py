@@ -25,6 +25,7 @@ from docmgmt.versioning.forms import (
     RejectForm,
     SignForm,
     SubmitForm,
+    UnscheduleForm,
     WithdrawalDecisionForm,
     WithdrawForm,
 )
@@ -373,7 +374,8 @@ def _render_revision(doc, rev, status=200, **forms):
         sign_form=forms.get("sign_form") or SignForm(),
         reject_form=forms.get("reject_form") or RejectForm(),
         publish_form=forms.get("publish_form") or PublishForm(),
-        cancel_form=ReasonForm(),
+        cancel_form=forms.get("cancel_form") or ReasonForm(),
+        unschedule_form=forms.get("unschedule_form") or UnscheduleForm(),
         revisions=doc.revisions if can_read_history(current_user) else [],
     ), status
 
@@ -508,10 +510,26 @@ def publish(doc_id, rev_id):
 @login_required
 def cancel(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.cancel_draft(current_user, rev, form.reason.data)
-        return _("Draft %(v)s cancelled.", v=rev.version)
+        was_draft = rev.state == RevisionState.DRAFT
+        ops.cancel_revision(current_user, rev, form.reason.data)
+        if was_draft:
+            return _("Draft %(v)s cancelled.", v=rev.version)
+        return _("Revision %(v)s cancelled; a new draft can start.", v=rev.version)
 
     return _lifecycle_action(doc_id, rev_id, ReasonForm, "cancel_form", action)
+
+
+@bp.post("/<int:doc_id>/revisions/<int:rev_id>/unschedule")
+@login_required
+def unschedule(doc_id, rev_id):
+    def action(doc, rev, form):
+        ops.unschedule_revision(current_user, rev, form.reason.data)
+        return _(
+            "Revision %(v)s is no longer scheduled; it is approved and waits to be published.",
+            v=rev.version,
+        )
+
+    return _lifecycle_action(doc_id, rev_id, UnscheduleForm, "unschedule_form", action)
 
 
 @bp.get("/<int:doc_id>/compare")

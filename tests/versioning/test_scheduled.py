@@ -131,3 +131,181 @@ def _count(action, obj_id):
         .select_from(AuditEvent)
         .where(AuditEvent.action == action, AuditEvent.object_id == obj_id)
     )
+
+
+# ---------------------------------------------------------------- 3. taken back before its day
+
+
+def test_a_quality_manager_cancels_a_scheduled_revision_and_a_new_draft_can_start(
+    client, auth, people, effective_doc, draft_of, approve, today, monkeypatch
+):
+    from docmgmt.training.models import TrainingTask
+    from docmgmt.versioning import operations as ops
+
+    doc, a0, a1 = _scheduled(people, effective_doc, draft_of, approve, today)
+    auth.login("qm")
+    page = page_text(client.get(f"/documents/{doc.id}/revisions/{a1.id}"))
+    assert "Cancel this revision" in page and "Unschedule: back to approved" in page
+
+    url = f"/documents/{doc.id}/revisions/{a1.id}/cancel"
+    r = client.post(url, data={"reason": ""})
+    assert r.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Revision, a1.id).is_scheduled
+
+    r = client.post(url, data={"reason": "客户要求推迟，重新评审"})
+    assert r.status_code == 303, page_text(r)
+    db.session.expire_all()
+    a1 = db.session.get(Revision, a1.id)
+    assert a1.state == RevisionState.CANCELLED and a1.effective_date is None
+    event = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "revision.cancel", AuditEvent.object_id == a1.id
+        )
+    )
+    assert event.actor_id == people["qm"].id and "客户要求推迟" in event.summary
+    assert event.before["effective_date"] == (today + timedelta(days=3)).isoformat()
+    assert "Scheduled" not in page_text(client.get(f"/documents/{doc.id}"))
+
+    # The version code is given back: the next draft is A1 again.
+    r = client.post(f"/documents/{doc.id}/drafts", data={"kind": "revision", "change_summary": "x"})
+    assert r.status_code == 303, page_text(r)
+    assert ops.open_revision(db.session.get(type(doc), doc.id)).version == "A1"
+
+    # Its date passes: A0 stays in force, nothing was activated, nobody must train on it.
+    _move_clock(monkeypatch, 4)
+    assert client.get(f"/documents/{doc.id}").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Revision, a0.id).state == RevisionState.EFFECTIVE
+    assert _count("revision.activate", a1.id) == 0
+    tasks = select(func.count()).select_from(TrainingTask).where(TrainingTask.revision_id == a1.id)
+    assert db.session.scalar(tasks) == 0
+
+
+def test_an_approved_unpublished_revision_is_cancelled_through_the_api_and_unblocks_drafts(
+    client, people, effective_doc, draft_of, approve, token_for
+):
+    doc, a0 = effective_doc()
+    a1 = approve(draft_of(doc, change_summary="调整"))
+    qm = token_for(people["qm"])
+    r = client.post(f"/api/v1/documents/{doc.id}/revisions", json={}, headers=qm)
+    assert r.status_code == 409 and "A1" in r.get_json()["message"]
+
+    r = client.post(f"/api/v1/revisions/{a1.id}/cancel", json={"reason": ""}, headers=qm)
+    assert r.status_code == 422
+    r = client.post(
+        f"/api/v1/revisions/{a1.id}/cancel", json={"reason": "并入下一次修订"}, headers=qm
+    )
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["state"] == "cancelled"
+    r = client.post(f"/api/v1/documents/{doc.id}/revisions", json={}, headers=qm)
+    assert r.status_code == 201 and r.get_json()["version"] == "A1"
+
+
+def test_unscheduling_takes_a_scheduled_revision_back_to_approved(
+    client, people, effective_doc, draft_of, approve, today, token_for
+):
+    doc, a0, a1 = _scheduled(people, effective_doc, draft_of, approve, today)
+    qm = token_for(people["qm"])
+    url = f"/api/v1/revisions/{a1.id}/unschedule"
+    assert client.post(url, json={"reason": ""}, headers=qm).status_code == 422
+    r = client.post(url, json={"reason": "培训未完成，推迟生效"}, headers=qm)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["state"] == "approved" and r.get_json()["effective_date"] is None
+    assert _count("revision.unschedule", a1.id) == 1
+    # Back to approved and unpublished: it is the open revision again …
+    r = client.post(f"/api/v1/documents/{doc.id}/revisions", json={}, headers=qm)
+    assert r.status_code == 409
+    # … and can be published for another date, or unscheduled only while scheduled.
+    assert client.post(url, json={"reason": "again"}, headers=qm).status_code == 409
+    later = (today + timedelta(days=10)).isoformat()
+    r = client.post(
+        f"/api/v1/revisions/{a1.id}/publish", json={"effective_date": later}, headers=qm
+    )
+    assert r.status_code == 200 and r.get_json()["effective_date"] == later
+
+
+def test_unscheduling_is_refused_while_another_revision_is_in_progress(
+    client, people, effective_doc, draft_of, approve, today, token_for
+):
+    doc, a0, a1 = _scheduled(people, effective_doc, draft_of, approve, today)
+    a2 = draft_of(doc, change_summary="下一次")
+    qm = token_for(people["qm"])
+    r = client.post(f"/api/v1/revisions/{a1.id}/unschedule", json={"reason": "推迟"}, headers=qm)
+    assert r.status_code == 409
+    assert "one open revision per document" in r.get_json()["message"]
+    assert a2.version in r.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.get(Revision, a1.id).is_scheduled
+
+
+def test_a_revision_cannot_be_taken_back_once_its_date_has_come(
+    client, people, effective_doc, draft_of, approve, today, token_for, monkeypatch
+):
+    import pytest
+
+    from docmgmt.errors import InvalidState
+    from docmgmt.versioning import operations as ops
+
+    doc, a0, a1 = _scheduled(people, effective_doc, draft_of, approve, today, days=1)
+    # Due but not yet activated (no request has come in yet today): refused all the same.
+    tomorrow = ops.utcnow() + timedelta(days=1)
+    with pytest.raises(InvalidState, match="took effect on"):
+        ops.cancel_revision(people["qm"], a1, "太晚了", now=tomorrow)
+    db.session.rollback()
+    with pytest.raises(InvalidState, match="took effect on"):
+        ops.unschedule_revision(people["qm"], a1, "太晚了", now=tomorrow)
+    db.session.rollback()
+    _move_clock(monkeypatch, 1)
+    qm = token_for(people["qm"])
+    r = client.post(f"/api/v1/revisions/{a1.id}/cancel", json={"reason": "太晚了"}, headers=qm)
+    assert r.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Revision, a1.id).state == RevisionState.EFFECTIVE
+
+
+def test_only_the_quality_manager_takes_a_revision_back(
+    client, auth, people, effective_doc, draft_of, approve, today, token_for
+):
+    doc, a0, a1 = _scheduled(people, effective_doc, draft_of, approve, today)
+    for who in ("approver", "staff", "auditor"):
+        for action in ("cancel", "unschedule"):
+            r = client.post(
+                f"/api/v1/revisions/{a1.id}/{action}",
+                json={"reason": "x"},
+                headers=token_for(people[who]),
+            )
+            assert r.status_code in (403, 404), (who, action, r.status_code)
+    auth.login("approver")
+    r = client.post(f"/documents/{doc.id}/revisions/{a1.id}/unschedule", data={"reason": "x"})
+    assert r.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Revision, a1.id).is_scheduled
+
+
+def test_a_cancelled_revision_leaves_the_search_index_and_gets_no_copies(
+    client, people, effective_doc, draft_of, approve, today, token_for
+):
+    from docmgmt.versioning import operations as ops
+
+    doc, a0 = effective_doc()
+    a1 = approve(draft_of(doc, body="# 1 目的\n新增夜间应急抢修安排。", change_summary="夜间"))
+    ops.publish_revision(people["qm"], a1, today + timedelta(days=2))
+    db.session.commit()
+    qm = token_for(people["qm"])
+
+    def versions_found():
+        r = client.get(
+            "/api/v1/search", query_string={"q": "应急抢修", "history": "true"}, headers=qm
+        )
+        assert r.status_code == 200, r.get_json()
+        return [h.get("version") or h.get("meta", {}).get("version") for h in r.get_json()["hits"]]
+
+    assert "A1" in versions_found()
+    r = client.post(f"/api/v1/revisions/{a1.id}/cancel", json={"reason": "取消"}, headers=qm)
+    assert r.status_code == 200
+    assert "A1" not in versions_found()
+    r = client.post(
+        f"/api/v1/revisions/{a1.id}/copies", json={"holder_name": "售后服务部"}, headers=qm
+    )
+    assert r.status_code == 409
