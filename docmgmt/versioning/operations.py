@@ -458,7 +458,7 @@ def create_draft(
     previous = latest_version(doc)
     try:
         if version:
-            code = versions.check_successor(previous, version, _skip())
+            code = versions.check_successor(previous, version, _skip(), reedition=reedition)
         elif previous is None:
             code = versions.first(_skip())
         elif reedition:
@@ -467,7 +467,7 @@ def create_draft(
             code = versions.next_revision(previous, _skip())
     except versions.InvalidVersionCode as exc:
         raise ValidationFailed(str(exc), field="version") from None
-    is_reedition = previous is not None and code[0] != previous[0]
+    is_reedition = versions.is_reedition(previous, code, _skip(), asked=reedition)
 
     base = None
     if previous is not None:

@@ -255,6 +255,44 @@ def test_reedition_jumps_to_the_next_letter(client, auth, people, effective_doc)
     )
 
 
+def test_a_reedition_with_a_version_other_than_the_next_edition_is_refused(
+    client, auth, people, effective_doc, token_for
+):
+    doc, _a0 = effective_doc()
+    qm = token_for(people["qm"])
+    before = _snapshot()
+    url = f"/api/v1/documents/{doc.id}/revisions"
+    r = client.post(url, json={"reedition": True, "version": "A1"}, headers=qm)
+    assert r.status_code == 422
+    assert r.get_json()["field"] == "version"
+    assert r.get_json()["message"] == "After A0 the re-edition is B0, not A1."
+    assert _snapshot() == before
+    auth.login("qm")
+    r = client.post(f"/documents/{doc.id}/drafts", data={"kind": "reedition", "version": "C0"})
+    assert r.status_code == 422 and "After A0 the re-edition is B0, not C0." in page_text(r)
+    assert _snapshot() == before
+    r = client.post(url, json={"reedition": True, "version": "B0"}, headers=qm)
+    assert r.status_code == 201 and r.get_json()["version"] == "B0"
+    assert db.session.get(Revision, r.get_json()["id"]).is_reedition
+
+
+def test_after_x9_a_revision_to_the_next_letter_is_not_recorded_as_a_reedition(
+    people, create_document, draft_of, approve, today
+):
+    from docmgmt.versioning import operations as ops
+
+    doc = create_document()  # brought in at A9: a document's first code is free
+    a9 = approve(draft_of(doc, version="A9"))
+    ops.publish_revision(people["qm"], a9, today)
+    db.session.commit()
+    b0 = draft_of(doc, change_summary="修订")
+    assert b0.version == "B0" and not b0.is_reedition
+    ops.cancel_revision(people["qm"], b0, "重来")
+    db.session.commit()
+    b0 = draft_of(doc, change_summary="换版", reedition=True)
+    assert b0.version == "B0" and b0.is_reedition
+
+
 def test_only_one_open_draft_per_document(client, auth, people, effective_doc, draft_of):
     doc, _a0 = effective_doc()
     draft_of(doc)
