@@ -23,7 +23,7 @@ from docmgmt.api.schemas import (
     SubmitSchema,
     UserSchema,
 )
-from docmgmt.auth.models import Department, User
+from docmgmt.auth.models import Department
 from docmgmt.auth.permissions import can_read_history
 from docmgmt.clock import utcnow
 from docmgmt.control.operations import check_permission_to_read, review_due_date
@@ -315,8 +315,8 @@ def submit_revision(data, rev_id):
     ops.submit_for_review(
         actor(),
         rev,
-        reviewer=db.session.get(User, data["reviewer_id"]),
-        approver=db.session.get(User, data["approver_id"]),
+        reviewer=data["reviewer_id"],
+        approver=data["approver_id"],
         password=data["password"],
     )
     _commit()

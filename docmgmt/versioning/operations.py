@@ -15,6 +15,7 @@ from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.operations import verify_signing_password
 from docmgmt.auth.permissions import can_manage_documents, require
+from docmgmt.auth.signers import named_signer, role_label
 from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
@@ -645,12 +646,13 @@ def submit_for_review(
     actor: User,
     rev: Revision,
     *,
-    reviewer: User | None,
-    approver: User | None,
+    reviewer: User | int | None,
+    approver: User | int | None,
     password: str,
     now: datetime | None = None,
 ) -> Revision:
-    """The preparer signs (制订) and routes the revision to a named reviewer and approver."""
+    """The preparer signs (制订) and routes the revision to a named reviewer and approver
+    (each a User or a user id; docmgmt.auth.signers says what is wrong with either)."""
     now = now or utcnow()
     lifecycle.check(rev, "submit")
     doc_type = rev.document.doc_type
@@ -662,23 +664,29 @@ def submit_for_review(
         raise ValidationFailed(_("The revision has no content yet."), field="body")
     if not rev.change_summary.strip():
         raise ValidationFailed(_("Describe what this revision changes."), field="change_summary")
-    if reviewer is None or approver is None:
-        raise ValidationFailed(_("Choose a reviewer and an approver."), field="reviewer_id")
-    people = {actor.id, reviewer.id, approver.id}
-    if len(people) < 3:
+    reviewer, approver = (
+        named_signer(
+            person,
+            field=field,
+            role=role,
+            actor=actor,
+            may_sign=lambda u, step=step: _may_sign_step(u, doc_type, step),
+            not_allowed=lambda u, role=role: _(
+                "%(name)s may not sign as %(role)s for this document type.",
+                name=u.full_name,
+                role=role_label(role),
+            ),
+        )
+        for person, role, step, field in (
+            (reviewer, "reviewer", "review", "reviewer_id"),
+            (approver, "approver", "approve", "approver_id"),
+        )
+    )
+    if reviewer.id == approver.id:
         raise ValidationFailed(
             _("Preparer, reviewer and approver must be three different people."),
             field="approver_id",
         )
-    for person, step, field in (
-        (reviewer, "review", "reviewer_id"),
-        (approver, "approve", "approver_id"),
-    ):
-        if not person.is_active or not _may_sign_step(person, doc_type, step):
-            raise ValidationFailed(
-                _("%(name)s may not sign this step for this document type.", name=person.full_name),
-                field=field,
-            )
     rev.submission_round += 1
     rev.content_hash = content_hash(rev.signed_payload())
     rev.reviewer_id, rev.approver_id = reviewer.id, approver.id

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from docmgmt.auth.models import Department, User
+from docmgmt.auth.models import Department
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
 from docmgmt.extensions import db
@@ -454,8 +454,8 @@ def submit(doc_id, rev_id):
         ops.submit_for_review(
             current_user,
             rev,
-            reviewer=db.session.get(User, form.reviewer_id.data),
-            approver=db.session.get(User, form.approver_id.data),
+            reviewer=form.reviewer_id.data,
+            approver=form.approver_id.data,
             password=form.password.data,
         )
         return _("Revision %(v)s signed as prepared and sent for review.", v=rev.version)

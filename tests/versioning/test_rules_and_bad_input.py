@@ -76,6 +76,75 @@ def test_preparer_reviewer_and_approver_must_be_three_people(
     assert _snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("who", "field", "message"),
+    [
+        (
+            {"reviewer_id": 99999},
+            "reviewer_id",
+            "There is no user with the id 99999: choose the reviewer from the list.",
+        ),
+        (
+            {"approver_id": 99999},
+            "approver_id",
+            "There is no user with the id 99999: choose the approver from the list.",
+        ),
+        ({"approver_id": None}, "approver_id", "Choose the approver."),
+        (
+            {"approver_id": "qm"},
+            "approver_id",
+            "You cannot be the approver of what you submit yourself: choose someone else.",
+        ),
+        (
+            {"reviewer_id": "gone"},
+            "reviewer_id",
+            "Gone is deactivated or has no access now and cannot sign as reviewer.",
+        ),
+        (
+            {"approver_id": "staff"},
+            "approver_id",
+            "赵敏 may not sign as approver for this document type.",
+        ),
+    ],
+)
+def test_a_wrong_reviewer_or_approver_is_named_with_the_real_reason(
+    client, auth, people, create_user, create_document, draft_of, token_for, who, field, message
+):
+    from docmgmt.auth.models import User
+
+    create_user("gone", ["approver"]).is_active_flag = False
+    db.session.commit()
+
+    def user_id(value):
+        if isinstance(value, str):
+            return db.session.scalar(select(User.id).where(User.username == value))
+        return value
+
+    doc = create_document()
+    rev = draft_of(doc)
+    body = {
+        "reviewer_id": people["reviewer"].id,
+        "approver_id": people["approver"].id,
+        "password": PASSWORD,
+    }
+    body.update({k: user_id(v) for k, v in who.items()})
+    before = _snapshot()
+    r = client.post(
+        f"/api/v1/revisions/{rev.id}/submit", json=body, headers=token_for(people["qm"])
+    )
+    assert r.status_code == 422, r.get_json()
+    if body[field] is not None:  # a missing id is the schema's to refuse, naming the field
+        assert (r.get_json()["field"], r.get_json()["message"]) == (field, message)
+    assert _snapshot() == before
+    # The page says the same.
+    auth.login("qm")
+    form = {k: ("" if v is None else v) for k, v in body.items()}
+    r = client.post(f"/documents/{doc.id}/revisions/{rev.id}/submit", data=form)
+    assert r.status_code == 422
+    assert message in page_text(r)
+    assert _snapshot() == before
+
+
 def test_one_person_cannot_sign_two_roles_even_if_routed_twice(
     people, create_user, create_document, draft_of
 ):
