@@ -220,7 +220,6 @@ def edit_document(doc_id):
 @login_required
 def withdraw(doc_id):
     """Propose the withdrawal; the named approver decides on the document page."""
-    from docmgmt.auth.models import User
     from docmgmt.control import operations as control_ops
 
     doc = get_document(doc_id)
@@ -234,7 +233,7 @@ def withdraw(doc_id):
             current_user,
             doc,
             form.reason.data,
-            db.session.get(User, form.approver_id.data),
+            form.approver_id.data,
             confirm_references=request.form.get("confirm") == "1",
         )
         db.session.commit()
