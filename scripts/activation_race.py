@@ -207,8 +207,12 @@ def main() -> int:
         and after["A2 activations"] == 1
         and after["A1 supersessions"] == 1
     )
-    print("OK: every read answered, activated exactly once" if ok else "FAILED")
-    return 0 if ok else 1
+    if ok:
+        print("OK: every read answered, activated exactly once")
+        shutil.rmtree(tmp, ignore_errors=True)
+        return 0
+    print(f"FAILED (the instance and the server's log are kept in {tmp})")
+    return 1
 
 
 if __name__ == "__main__":
