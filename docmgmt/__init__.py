@@ -213,13 +213,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.before_request
     def apply_scheduled_revisions():
         # Revisions approved with a future effective date take effect on that date with nobody
-        # acting: the first request of the day flips them (the CLI does the same for cron).
+        # acting: the first requests of the day flip them, each in its own short transaction
+        # that may lose a race but never fails the request (docmgmt/versioning/scheduling.py;
+        # the CLI does the same for cron).
         if request.endpoint in (None, "static", "main.healthz"):
             return
-        from docmgmt.versioning.operations import activate_due_revisions
+        from docmgmt.versioning.scheduling import apply_due_revisions
 
-        g.activated = activate_due_revisions()
-        if g.activated:
-            db.session.commit()
+        g.activated = apply_due_revisions()
 
     return app

@@ -262,10 +262,9 @@ def create_token(username, name):
 @revisions_cli.command("activate")
 def activate():
     """Make effective every revision whose effective date has come (run daily from cron)."""
-    from docmgmt.versioning.operations import activate_due_revisions
+    from docmgmt.versioning.scheduling import apply_due_revisions
 
-    done = activate_due_revisions()
-    db.session.commit()
+    done = apply_due_revisions()
     for rev in done:
         click.echo(f"{rev.document.number} {rev.version} effective {rev.effective_date}")
     click.echo(f"{len(done)} revision(s) activated.")

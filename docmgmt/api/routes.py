@@ -23,7 +23,7 @@ from docmgmt.api.schemas import (
     SubmitSchema,
     UserSchema,
 )
-from docmgmt.auth.models import Department, User
+from docmgmt.auth.models import Department
 from docmgmt.auth.permissions import can_read_history
 from docmgmt.auth.scope import require_access, scope_documents
 from docmgmt.clock import utcnow
@@ -320,8 +320,8 @@ def submit_revision(data, rev_id):
     ops.submit_for_review(
         actor(),
         rev,
-        reviewer=db.session.get(User, data["reviewer_id"]),
-        approver=db.session.get(User, data["approver_id"]),
+        reviewer=data["reviewer_id"],
+        approver=data["approver_id"],
         password=data["password"],
     )
     _commit()
@@ -365,9 +365,21 @@ def publish_revision(data, rev_id):
 @blp.arguments(ReasonSchema)
 @blp.response(200, RevisionSchema)
 def cancel_revision(data, rev_id):
-    """Cancel a draft (kept in the history as cancelled)."""
+    """Cancel a draft, or an approved revision before its effective date (kept in the history
+    as cancelled); the next draft can then start."""
     rev = _get_rev(rev_id)
-    ops.cancel_draft(actor(), rev, data["reason"])
+    ops.cancel_revision(actor(), rev, data["reason"])
+    _commit()
+    return _rev_json(rev, full=True)
+
+
+@blp.post("/revisions/<int:rev_id>/unschedule")
+@blp.arguments(ReasonSchema)
+@blp.response(200, RevisionSchema)
+def unschedule_revision(data, rev_id):
+    """Take a scheduled revision back to approved (its effective date cleared) before its date."""
+    rev = _get_rev(rev_id)
+    ops.unschedule_revision(actor(), rev, data["reason"])
     _commit()
     return _rev_json(rev, full=True)
 

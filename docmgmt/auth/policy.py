@@ -64,6 +64,7 @@ _TABLE: dict[Rule, tuple[str, ...]] = {
         "versioning.submit",
         "versioning.publish",
         "versioning.cancel",
+        "versioning.unschedule",
         "versioning.withdraw",
         "api.create_document",
         "api.create_revision",
@@ -71,6 +72,7 @@ _TABLE: dict[Rule, tuple[str, ...]] = {
         "api.submit_revision",
         "api.publish_revision",
         "api.cancel_revision",
+        "api.unschedule_revision",
         # document control
         "control.decide_request",
         "control.record_review",

@@ -446,13 +446,11 @@ def _wd(wd_id):
 @blp.response(201, WithdrawalSchema)
 def propose_withdrawal(data, doc_id):
     """Propose to withdraw a whole document (作废); the named approver approves or rejects."""
-    from docmgmt.auth.models import User
-
     wd = ops.propose_withdrawal(
         api_user(),
         _doc(doc_id),
         data["reason"],
-        db.session.get(User, data["approver_id"]),
+        data["approver_id"],
         confirm_references=data["confirm_references"],
     )
     db.session.commit()

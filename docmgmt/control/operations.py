@@ -494,13 +494,15 @@ def propose_withdrawal(
     reason = vops.check_withdrawable(doc, reason, confirm_references)
     if pending_withdrawal(doc) is not None:
         raise InvalidState(_("The withdrawal of %(n)s already waits for approval.", n=doc.number))
-    if approver is None or not approver.is_active or not approver.has_role(Role.APPROVER):
-        raise ValidationFailed(_("Choose an approver for the withdrawal."), field="approver_id")
-    if approver.id == actor.id:
-        raise ValidationFailed(
-            _("The withdrawal must be approved by someone other than who proposes it."),
-            field="approver_id",
-        )
+    from docmgmt.auth.signers import named_signer
+
+    approver = named_signer(  # a User or an id; the refusal names the real reason
+        approver,
+        field="approver_id",
+        role="approver",
+        actor=actor,
+        may_sign=lambda u: u.has_role(Role.APPROVER),
+    )
     refs = ", ".join(d.number for d in referrers(doc))
     wd = Withdrawal(
         document=doc,

@@ -39,7 +39,7 @@ def _when(dt) -> str:
 
 def record_rows(rev: Revision) -> list[list]:
     rows = []
-    for n, r in enumerate(vops.revision_record(rev.document), start=1):
+    for n, r in enumerate(vops.revision_record(rev.document, upto=rev), start=1):
         signed = r.current_signatures()
         rows.append(
             [

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from docmgmt import storage
 from docmgmt.api.auth import api_user, require_token
-from docmgmt.auth.models import Department, User
+from docmgmt.auth.models import Department
 from docmgmt.auth.permissions import require
 from docmgmt.auth.scope import require_access, scope_records, scoped
 from docmgmt.errors import NotFound, ValidationFailed, refuse_unstorable
@@ -485,9 +485,7 @@ def due():
 @blp.response(201, DisposalOut)
 def propose(data):
     records = [ops.get_record(i) for i in data["record_ids"]]
-    d = ops.propose_disposal(
-        api_user(), records, data["reason"], db.session.get(User, data["approver_id"])
-    )
+    d = ops.propose_disposal(api_user(), records, data["reason"], data["approver_id"])
     db.session.commit()
     return d
 

@@ -612,12 +612,16 @@ def propose_disposal(
         raise ValidationFailed(_("Choose the records to dispose of."), field="record_ids")
     if not (reason or "").strip():
         raise ValidationFailed(_("Give the reason."), field="reason")
-    if approver is None or approver.id == actor.id or not approver.is_active_flag:
-        raise ValidationFailed(_("Name an approver other than yourself."), field="approver_id")
     from docmgmt.auth.models import Role
+    from docmgmt.auth.signers import named_signer
 
-    if not approver.has_role(Role.APPROVER, Role.QUALITY_MANAGER):
-        raise ValidationFailed(_("The approver must be an approver."), field="approver_id")
+    approver = named_signer(  # a User or an id; the refusal names the real reason
+        approver,
+        field="approver_id",
+        role="approver",
+        actor=actor,
+        may_sign=lambda u: u.has_role(Role.APPROVER, Role.QUALITY_MANAGER),
+    )
     holds = active_holds()
     pending = _pending_record_ids()
     for r in records:

@@ -566,9 +566,7 @@ def disposition():
             if not form.validate_on_submit():
                 raise ValidationFailed(_("Give the reason and the approver."), field="reason")
             records = [ops.get_record(i) for i in ids]
-            d = ops.propose_disposal(
-                current_user, records, form.reason.data, db.session.get(User, form.approver_id.data)
-            )
+            d = ops.propose_disposal(current_user, records, form.reason.data, form.approver_id.data)
             db.session.commit()
             flash(
                 _(

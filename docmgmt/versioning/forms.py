@@ -83,8 +83,9 @@ class DraftEditForm(FlaskForm):
 
 
 class SubmitForm(FlaskForm):
-    reviewer_id = SelectField(_l("Reviewer (审核)"), coerce=int, validators=[DataRequired()])
-    approver_id = SelectField(_l("Approver (核准)"), coerce=int, validators=[DataRequired()])
+    # Not required here: the operation names the field and says what is missing or wrong.
+    reviewer_id = SelectField(_l("Reviewer (审核)"), coerce=int, validators=[Optional()])
+    approver_id = SelectField(_l("Approver (核准)"), coerce=int, validators=[Optional()])
     password = PasswordField(_l("Your password, to sign as preparer"), validators=[DataRequired()])
 
 
@@ -105,6 +106,13 @@ class PublishForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class UnscheduleForm(FlaskForm):
+    # Its own id: it sits on the same page as the cancel form's reason.
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(), Length(max=2000)], id="unschedule-reason"
+    )
 
 
 class WithdrawForm(FlaskForm):

@@ -4,6 +4,11 @@ draft ──submit──▶ in_review ──approve──▶ approved ──publ
   ▲                  │ (review keeps it in review)   │ (future date: scheduled,
   └─────reject───────┘                              │  activated on the day)
 draft ──cancel──▶ cancelled          effective/approved ──withdraw──▶ obsolete
+approved (unpublished, or scheduled and its date not yet come) ──cancel──▶ cancelled
+approved, scheduled ──unschedule──▶ approved (effective date cleared), before its date
+
+Whether the date has come is checked by the verbs (operations.cancel_revision and
+unschedule_revision), since it depends on the day, not only on the state.
 """
 
 from flask_babel import gettext as _
@@ -20,7 +25,8 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S | None]] = {
     "publish": (frozenset({S.APPROVED}), None),  # effective now, or stays approved until its date
     "activate": (frozenset({S.APPROVED}), S.EFFECTIVE),
     "supersede": (frozenset({S.EFFECTIVE}), S.SUPERSEDED),
-    "cancel": (frozenset({S.DRAFT}), S.CANCELLED),
+    "cancel": (frozenset({S.DRAFT, S.APPROVED}), S.CANCELLED),
+    "unschedule": (frozenset({S.APPROVED}), S.APPROVED),
     "withdraw": (frozenset({S.EFFECTIVE, S.APPROVED}), S.OBSOLETE),
 }
 
@@ -63,5 +69,6 @@ def action_label(action: str) -> str:
         "activate": _("made effective"),
         "supersede": _("superseded"),
         "cancel": _("cancelled"),
+        "unschedule": _("unscheduled"),
         "withdraw": _("withdrawn"),
     }[action]

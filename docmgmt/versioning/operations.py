@@ -16,6 +16,7 @@ from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.operations import verify_signing_password
 from docmgmt.auth.permissions import can_manage_documents, require
+from docmgmt.auth.signers import named_signer, role_label
 from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
@@ -129,14 +130,38 @@ def can_read_revision(user, revision: Revision, day: date | None = None) -> bool
     return is_in_force(revision, day)
 
 
-def revision_record(document: Document) -> list[Revision]:
-    """Rows of the revision record table (文件制修订记录): every issued revision, oldest first."""
-    rows = [
-        r
-        for r in document.revisions
-        if r.state in (S.EFFECTIVE, S.SUPERSEDED, S.OBSOLETE) or r.is_scheduled
-    ]
+def revision_record(
+    document: Document, upto: Revision | None = None, day: date | None = None
+) -> list[Revision]:
+    """Rows of the revision record table (文件制修订记录), oldest first: every revision that has
+    taken effect by ``day`` (the company's today). A revision scheduled for a later date is not
+    in it until that date; one withdrawn before its date never is. With ``upto`` (the print or
+    export of one revision) only the rows up to that revision, which itself is listed as soon
+    as it is published. Pages, API, PDF, Word and the evidence pack all take their rows here."""
+    day = day or local_today()
+    withdrawn_on = document.obsolete_date if document.is_obsolete else None
+    limit = versions.sort_key(upto.version, _skip()) if upto is not None else None
+
+    def issued(r: Revision) -> bool:
+        if r.effective_date is None or r.state not in (*IN_FORCE_STATES, S.OBSOLETE):
+            return False
+        if withdrawn_on is not None and r.effective_date > withdrawn_on:
+            return False  # withdrawn before its date: never in force
+        return r.effective_date <= day or (upto is not None and r.id == upto.id)
+
+    rows = [r for r in document.revisions if issued(r)]
+    if limit is not None:
+        rows = [r for r in rows if versions.sort_key(r.version, _skip()) <= limit]
     return sorted(rows, key=lambda r: versions.sort_key(r.version, _skip()))
+
+
+def scheduled_revision(document: Document, day: date | None = None) -> Revision | None:
+    """The published revision waiting for its effective date (待生效), if any."""
+    day = day or local_today()
+    for r in document.revisions:
+        if r.is_scheduled and r.effective_date > day:
+            return r
+    return None
 
 
 def eligible_signers(doc_type: DocumentType, step: str) -> list[User]:
@@ -364,7 +389,14 @@ def execute_withdrawal(
 
 
 def _transition(
-    actor, rev: Revision, action: str, now: datetime, comment: str = "", target: S | None = None
+    actor,
+    rev: Revision,
+    action: str,
+    now: datetime,
+    comment: str = "",
+    target: S | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
 ) -> None:
     to_state = target or lifecycle.check(rev, action)
     from_state = rev.state
@@ -386,8 +418,8 @@ def _transition(
         f"revision.{action}",
         rev,
         summary=f"{rev.document.number} {rev.version}" + (f": {comment}" if comment else ""),
-        before={"state": from_state},
-        after={"state": to_state},
+        before=before or {"state": from_state},
+        after=after or {"state": to_state},
         now=now,
     )
 
@@ -433,7 +465,7 @@ def create_draft(
     previous = latest_version(doc)
     try:
         if version:
-            code = versions.check_successor(previous, version, _skip())
+            code = versions.check_successor(previous, version, _skip(), reedition=reedition)
         elif previous is None:
             code = versions.first(_skip())
         elif reedition:
@@ -442,7 +474,7 @@ def create_draft(
             code = versions.next_revision(previous, _skip())
     except versions.InvalidVersionCode as exc:
         raise ValidationFailed(str(exc), field="version") from None
-    is_reedition = previous is not None and code[0] != previous[0]
+    is_reedition = versions.is_reedition(previous, code, _skip(), asked=reedition)
 
     base = None
     if previous is not None:
@@ -625,12 +657,13 @@ def submit_for_review(
     actor: User,
     rev: Revision,
     *,
-    reviewer: User | None,
-    approver: User | None,
+    reviewer: User | int | None,
+    approver: User | int | None,
     password: str,
     now: datetime | None = None,
 ) -> Revision:
-    """The preparer signs (制订) and routes the revision to a named reviewer and approver."""
+    """The preparer signs (制订) and routes the revision to a named reviewer and approver
+    (each a User or a user id; docmgmt.auth.signers says what is wrong with either)."""
     now = now or utcnow()
     lifecycle.check(rev, "submit")
     doc_type = rev.document.doc_type
@@ -642,23 +675,29 @@ def submit_for_review(
         raise ValidationFailed(_("The revision has no content yet."), field="body")
     if not rev.change_summary.strip():
         raise ValidationFailed(_("Describe what this revision changes."), field="change_summary")
-    if reviewer is None or approver is None:
-        raise ValidationFailed(_("Choose a reviewer and an approver."), field="reviewer_id")
-    people = {actor.id, reviewer.id, approver.id}
-    if len(people) < 3:
+    reviewer, approver = (
+        named_signer(
+            person,
+            field=field,
+            role=role,
+            actor=actor,
+            may_sign=lambda u, step=step: _may_sign_step(u, doc_type, step),
+            not_allowed=lambda u, role=role: _(
+                "%(name)s may not sign as %(role)s for this document type.",
+                name=u.full_name,
+                role=role_label(role),
+            ),
+        )
+        for person, role, step, field in (
+            (reviewer, "reviewer", "review", "reviewer_id"),
+            (approver, "approver", "approve", "approver_id"),
+        )
+    )
+    if reviewer.id == approver.id:
         raise ValidationFailed(
             _("Preparer, reviewer and approver must be three different people."),
             field="approver_id",
         )
-    for person, step, field in (
-        (reviewer, "review", "reviewer_id"),
-        (approver, "approve", "approver_id"),
-    ):
-        if not person.is_active or not _may_sign_step(person, doc_type, step):
-            raise ValidationFailed(
-                _("%(name)s may not sign this step for this document type.", name=person.full_name),
-                field=field,
-            )
     rev.submission_round += 1
     rev.content_hash = content_hash(rev.signed_payload())
     rev.reviewer_id, rev.approver_id = reviewer.id, approver.id
@@ -751,11 +790,93 @@ def reject_revision(
     return rev
 
 
-def cancel_draft(
+def _check_not_yet_in_force(rev: Revision, now: datetime, action: str) -> None:
+    """An approved revision may be taken back only before its effective date."""
+    if rev.effective_date is not None and rev.effective_date <= local_today(now):
+        raise InvalidState(
+            _(
+                "Revision %(v)s took effect on %(d)s; it can no longer be %(action)s. "
+                "Issue a new revision, or withdraw the document.",
+                v=rev.version,
+                d=rev.effective_date.isoformat(),
+                action=lifecycle.action_label(action),
+            )
+        )
+
+
+def cancel_revision(
     actor: User, rev: Revision, reason: str = "", now: datetime | None = None
 ) -> Revision:
-    require(can_manage_documents(actor), _("Only a quality manager can cancel drafts."))
-    _transition(actor, rev, "cancel", now or utcnow(), comment=(reason or "").strip())
+    """Cancel a draft, or an approved revision that has not taken effect (not yet published,
+    or scheduled for a later date). It stays in the history as cancelled, gives its version
+    code back, and the next draft can start. An approved revision needs the reason."""
+    now = now or utcnow()
+    require(can_manage_documents(actor), _("Only a quality manager can cancel revisions."))
+    lifecycle.check(rev, "cancel")
+    reason = (reason or "").strip()
+    before = {"state": rev.state, "effective_date": rev.effective_date}
+    if rev.state == S.APPROVED:
+        _check_not_yet_in_force(rev, now, "cancel")
+        if not reason:
+            raise ValidationFailed(
+                _("Give the reason for cancelling revision %(v)s.", v=rev.version), field="reason"
+            )
+        # Its date is free again for another revision (one revision starts on a given day).
+        rev.effective_date = None
+    _transition(
+        actor,
+        rev,
+        "cancel",
+        now,
+        comment=reason,
+        before=before,
+        after={"state": S.CANCELLED, "effective_date": None},
+    )
+    return rev
+
+
+def unschedule_revision(
+    actor: User, rev: Revision, reason: str, now: datetime | None = None
+) -> Revision:
+    """Take a scheduled revision back to approved (its effective date cleared) before its date;
+    it can then be published for another date, or cancelled."""
+    now = now or utcnow()
+    require(can_manage_documents(actor), _("Only a quality manager can unschedule revisions."))
+    lifecycle.check(rev, "unschedule")
+    if rev.effective_date is None:
+        raise InvalidState(
+            _("Revision %(v)s is not scheduled; it has no effective date.", v=rev.version)
+        )
+    _check_not_yet_in_force(rev, now, "unschedule")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Give the reason for unscheduling revision %(v)s.", v=rev.version), field="reason"
+        )
+    pending = open_revision(rev.document)
+    if pending is not None and pending.id != rev.id:
+        raise InvalidState(
+            _(
+                "Revision %(o)s of %(n)s is in progress: one open revision per document. "
+                "Cancel %(o)s first, or cancel %(v)s instead.",
+                o=pending.version,
+                n=rev.document.number,
+                v=rev.version,
+            )
+        )
+    before = rev.effective_date
+    rev.effective_date = None
+    rev.published_dt = None
+    rev.published_by_id = None
+    _transition(
+        actor,
+        rev,
+        "unschedule",
+        now,
+        comment=f"{before.isoformat()}: {reason}",
+        before={"state": rev.state, "effective_date": before},
+        after={"state": rev.state, "effective_date": None},
+    )
     return rev
 
 
@@ -868,21 +989,59 @@ def _activate(actor, rev: Revision, now: datetime) -> None:
     signals.revision_effective.send(rev, superseded=superseded, actor=actor, now=now)
 
 
-def activate_due_revisions(now: datetime | None = None) -> list[Revision]:
-    """Make effective every published revision whose effective date has come."""
+def due_revision_ids(now: datetime | None = None) -> list[int]:
+    """Ids of the published revisions whose effective date has come (a plain read)."""
+    today = local_today(now or utcnow())
+    return list(
+        db.session.scalars(
+            select(Revision.id)
+            .where(
+                Revision.state == S.APPROVED,
+                Revision.effective_date.is_not(None),
+                Revision.effective_date <= today,
+            )
+            .order_by(Revision.effective_date, Revision.id)
+        )
+    )
+
+
+def activate_if_due(revision_id: int, now: datetime | None = None) -> Revision | None:
+    """Make one due revision effective, unless someone else already did.
+
+    The claim is a compare-and-set on the revision row: only the transaction whose UPDATE
+    still finds it approved and due goes on (PostgreSQL holds the row until the commit; on
+    SQLite the write lock does the same). Everyone else gets None and has changed nothing.
+    Like every verb it flushes and never commits."""
     now = now or utcnow()
-    due = db.session.scalars(
-        select(Revision)
+    claimed = db.session.execute(
+        update(Revision)
         .where(
+            Revision.id == revision_id,
             Revision.state == S.APPROVED,
             Revision.effective_date.is_not(None),
             Revision.effective_date <= local_today(now),
         )
-        .order_by(Revision.effective_date)
-    ).all()
-    for rev in due:
-        _activate(None, rev, now)
-    return due
+        .values(lock_version=Revision.lock_version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    rev = db.session.get(Revision, revision_id, populate_existing=True)
+    _activate(None, rev, now)
+    return rev
+
+
+def activate_due_revisions(now: datetime | None = None) -> list[Revision]:
+    """Make effective every published revision whose effective date has come, in the current
+    transaction (the demo loader and tests); the request hook and the CLI use
+    docmgmt.versioning.scheduling, which gives each its own transaction."""
+    now = now or utcnow()
+    done = []
+    for rev_id in due_revision_ids(now):
+        rev = activate_if_due(rev_id, now)
+        if rev is not None:
+            done.append(rev)
+    return done
 
 
 def register_query(*, doc_type=None, department_id=None, q=None, include_obsolete=True):

@@ -81,25 +81,60 @@ def next_edition(code: str, skip: str = "IO") -> str:
     return f"{_next_letter(letter, skip)}0"
 
 
-def check_successor(previous: str | None, proposed: str, skip: str = "IO") -> str:
-    """Validate ``proposed`` as the code after ``previous`` (None: the document's first)."""
+def check_successor(
+    previous: str | None, proposed: str, skip: str = "IO", reedition: bool = False
+) -> str:
+    """Validate ``proposed`` as the code after ``previous`` (None: the document's first).
+
+    A revision may give the next revision or the next re-edition code; a re-edition
+    (``reedition``) only the next re-edition code."""
     parse(proposed, skip)
     proposed = proposed.strip()
     if previous is None:
         # A document brought into the system may already be at, say, C3 on paper.
         return proposed
-    allowed = {next_revision(previous, skip), next_edition(previous, skip)}
-    if proposed not in allowed:
-        raise InvalidVersionCode(
-            str(
-                _l(
-                    "After %(prev)s the next version is %(rev)s (revision) or %(ed)s "
-                    "(re-edition), not %(code)s.",
-                    prev=previous,
-                    rev=next_revision(previous, skip),
-                    ed=next_edition(previous, skip),
-                    code=proposed,
+    rev, ed = next_revision(previous, skip), next_edition(previous, skip)
+    if reedition:
+        if proposed != ed:
+            raise InvalidVersionCode(
+                str(
+                    _l(
+                        "After %(prev)s the re-edition is %(ed)s, not %(code)s.",
+                        prev=previous,
+                        ed=ed,
+                        code=proposed,
+                    )
                 )
             )
-        )
+        return proposed
+    if proposed not in (rev, ed):
+        if rev == ed:  # after x9 the next revision already moves to the next letter
+            message = _l(
+                "After %(prev)s the next version is %(next)s, for a revision and a re-edition "
+                "alike, not %(code)s.",
+                prev=previous,
+                next=rev,
+                code=proposed,
+            )
+        else:
+            message = _l(
+                "After %(prev)s the next version is %(rev)s (revision) or %(ed)s "
+                "(re-edition), not %(code)s.",
+                prev=previous,
+                rev=rev,
+                ed=ed,
+                code=proposed,
+            )
+        raise InvalidVersionCode(str(message))
     return proposed
+
+
+def is_reedition(previous: str | None, code: str, skip: str = "IO", asked: bool = False) -> bool:
+    """Whether ``code`` after ``previous`` is a re-edition (换版). After x9 the next revision
+    and the next re-edition are the same code: then it is what was asked for."""
+    if previous is None:
+        return False
+    rev, ed = next_revision(previous, skip), next_edition(previous, skip)
+    if code == rev == ed:
+        return asked
+    return code == ed

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from docmgmt.auth.models import Department, User
+from docmgmt.auth.models import Department
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
 from docmgmt.auth.scope import require_access, require_document_access, scope_documents
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
@@ -26,6 +26,7 @@ from docmgmt.versioning.forms import (
     RejectForm,
     SignForm,
     SubmitForm,
+    UnscheduleForm,
     WithdrawalDecisionForm,
     WithdrawForm,
 )
@@ -97,10 +98,11 @@ def register():
         docs = [d for d in docs if d.id in in_force or d.doc_type == DocumentType.EXTERNAL]
     pending = {}
     if can_read_history(current_user):
+        # The revision in progress and the one scheduled to take effect (待生效), if any.
         for d in docs:
-            r = ops.open_revision(d) or next((x for x in d.revisions if x.is_scheduled), None)
-            if r is not None:
-                pending[d.id] = r
+            revs = [r for r in (ops.open_revision(d), ops.scheduled_revision(d)) if r is not None]
+            if revs:
+                pending[d.id] = revs
     departments = db.session.scalars(select(Department).order_by(Department.code)).all()
     return render_template(
         "versioning/register.html",
@@ -159,6 +161,7 @@ def document(doc_id):
         doc=doc,
         current=current,
         record=ops.revision_record(doc),
+        scheduled=ops.scheduled_revision(doc),
         open_rev=ops.open_revision(doc),
         draft_form=NewDraftForm(),
         withdraw_form=_withdraw_form(),
@@ -216,7 +219,6 @@ def edit_document(doc_id):
 @login_required
 def withdraw(doc_id):
     """Propose the withdrawal; the named approver decides on the document page."""
-    from docmgmt.auth.models import User
     from docmgmt.control import operations as control_ops
 
     doc = get_document(doc_id)
@@ -230,7 +232,7 @@ def withdraw(doc_id):
             current_user,
             doc,
             form.reason.data,
-            db.session.get(User, form.approver_id.data),
+            form.approver_id.data,
             confirm_references=request.form.get("confirm") == "1",
         )
         db.session.commit()
@@ -326,6 +328,7 @@ def new_draft(doc_id):
             doc=doc,
             current=ops.in_force_revision(doc),
             record=ops.revision_record(doc),
+            scheduled=ops.scheduled_revision(doc),
             open_rev=ops.open_revision(doc),
             draft_form=form,
             withdraw_form=_withdraw_form(),
@@ -370,7 +373,8 @@ def _render_revision(doc, rev, status=200, **forms):
         sign_form=forms.get("sign_form") or SignForm(),
         reject_form=forms.get("reject_form") or RejectForm(),
         publish_form=forms.get("publish_form") or PublishForm(),
-        cancel_form=ReasonForm(),
+        cancel_form=forms.get("cancel_form") or ReasonForm(),
+        unschedule_form=forms.get("unschedule_form") or UnscheduleForm(),
         revisions=doc.revisions if can_read_history(current_user) else [],
     ), status
 
@@ -449,8 +453,8 @@ def submit(doc_id, rev_id):
         ops.submit_for_review(
             current_user,
             rev,
-            reviewer=db.session.get(User, form.reviewer_id.data),
-            approver=db.session.get(User, form.approver_id.data),
+            reviewer=form.reviewer_id.data,
+            approver=form.approver_id.data,
             password=form.password.data,
         )
         return _("Revision %(v)s signed as prepared and sent for review.", v=rev.version)
@@ -505,10 +509,26 @@ def publish(doc_id, rev_id):
 @login_required
 def cancel(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.cancel_draft(current_user, rev, form.reason.data)
-        return _("Draft %(v)s cancelled.", v=rev.version)
+        was_draft = rev.state == RevisionState.DRAFT
+        ops.cancel_revision(current_user, rev, form.reason.data)
+        if was_draft:
+            return _("Draft %(v)s cancelled.", v=rev.version)
+        return _("Revision %(v)s cancelled; a new draft can start.", v=rev.version)
 
     return _lifecycle_action(doc_id, rev_id, ReasonForm, "cancel_form", action)
+
+
+@bp.post("/<int:doc_id>/revisions/<int:rev_id>/unschedule")
+@login_required
+def unschedule(doc_id, rev_id):
+    def action(doc, rev, form):
+        ops.unschedule_revision(current_user, rev, form.reason.data)
+        return _(
+            "Revision %(v)s is no longer scheduled; it is approved and waits to be published.",
+            v=rev.version,
+        )
+
+    return _lifecycle_action(doc_id, rev_id, UnscheduleForm, "unschedule_form", action)
 
 
 @bp.get("/<int:doc_id>/compare")

@@ -129,8 +129,11 @@ def test_quality_manager_takes_a_document_from_draft_to_effective_and_supersedes
     assert r.status_code == 303
     assert db.session.get(Revision, a1_id).is_scheduled
 
+    # Scheduled for tomorrow: listed among the revisions and as scheduled, but not yet in the
+    # revision record (文件制修订记录), which starts on the effective date.
     page = page_text(client.get(f"/documents/{doc.id}"))
-    assert "新制订" in page and "增加回访要求" in page and "CR-2026-001" in page
+    assert "新制订" in page and "增加回访要求" in page and "CR-2026-001" not in page
+    assert "Scheduled A1" in page
 
 
 def test_publishing_today_supersedes_the_previous_revision_and_the_record_has_both_rows(

@@ -76,6 +76,75 @@ def test_preparer_reviewer_and_approver_must_be_three_people(
     assert _snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("who", "field", "message"),
+    [
+        (
+            {"reviewer_id": 99999},
+            "reviewer_id",
+            "There is no user with the id 99999: choose the reviewer from the list.",
+        ),
+        (
+            {"approver_id": 99999},
+            "approver_id",
+            "There is no user with the id 99999: choose the approver from the list.",
+        ),
+        ({"approver_id": None}, "approver_id", "Choose the approver."),
+        (
+            {"approver_id": "qm"},
+            "approver_id",
+            "You cannot be the approver of what you submit yourself: choose someone else.",
+        ),
+        (
+            {"reviewer_id": "gone"},
+            "reviewer_id",
+            "Gone is deactivated or has no access now and cannot sign as reviewer.",
+        ),
+        (
+            {"approver_id": "staff"},
+            "approver_id",
+            "赵敏 may not sign as approver for this document type.",
+        ),
+    ],
+)
+def test_a_wrong_reviewer_or_approver_is_named_with_the_real_reason(
+    client, auth, people, create_user, create_document, draft_of, token_for, who, field, message
+):
+    from docmgmt.auth.models import User
+
+    create_user("gone", ["approver"]).is_active_flag = False
+    db.session.commit()
+
+    def user_id(value):
+        if isinstance(value, str):
+            return db.session.scalar(select(User.id).where(User.username == value))
+        return value
+
+    doc = create_document()
+    rev = draft_of(doc)
+    body = {
+        "reviewer_id": people["reviewer"].id,
+        "approver_id": people["approver"].id,
+        "password": PASSWORD,
+    }
+    body.update({k: user_id(v) for k, v in who.items()})
+    before = _snapshot()
+    r = client.post(
+        f"/api/v1/revisions/{rev.id}/submit", json=body, headers=token_for(people["qm"])
+    )
+    assert r.status_code == 422, r.get_json()
+    if body[field] is not None:  # a missing id is the schema's to refuse, naming the field
+        assert (r.get_json()["field"], r.get_json()["message"]) == (field, message)
+    assert _snapshot() == before
+    # The page says the same.
+    auth.login("qm")
+    form = {k: ("" if v is None else v) for k, v in body.items()}
+    r = client.post(f"/documents/{doc.id}/revisions/{rev.id}/submit", data=form)
+    assert r.status_code == 422
+    assert message in page_text(r)
+    assert _snapshot() == before
+
+
 def test_one_person_cannot_sign_two_roles_even_if_routed_twice(
     people, create_user, create_document, draft_of
 ):
@@ -253,6 +322,44 @@ def test_reedition_jumps_to_the_next_letter(client, auth, people, effective_doc)
         )
         == "B0"
     )
+
+
+def test_a_reedition_with_a_version_other_than_the_next_edition_is_refused(
+    client, auth, people, effective_doc, token_for
+):
+    doc, _a0 = effective_doc()
+    qm = token_for(people["qm"])
+    before = _snapshot()
+    url = f"/api/v1/documents/{doc.id}/revisions"
+    r = client.post(url, json={"reedition": True, "version": "A1"}, headers=qm)
+    assert r.status_code == 422
+    assert r.get_json()["field"] == "version"
+    assert r.get_json()["message"] == "After A0 the re-edition is B0, not A1."
+    assert _snapshot() == before
+    auth.login("qm")
+    r = client.post(f"/documents/{doc.id}/drafts", data={"kind": "reedition", "version": "C0"})
+    assert r.status_code == 422 and "After A0 the re-edition is B0, not C0." in page_text(r)
+    assert _snapshot() == before
+    r = client.post(url, json={"reedition": True, "version": "B0"}, headers=qm)
+    assert r.status_code == 201 and r.get_json()["version"] == "B0"
+    assert db.session.get(Revision, r.get_json()["id"]).is_reedition
+
+
+def test_after_x9_a_revision_to_the_next_letter_is_not_recorded_as_a_reedition(
+    people, create_document, draft_of, approve, today
+):
+    from docmgmt.versioning import operations as ops
+
+    doc = create_document()  # brought in at A9: a document's first code is free
+    a9 = approve(draft_of(doc, version="A9"))
+    ops.publish_revision(people["qm"], a9, today)
+    db.session.commit()
+    b0 = draft_of(doc, change_summary="修订")
+    assert b0.version == "B0" and not b0.is_reedition
+    ops.cancel_revision(people["qm"], b0, "重来")
+    db.session.commit()
+    b0 = draft_of(doc, change_summary="换版", reedition=True)
+    assert b0.version == "B0" and b0.is_reedition
 
 
 def test_only_one_open_draft_per_document(client, auth, people, effective_doc, draft_of):

@@ -57,3 +57,28 @@ def test_successor_must_be_the_next_revision_or_edition():
 def test_sort_key_orders_codes():
     codes = ["B0", "A9", "A0", "J1", "H9"]
     assert sorted(codes, key=v.sort_key) == ["A0", "A9", "B0", "H9", "J1"]
+
+
+def test_a_reedition_must_be_the_next_edition():
+    assert v.check_successor("A3", "B0", reedition=True) == "B0"
+    for bad in ("A4", "C0", "A3"):
+        with pytest.raises(v.InvalidVersionCode) as err:
+            v.check_successor("A3", bad, reedition=True)
+        assert str(err.value) == f"After A3 the re-edition is B0, not {bad}."
+
+
+def test_after_x9_the_message_names_the_one_next_code_once():
+    with pytest.raises(v.InvalidVersionCode) as err:
+        v.check_successor("A9", "C0")
+    message = str(err.value)
+    assert message == (
+        "After A9 the next version is B0, for a revision and a re-edition alike, not C0."
+    )
+    assert message.count("B0") == 1
+
+
+def test_after_x9_revision_or_reedition_is_what_was_asked():
+    assert not v.is_reedition("A9", "B0")
+    assert v.is_reedition("A9", "B0", asked=True)
+    assert v.is_reedition("A3", "B0")
+    assert not v.is_reedition("A3", "A4", asked=True)

@@ -1,0 +1,57 @@
+"""Date-driven activation: a scheduled revision takes effect on its day with nobody acting.
+
+The first requests of that day (and the daily CLI command) find it due. Each due revision is
+made effective in its own short transaction, committed here because no one's request asked for
+it, and never in the transaction of the request that happened to come first: a read must not
+fail, or wait long, because of the date. Requests race for the claim (a compare-and-set in
+``operations.activate_if_due``); the loser rolls back only its attempt and reads on. The
+effects (supersession, training tasks, recall of copies, search outbox, audit events) belong
+to the one transaction that won, so they happen exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from docmgmt.extensions import db
+
+log = logging.getLogger(__name__)
+
+# What losing the race looks like: the row was changed under us, a unique index saw the
+# winner's row, or (SQLite) the winner held the write lock.
+RACE_LOST = (StaleDataError, IntegrityError, DBAPIError)
+
+
+def apply_due_revisions(now: datetime | None = None) -> list:
+    """Activate every due revision, each in its own transaction; returns those this call made
+    effective. Never raises for a lost race or a failed activation: it is logged, rolled back
+    and tried again by the next request."""
+    from docmgmt.versioning import operations as ops
+
+    due = ops.due_revision_ids(now)
+    if not due:
+        return []
+    done = []
+    for rev_id in due:
+        # Start clean: nothing of the request may ride along in the activation's transaction.
+        db.session.rollback()
+        try:
+            rev = ops.activate_if_due(rev_id, now)
+            if rev is None:
+                db.session.rollback()
+                continue
+            label = f"{rev.document.number} {rev.version}"
+            db.session.commit()
+            done.append(rev)
+            log.info("revision %s made effective on its date", label)
+        except RACE_LOST as exc:
+            db.session.rollback()
+            log.info("revision %s: activation left to another request (%s)", rev_id, type(exc))
+        except Exception:
+            db.session.rollback()
+            log.exception("revision %s could not be made effective; next request retries", rev_id)
+    return done
