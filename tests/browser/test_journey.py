@@ -41,6 +41,7 @@ def live_server(database_url, tmp_path):
         pytest.skip("Chromium not installed (apt-get install chromium)")
     app = create_app(
         {
+            "ENV_NAME": "development",  # werkzeug's server on loopback, the development key
             "SQLALCHEMY_DATABASE_URI": database_url,
             "STORAGE_DIR": str(tmp_path / "storage"),
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
