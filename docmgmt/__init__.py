@@ -120,8 +120,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
             return None  # the API checks in its own token hook
-        if request.endpoint in ("auth.logout", "auth.login", "static"):
-            return None
+        if request.endpoint in ("auth.logout", "auth.login", "auth.set_language", "static"):
+            return None  # their own session and language: nothing controlled
         if request.endpoint in certification.AUDITOR_MAY_POST:
             return None  # building an evidence pack changes nothing controlled
         if getattr(current_user, "is_authenticated", False) and is_read_only(current_user):

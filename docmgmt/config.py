@@ -186,8 +186,10 @@ def check_secret_key(config, *, served_by_gunicorn: bool = False) -> None:
     key = config.get("SECRET_KEY") or ""
     raw = key if isinstance(key, bytes) else str(key).encode()
     if key == DEFAULT_SECRET_KEY or len(raw) < MIN_SECRET_KEY_BYTES:
-        where = "gunicorn" if served_by_gunicorn and not config.get("PRODUCTION") else (
-            "DOCMGMT_ENV=production (the default)"
+        where = (
+            "gunicorn"
+            if served_by_gunicorn and not config.get("PRODUCTION")
+            else ("DOCMGMT_ENV=production (the default)")
         )
         raise ConfigurationError(
             f"{where} needs SECRET_KEY set to a random value of at least "

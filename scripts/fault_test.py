@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 import os
+import secrets
 import signal
 import subprocess
 import sys

@@ -105,8 +105,10 @@ def test_a_cookie_signed_with_the_development_key_opens_nothing(database_url, tm
 
     forger = Flask("forger")
     forger.secret_key = DEFAULT_SECRET_KEY
-    cookie = SecureCookieSessionInterface().get_signing_serializer(forger).dumps(
-        {"_user_id": str(people["admin"].id), "_fresh": True}
+    cookie = (
+        SecureCookieSessionInterface()
+        .get_signing_serializer(forger)
+        .dumps({"_user_id": str(people["admin"].id), "_fresh": True})
     )
     try:
         app = _make(database_url, tmp_path)  # as gunicorn gets it: nothing set
