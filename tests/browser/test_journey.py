@@ -81,7 +81,7 @@ def _login(page, base, username):
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")  # not the top bar's language button
     page.wait_for_url(f"{base}/")
 
 
