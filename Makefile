@@ -45,18 +45,23 @@ fonts-required: fonts
 	  exit 1; \
 	fi
 
+# The development server on your own machine: the only place the development secret key is
+# accepted (everything else is production unless DOCMGMT_ENV=development is set).
+DEV := DOCMGMT_ENV=development
 run: translations fonts
-	$(FLASK) db upgrade heads
-	$(FLASK) demo load --if-empty
-	$(FLASK) search check --fix
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(DEV) $(FLASK) db upgrade heads
+	$(DEV) $(FLASK) demo load --if-empty
+	$(DEV) $(FLASK) search check --fix
+	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
 
-# Production: gunicorn with several workers. Set SECRET_KEY, DATABASE_URL, DOCMGMT_STORAGE_DIR
-# and DOCMGMT_ENV=production first (see README "Production").
+# Production: gunicorn with several workers, always DOCMGMT_ENV=production (it refuses to start
+# without a SECRET_KEY of 32 bytes or more). Set SECRET_KEY, DATABASE_URL and
+# DOCMGMT_STORAGE_DIR first (see README "Production").
 WORKERS ?= 4
+PROD := DOCMGMT_ENV=production
 serve: translations fonts
-	$(FLASK) db upgrade heads
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(PROD) $(FLASK) db upgrade heads
+	$(PROD) $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: translations fonts-required
 	$(BIN)/ruff check .

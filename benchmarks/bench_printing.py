@@ -63,7 +63,13 @@ def main() -> None:
     from docmgmt import create_app
     from docmgmt.printing import docx_in, docx_out, pdf
 
-    app = create_app({"SERVER_NAME": "docmgmt.example", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        {
+            "ENV_NAME": "development",  # a local run with the development key
+            "SERVER_NAME": "docmgmt.example",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        }
+    )
     blocks = procedure_blocks(args.sections)
     record = [[1, "2022-02-21", "-", "新制订", "A0", "全部", "陈立华", "刘洋", "王建平"]]
     signatures = [

@@ -76,6 +76,7 @@ def main() -> None:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     app = create_app(
         {
+            "ENV_NAME": "development",  # a local run with the development key
             "SQLALCHEMY_DATABASE_URI": url,
             "STORAGE_DIR": str(tmp / "storage"),
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

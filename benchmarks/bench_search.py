@@ -127,6 +127,7 @@ def main() -> None:
     app = create_app(
         {
             **({"SEARCH_WINDOW": args.window} if args.window else {}),
+            "ENV_NAME": "development",  # a local run with the development key
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'app.sqlite3'}",
             "STORAGE_DIR": str(tmp / "storage"),
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
-from docmgmt.config import DEFAULT_SECRET_KEY, Config
+from docmgmt.config import Config, check_secret_key, environment_settings
 from docmgmt.extensions import babel, csrf, db, login_manager, migrate, rest_api
 
 
@@ -33,13 +33,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=str(root / "instance"),
     )
     app.config.from_object(Config)
-    if test_config:
-        app.config.update(test_config)
-    if app.config.get("PRODUCTION") and app.config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
-        raise RuntimeError(
-            "DOCMGMT_ENV=production needs SECRET_KEY set to a long random value "
-            '(python -c "import secrets; print(secrets.token_hex(32))")'
+    test_config = test_config or {}
+    app.config.update(
+        environment_settings(
+            test_config.get("ENV_NAME", app.config["ENV_NAME"]),
+            testing=bool(test_config.get("TESTING")),
         )
+    )
+    app.config.update(test_config)
+    import sys
+
+    check_secret_key(app.config, served_by_gunicorn="gunicorn" in sys.modules)
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -116,8 +120,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
             return None  # the API checks in its own token hook
-        if request.endpoint in ("auth.logout", "auth.login", "static"):
-            return None
+        if request.endpoint in ("auth.logout", "auth.login", "auth.set_language", "static"):
+            return None  # their own session and language: nothing controlled
         if request.endpoint in certification.AUDITOR_MAY_POST:
             return None  # building an evidence pack changes nothing controlled
         if getattr(current_user, "is_authenticated", False) and is_read_only(current_user):

@@ -136,6 +136,23 @@ def check_archive(archive: Path) -> dict:
     return manifest
 
 
+def storage_destinations(manifest: dict, storage: Path) -> dict[str, Path]:
+    """Where each file of the archive goes: every one resolved, and the whole archive refused
+    when any would land outside the storage folder ("..", an absolute path, a link leading
+    out), before anything is written."""
+    root = storage.resolve()
+    destinations = {}
+    for name in manifest["files"]:
+        if not name.startswith("storage/"):
+            continue
+        rel = name[len("storage/") :]
+        dest = (root / rel).resolve()
+        if "\\" in rel or rel.startswith("/") or dest == root or not dest.is_relative_to(root):
+            raise BackupError(f"{name} would be written outside the storage folder; refused")
+        destinations[name] = dest
+    return destinations
+
+
 def instance_is_empty() -> bool:
     from docmgmt.auth.models import User
 
@@ -156,9 +173,10 @@ def restore(archive: Path, force: bool = False, progress=None) -> dict:
             f"the archive holds a {manifest['dialect']} database; this instance uses "
             f"{engine.dialect.name}"
         )
+    storage = Path(current_app.config["STORAGE_DIR"])
+    destinations = storage_destinations(manifest, storage)
     if not force and not instance_is_empty():
         raise BackupError("this instance already has data; restore into an empty one (or --force)")
-    storage = Path(current_app.config["STORAGE_DIR"])
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(archive) as z:
         tmp = Path(tmp)
         db.session.remove()
@@ -192,10 +210,7 @@ def restore(archive: Path, force: bool = False, progress=None) -> dict:
                 raise BackupError(f"pg_restore failed: {run.stderr.strip()}")
         if progress:
             progress("database")
-        for name in manifest["files"]:
-            if not name.startswith("storage/"):
-                continue
-            dest = storage / name[len("storage/") :]
+        for name, dest in destinations.items():
             dest.parent.mkdir(parents=True, exist_ok=True)
             with z.open(name) as src, open(dest, "wb") as out:
                 shutil.copyfileobj(src, out)

@@ -119,19 +119,19 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    # Production: DOCMGMT_ENV=production refuses the default secret key and sends cookies over
-    # HTTPS only. Behind a reverse proxy, DOCMGMT_PROXY_FIX=1 trusts one proxy's X-Forwarded-*.
-    ENV_NAME = os.environ.get("DOCMGMT_ENV", "development")
-    PRODUCTION = ENV_NAME == "production"
-    SESSION_COOKIE_SECURE = PRODUCTION
-    REMEMBER_COOKIE_SECURE = PRODUCTION
-    REMEMBER_COOKIE_HTTPONLY = True
-    PREFERRED_URL_SCHEME = "https" if PRODUCTION else "http"
+    # DOCMGMT_ENV: "production" (the default: whatever serves wsgi.py is production unless told
+    # otherwise) or "development" (`make run`, on your own machine). Read case-insensitively;
+    # anything else is refused. The settings that follow from it (PRODUCTION, Secure cookies,
+    # the URL scheme) are set by environment_settings() when the app is created.
+    ENV_NAME = os.environ.get("DOCMGMT_ENV", "")
     PROXY_FIX = int(os.environ.get("DOCMGMT_PROXY_FIX", "0"))
-    # Log-in throttling: this many wrong passwords for one user name within the window lock
-    # further attempts for that name until the window has passed (counted in the database, so
-    # it holds across every worker).
+    # Log-in throttling: this many wrong passwords for one user name from one client address
+    # within the window lock further attempts for that name from that address until the window
+    # has passed; LOGIN_MAX_FAILURES_PER_NAME from all addresses together lock the name
+    # everywhere (against guessing spread over many machines). Counted in the database, so it
+    # holds across every worker.
     LOGIN_MAX_FAILURES = int(os.environ.get("DOCMGMT_LOGIN_MAX_FAILURES", "5"))
+    LOGIN_MAX_FAILURES_PER_NAME = int(os.environ.get("DOCMGMT_LOGIN_MAX_FAILURES_PER_NAME", "50"))
     LOGIN_WINDOW_MINUTES = int(os.environ.get("DOCMGMT_LOGIN_WINDOW_MINUTES", "15"))
 
     API_TITLE = "docmgmt API"
@@ -147,3 +147,57 @@ class Config:
         },
         "security": [{"bearerAuth": []}],
     }
+
+
+ENVIRONMENTS = ("production", "development")
+MIN_SECRET_KEY_BYTES = 32
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the app must not start with; the message names the variable and the rule."""
+
+
+def environment_settings(raw: str | None, *, testing: bool = False) -> dict:
+    """The settings that follow from DOCMGMT_ENV. Unset means production, so a server started
+    without it fails safe; only the tests (TESTING) default to development."""
+    name = (raw or "").strip().lower()
+    if not name:
+        name = "development" if testing else "production"
+    if name not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"DOCMGMT_ENV={raw!r} is not an environment docmgmt knows; "
+            f"use {' or '.join(ENVIRONMENTS)}"
+        )
+    production = name == "production"
+    return {
+        "ENV_NAME": name,
+        "PRODUCTION": production,
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+    }
+
+
+def check_secret_key(config, *, served_by_gunicorn: bool = False) -> None:
+    """Sessions are signed with SECRET_KEY: whoever knows it can sign in as anyone. Only the
+    development server (DOCMGMT_ENV=development, as `make run` sets) and the tests may run with
+    the published default or a short key; gunicorn never may, whatever DOCMGMT_ENV says."""
+    if config.get("TESTING"):
+        return
+    if not config.get("PRODUCTION") and not served_by_gunicorn:
+        return
+    key = config.get("SECRET_KEY") or ""
+    raw = key if isinstance(key, bytes) else str(key).encode()
+    if key == DEFAULT_SECRET_KEY or len(raw) < MIN_SECRET_KEY_BYTES:
+        where = (
+            "gunicorn"
+            if served_by_gunicorn and not config.get("PRODUCTION")
+            else ("DOCMGMT_ENV=production (the default)")
+        )
+        raise ConfigurationError(
+            f"{where} needs SECRET_KEY set to a random value of at least "
+            f"{MIN_SECRET_KEY_BYTES} bytes, not the development default "
+            '(python -c "import secrets; print(secrets.token_hex(32))"); '
+            "for the development server on your own machine set DOCMGMT_ENV=development "
+            "(make run does)"
+        )

@@ -93,7 +93,7 @@ def undo(exc: DomainError) -> None:
     if user_id is not None:
         from docmgmt.auth.operations import record_sign_failure
 
-        record_sign_failure(user_id)
+        record_sign_failure(user_id, getattr(exc, "context", ""))
 
 
 def register_error_handlers(app):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -165,7 +166,9 @@ def scenario(name: str) -> dict:
         os.environ,
         DATABASE_URL=os.environ.get("FAULT_DATABASE_URL") or f"sqlite:///{tmp / 'db.sqlite3'}",
         DOCMGMT_STORAGE_DIR=str(tmp / "storage"),
-        SECRET_KEY="fault-test",
+        # Served by gunicorn: production, with a key it accepts (32 bytes or more).
+        DOCMGMT_ENV="production",
+        SECRET_KEY=secrets.token_hex(32),
         DOCMGMT_PASSWORD_HASH="pbkdf2:sha256:1000",
     )
     if env["DATABASE_URL"].startswith("postgresql"):

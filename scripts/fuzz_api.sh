@@ -13,7 +13,9 @@ export DATABASE_URL=${FUZZ_DATABASE_URL:-sqlite:///$WORK/db.sqlite3} DOCMGMT_STO
 if [ -n "${FUZZ_DATABASE_URL:-}" ]; then
   $BIN/python scripts/empty_postgres.py "$DATABASE_URL"
 fi
-export SECRET_KEY=fuzz-$RANDOM DOCMGMT_PASSWORD_HASH=pbkdf2:sha256:1000 DOCMGMT_LOGIN_MAX_FAILURES=100000
+# Served by gunicorn: production, with a random key long enough for it (32 bytes or more).
+export DOCMGMT_ENV=production SECRET_KEY=$($BIN/python -c "import secrets; print(secrets.token_hex(32))")
+export DOCMGMT_PASSWORD_HASH=pbkdf2:sha256:1000 DOCMGMT_LOGIN_MAX_FAILURES=100000
 $BIN/flask --app wsgi db upgrade heads >/dev/null 2>&1
 $BIN/flask --app wsgi demo load >/dev/null
 $BIN/python scripts/fuzz_dictionaries.py "$WORK/schemathesis.toml"

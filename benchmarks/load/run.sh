@@ -7,7 +7,10 @@ cd "$(dirname "$0")/../.."
 DB=${1:-sqlite}; USERS=${2:-30}; SECONDS_=${3:-60}
 BIN=.venv/bin
 WORK=$(mktemp -d /tmp/docmgmt-load-XXXX)
-export DOCMGMT_STORAGE_DIR=$WORK/storage SECRET_KEY=load-test-$RANDOM$RANDOM DOCMGMT_LOGIN_MAX_FAILURES=1000
+# Locust logs in through the form over plain HTTP on loopback, and production's cookies are
+# Secure (HTTPS only): development mode, with a random key gunicorn accepts (32 bytes or more).
+export DOCMGMT_ENV=development SECRET_KEY=$($BIN/python -c "import secrets; print(secrets.token_hex(32))")
+export DOCMGMT_STORAGE_DIR=$WORK/storage DOCMGMT_LOGIN_MAX_FAILURES=1000
 if [ "$DB" = sqlite ]; then
   export DATABASE_URL=sqlite:///$WORK/db.sqlite3
 else

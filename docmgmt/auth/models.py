@@ -2,6 +2,7 @@
 
 import enum
 import hashlib
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -67,6 +68,10 @@ class UserRole(db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role))
 
 
+# One hash of a random password per hash method, made on first use (see check_password_of_nobody).
+_NOBODY_HASHES: dict[str, str] = {}
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "user"
 
@@ -86,12 +91,21 @@ class User(UserMixin, db.Model):
     audit_departments: Mapped[list] = mapped_column(JSON, default=list)
     sign_failures: Mapped[int] = mapped_column(Integer, default=0)
     is_signing_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Part of the id every session and remember-me cookie carries (get_id); raising it (log-out,
+    # a new password, deactivation) makes every cookie issued before worthless.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     department: Mapped[Department | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.id
     )
+
+    def get_id(self) -> str:  # Flask-Login keeps this in the session and remember-me cookie
+        return f"{self.id}:{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def roles(self) -> set[Role]:
@@ -134,6 +148,21 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password or "")
+
+    @staticmethod
+    def check_password_of_nobody(password: str) -> bool:
+        """What a log-in with an unknown user name costs: one check of the same method, so
+        the answer's timing does not tell which names exist. Always False."""
+        from flask import current_app
+
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        pwhash = _NOBODY_HASHES.get(method)
+        if pwhash is None:
+            pwhash = _NOBODY_HASHES.setdefault(
+                method, generate_password_hash(secrets.token_hex(16), method=method)
+            )
+        check_password_hash(pwhash, password or "")
+        return False
 
     @classmethod
     def by_username(cls, username: str):

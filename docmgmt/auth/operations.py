@@ -18,11 +18,13 @@ MIN_PASSWORD_LENGTH = 8
 
 
 class WrongSigningPassword(PermissionDenied):
-    """Raised when a signature's password is wrong; the failure is counted after rollback."""
+    """Raised when a signature's password is wrong; the failure is counted after rollback.
+    ``context`` says where it was typed when not at a signature (the trail shows it)."""
 
-    def __init__(self, message: str, user_id: int):
-        super().__init__(message, field="password")
+    def __init__(self, message: str, user_id: int, field: str = "password", context: str = ""):
+        super().__init__(message, field=field)
         self.user_id = user_id
+        self.context = context
 
 
 def _user_snapshot(user: User) -> dict:
@@ -153,6 +155,8 @@ def set_active(actor, user: User, active: bool) -> User:
         raise ValidationFailed(_("You cannot deactivate yourself."))
     before = _user_snapshot(user)
     user.is_active_flag = active
+    if not active:
+        user.end_sessions()
     db.session.flush()
     log_event(
         actor,
@@ -167,9 +171,36 @@ def set_active(actor, user: User, active: bool) -> User:
 
 
 def set_password(actor, user: User, password: str) -> None:
+    """A new password ends every session and remember-me cookie of the user."""
     _check_password_rules(password)
     user.set_password(password)
+    user.end_sessions()
     log_event(actor, "user.password", user, summary=user.username)
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """The current password is the signing password: wrong guesses here count towards the same
+    lock as wrong passwords at a signature, and a locked account cannot change it."""
+    if user.is_signing_locked:
+        raise SigningLocked(
+            _(
+                "The password cannot be changed while your account is locked after repeated "
+                "wrong passwords. Ask an administrator to unlock it."
+            )
+        )
+    try:
+        verify_signing_password(user, current)
+    except WrongSigningPassword:
+        raise WrongSigningPassword(
+            _("The current password is wrong."), user.id, field="current", context="password change"
+        ) from None
+    set_password(user, user, new)
+
+
+def log_out(user: User) -> None:
+    """Log-out ends every session of the user, a copied cookie included."""
+    user.end_sessions()
+    log_event(user, "auth.logout", user, summary=user.username)
 
 
 def unlock_signing(actor, user: User) -> None:
@@ -201,7 +232,7 @@ def verify_signing_password(user: User, password: str) -> None:
         user.sign_failures = 0
 
 
-def record_sign_failure(user_id: int) -> None:
+def record_sign_failure(user_id: int, context: str = "") -> None:
     """Runs after the failed request was rolled back, so the count survives the error."""
     user = db.session.get(User, user_id)
     if user is None:
@@ -215,7 +246,9 @@ def record_sign_failure(user_id: int) -> None:
         user,
         "signature.wrong_password",
         user,
-        summary=f"{user.sign_failures}/{limit}" + (" locked" if locked else ""),
+        summary=f"{user.sign_failures}/{limit}"
+        + (" locked" if locked else "")
+        + (f" ({context})" if context else ""),
     )
     db.session.commit()
 
@@ -254,21 +287,38 @@ def user_for_token(secret: str) -> User | None:
     return token.user
 
 
-def login_throttled(username: str) -> bool:
-    """Too many wrong passwords for this user name within the window (all workers count)."""
+def login_password_matches(user: User | None, password: str) -> bool:
+    """The log-in's password check; an unknown name costs the same time as a known one."""
+    if user is None:
+        return User.check_password_of_nobody(password)
+    return user.check_password(password)
+
+
+def login_throttled(username: str, address: str, now: datetime | None = None) -> bool:
+    """Too many wrong passwords for this user name within the window: from this client address
+    (LOGIN_MAX_FAILURES), so a stranger cannot lock the owner out, or from all addresses
+    together (LOGIN_MAX_FAILURES_PER_NAME), against guessing spread over many machines. Counted
+    from the audit trail, so every worker sees the same numbers."""
     from datetime import timedelta
+
+    from sqlalchemy import case
 
     from docmgmt.audit.models import AuditEvent
 
     cfg = current_app.config
-    since = utcnow() - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
-    failures = db.session.scalar(
-        select(func.count())
+    since = (now or utcnow()) - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
+    total, from_here = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(case((AuditEvent.ip_address == (address or ""), 1), else_=0)), 0
+            ),
+        )
         .select_from(AuditEvent)
         .where(
             AuditEvent.action == "auth.login_failed",
             AuditEvent.summary == (username or "")[:64],
             AuditEvent.occurred_dt >= since,
         )
-    )
-    return failures >= cfg["LOGIN_MAX_FAILURES"]
+    ).one()
+    return from_here >= cfg["LOGIN_MAX_FAILURES"] or total >= cfg["LOGIN_MAX_FAILURES_PER_NAME"]

@@ -2,7 +2,16 @@
 
 from datetime import UTC, datetime, time
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -17,18 +26,26 @@ from docmgmt.clock import company_tz, to_local, utcnow
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db, login_manager
 from docmgmt.formtools import options
+from docmgmt.redirects import redirect_back
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str):
+    """Sessions and remember-me cookies carry "<id>:<session version>" (User.get_id); one
+    issued before the user last logged out, changed the password or was deactivated (each
+    raises the version) opens nothing."""
+    user_id, sep, version = (session_id or "").partition(":")
+    if not (sep and user_id.isdigit() and version.isdigit()) or int(user_id) > 2**31 - 1:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or (user.session_version or 0) != int(version):
+        return None
+    return user
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths on this site: an open redirect after log-in is a phishing aid.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.index")
+def _next_page():
+    # Only paths on this site (docmgmt/redirects.py): an open redirect is a phishing aid.
+    return redirect_back(request.args.get("next"), url_for("main.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,7 +56,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         user = db.session.scalar(User.by_username(form.username.data.strip()))
-        if ops.login_throttled(form.username.data.strip()):
+        if ops.login_throttled(form.username.data.strip(), request.remote_addr or ""):
             log_event(
                 user,
                 "auth.login_throttled",
@@ -56,7 +73,7 @@ def login():
                 "error",
             )
             return render_template("auth/login.html", form=form), 429
-        if user is None or not user.check_password(form.password.data):
+        if not ops.login_password_matches(user, form.password.data):
             log_event(
                 user,
                 "auth.login_failed",
@@ -101,7 +118,7 @@ def login():
             login_user(user, remember=form.remember.data)
             log_event(user, "auth.login", user, summary=user.username)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return _next_page()
     elif form.is_submitted():
         status = 422
     return render_template("auth/login.html", form=form), status
@@ -110,43 +127,57 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    log_event(current_user, "auth.logout", current_user, summary=current_user.username)
+    ops.log_out(current_user)
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/profile", methods=["GET"])
-@login_required
-def profile():
+def _profile_page(new_token: str | None = None):
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
     ).all()
-    return render_template(
-        "auth/profile.html",
-        password_form=PasswordChangeForm(),
-        token_form=TokenForm(),
-        tokens=tokens,
-        new_token=session.pop("new_token", None),
+    response = make_response(
+        render_template(
+            "auth/profile.html",
+            password_form=PasswordChangeForm(),
+            token_form=TokenForm(),
+            tokens=tokens,
+            new_token=new_token,
+        )
     )
+    if new_token:
+        response.headers["Cache-Control"] = "no-store"  # the secret stays in no cache
+    return response
+
+
+@bp.route("/profile", methods=["GET"])
+@login_required
+def profile():
+    return _profile_page()
 
 
 @bp.post("/profile/password")
 @login_required
 def change_password():
     form = PasswordChangeForm()
-    if form.validate_on_submit() and current_user.check_password(form.current.data):
-        ops.set_password(current_user, current_user, form.new.data)
+    if not form.validate_on_submit():
+        if form.is_submitted() and not form.current.data:
+            flash(_("The current password is wrong."), "error")
+        else:
+            flash(_("The new password must have at least 8 characters."), "error")
+        return redirect(url_for("auth.profile"), 303)
+    try:
+        ops.change_own_password(current_user, form.current.data, form.new.data)
         db.session.commit()
-        flash(_("Password changed."), "success")
-    elif (
-        form.is_submitted()
-        and form.current.data
-        and not current_user.check_password(form.current.data)
-    ):
-        flash(_("The current password is wrong."), "error")
-    else:
-        flash(_("The new password must have at least 8 characters."), "error")
+    except DomainError as exc:
+        undo(exc)  # a wrong current password is counted like one at a signature
+        flash(exc.message, "error")
+        return redirect(url_for("auth.profile"), 303)
+    # Every other session of this user has ended; this one goes on with the new version.
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    login_user(current_user._get_current_object(), remember=remember_cookie in request.cookies)
+    flash(_("Password changed."), "success")
     return redirect(url_for("auth.profile"), 303)
 
 
@@ -159,9 +190,9 @@ def create_token():
         return redirect(url_for("auth.profile"), 303)
     _token, secret = ops.create_token(current_user, form.name.data)
     db.session.commit()
-    # Shown once on the next page, then gone: only its hash is kept.
-    session["new_token"] = secret
-    return redirect(url_for("auth.profile"), 303)
+    # Shown once, in this answer only: only its hash is kept, and the session cookie (signed,
+    # not encrypted: anyone holding it can read it) never carries it.
+    return _profile_page(new_token=secret)
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")
@@ -176,16 +207,16 @@ def revoke_token(token_id):
     return redirect(url_for("auth.profile"), 303)
 
 
-@bp.get("/lang/<code>")
+@bp.post("/lang/<code>")
 def set_language(code):
-    from flask import current_app
-
+    """The top bar's language buttons: a form (CSRF-protected like every POST), since it
+    stores the signed-in user's choice; a GET changes nothing."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect_back(request.args.get("next"), url_for("main.index"), 303)
 
 
 # ---------------------------------------------------------------- user administration

@@ -18,6 +18,7 @@ from docmgmt.printing import bp
 from docmgmt.printing import operations as ops
 from docmgmt.printing.forms import CloseCopyForm, ImportForm, IssueCopyForm, SaveImportForm
 from docmgmt.printing.models import ControlledCopy, CopyState
+from docmgmt.redirects import redirect_back
 from docmgmt.versioning.content import blocks_to_html
 from docmgmt.versioning.models import Document, Revision
 from docmgmt.versioning.operations import can_read_revision
@@ -187,7 +188,7 @@ def close(copy_id, action):
     except DomainError as exc:
         undo(exc)
         flash(exc.message, "error")
-    return redirect(request.form.get("next") or url_for(".copy_detail", copy_id=copy_id), 303)
+    return redirect_back(request.form.get("next"), url_for(".copy_detail", copy_id=copy_id), 303)
 
 
 @bp.get("/copies/")

@@ -34,8 +34,9 @@ def _write_rules(app):
     from docmgmt.certification import AUDITOR_MAY_POST
 
     # Building an evidence pack is the one thing an auditor may POST (tested in
-    # tests/certification); it changes nothing controlled.
-    skip = {"auth.login", "auth.logout", "static", *AUDITOR_MAY_POST}
+    # tests/certification); it changes nothing controlled. Nor does choosing a language
+    # (tests/auth/test_security.py).
+    skip = {"auth.login", "auth.logout", "auth.set_language", "static", *AUDITOR_MAY_POST}
     for rule in app.url_map.iter_rules():
         methods = (rule.methods or set()) & WRITE_METHODS
         if methods and rule.endpoint not in skip:

@@ -141,8 +141,7 @@ def test_cli_creates_a_user_and_a_token(runner, client, people):
 
 def test_tokens_are_created_on_the_profile_page_and_shown_once(client, auth, people):
     auth.login("staff")
-    client.post("/profile/tokens", data={"name": "我的脚本"})
-    html = client.get("/profile").get_data(as_text=True)
+    html = client.post("/profile/tokens", data={"name": "我的脚本"}).get_data(as_text=True)
     secret = html.split('id="new-token">', 1)[1].split("<", 1)[0]
     assert (
         client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200

@@ -41,6 +41,7 @@ def live_server(database_url, tmp_path):
         pytest.skip("Chromium not installed (apt-get install chromium)")
     app = create_app(
         {
+            "ENV_NAME": "development",  # werkzeug's server on loopback, the development key
             "SQLALCHEMY_DATABASE_URI": database_url,
             "STORAGE_DIR": str(tmp_path / "storage"),
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
@@ -80,7 +81,7 @@ def _login(page, base, username):
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")  # not the top bar's language button
     page.wait_for_url(f"{base}/")
 
 

@@ -102,3 +102,49 @@ def test_a_damaged_archive_is_refused_before_anything_changes(app, runner, tmp_p
     from docmgmt.auth.models import User
 
     assert db.session.scalar(select(User).where(User.username == "qm")) is not None
+
+
+def _with_member(archive, out, name, data):
+    """A copy of the archive with one more file, listed with its right hash in the manifest."""
+    import hashlib
+    import json
+
+    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(out, "w") as dst:
+        manifest = json.loads(src.read("manifest.json"))
+        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for item in src.infolist():
+            if item.filename != "manifest.json":
+                dst.writestr(item, src.read(item))
+        dst.writestr(name, data)
+        dst.writestr("manifest.json", json.dumps(manifest))
+
+
+def test_an_archive_naming_files_outside_the_storage_folder_is_refused(
+    app, runner, tmp_path, people
+):
+    import warnings
+
+    archive = tmp_path / "backup.zip"
+    assert runner.invoke(args=["backup", "-o", str(archive)]).exit_code == 0
+    storage = Path(app.config["STORAGE_DIR"]).resolve()
+    outside = storage.parent / "escaped.txt"
+    names = [
+        "storage/../escaped.txt",
+        "storage/blobs/../../escaped.txt",
+        f"storage/{outside}",  # an absolute path after the prefix
+        "storage/",
+    ]
+    for i, name in enumerate(names):
+        evil = tmp_path / f"evil{i}.zip"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns about the duplicate-looking names
+            _with_member(archive, evil, name, b"written where it must not be")
+        result = runner.invoke(args=["restore", "--force", str(evil)])
+        assert result.exit_code != 0, (name, result.output)
+        assert "outside the storage folder" in result.output, (name, result.output)
+        assert not outside.exists(), name
+        # Refused before anything changed: the data is still there.
+        from docmgmt.auth.models import User
+
+        db.session.remove()
+        assert db.session.scalar(select(User).where(User.username == "qm")) is not None
