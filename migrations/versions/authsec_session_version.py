@@ -2,7 +2,7 @@
 session and remember-me cookie issued before
 
 Revision ID: authsec_session_version
-Revises: b9c1d3e5f7a9
+Revises: b9c1d3e5f7aa
 Create Date: 2026-12-02 06:40:00
 
 """
