@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -144,7 +145,10 @@ def main() -> int:
         os.environ,
         DATABASE_URL=os.environ.get("RACE_DATABASE_URL") or f"sqlite:///{tmp / 'db.sqlite3'}",
         DOCMGMT_STORAGE_DIR=str(tmp / "storage"),
-        SECRET_KEY="activation-race",
+        # gunicorn refuses a short key in every environment; development keeps cookies plain
+        # HTTP for the log-in over loopback.
+        SECRET_KEY=secrets.token_hex(32),
+        DOCMGMT_ENV="development",
         DOCMGMT_PASSWORD_HASH="pbkdf2:sha256:1000",
     )
     if env["DATABASE_URL"].startswith("postgresql"):

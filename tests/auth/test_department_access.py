@@ -35,7 +35,6 @@ ROUTES = {
     "auth.users": (),
     "auth.new_user": (),
     "auth.edit_user": ("other_user",),
-    "auth.set_language": ("lang",),
     "api.me": (),
     "api.inbox": (),
     "api-docs.openapi_json": (),
@@ -170,7 +169,6 @@ CAPABILITY = {"printing.verify"}
 # quality manager's desk, user administration), so there is no list to check.
 AUDITOR_REFUSED = {
     "auth.login": 302,  # already signed in
-    "auth.set_language": 302,
     "auth.users": 403,
     "auth.new_user": 403,
     "control.desk": 403,
