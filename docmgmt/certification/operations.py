@@ -3,7 +3,6 @@ surveillance schedule, and evidence packs (.zip with a manifest of SHA-256)."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -30,6 +29,7 @@ from docmgmt.certification.models import (
 from docmgmt.clock import company_tz, local_today, utcnow
 from docmgmt.errors import NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
+from docmgmt.formtools import csv_bytes
 from docmgmt.records.models import Record, RecordType
 from docmgmt.records.operations import add_months
 from docmgmt.versioning.models import Document
@@ -372,9 +372,7 @@ def request_pack(actor, d_from, d_to, *, sample_type=None, sample_size=0, sample
 
 
 def _csv(rows) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return csv_bytes(rows)
 
 
 def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:

@@ -236,13 +236,12 @@ def validate(imp: RecordImport, parsed: Parsed) -> list[RowResult]:
 
 
 def error_report(results: list[RowResult]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["line", "external_id", "field", "message"])
-    for r in results:
-        for f, m in r.errors:
-            w.writerow([r.line, r.external_id, f, m])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    from docmgmt.formtools import csv_bytes
+
+    return csv_bytes(
+        ([r.line, r.external_id, f, m] for r in results for f, m in r.errors),
+        header=["line", "external_id", "field", "message"],
+    )
 
 
 def run(actor, imp: RecordImport, mode: str, progress=None, background=False) -> RecordImport:

@@ -1,6 +1,5 @@
 """Records pages: types, filing and correcting, the list, import, holds, disposition."""
 
-import csv
 import io
 from datetime import date, datetime
 
@@ -20,9 +19,10 @@ from sqlalchemy import select
 from docmgmt import storage
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.permissions import can_manage_documents, require
+from docmgmt.clock import to_local
 from docmgmt.errors import DomainError, NotFound, ValidationFailed, undo
 from docmgmt.extensions import db
-from docmgmt.formtools import options
+from docmgmt.formtools import csv_bytes, options, xlsx_append
 from docmgmt.records import bp, importing
 from docmgmt.records import operations as ops
 from docmgmt.records.forms import (
@@ -154,6 +154,13 @@ def _filters():
     }
 
 
+def _export_value(v):
+    """Numbers stay numbers (a spreadsheet can sum them); the rest is text."""
+    if v is None:
+        return ""
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+
 def _cursor():
     raw = request.args.get("after", "")
     if "_" not in raw:
@@ -208,20 +215,16 @@ def export(fmt):
             r.type.code,
             r.external_id or "",
             r.title,
-            r.filed_dt.date().isoformat(),
+            to_local(r.filed_dt).date().isoformat(),
             r.dispose_after.isoformat() if r.dispose_after else "",
             r.state.value,
-            *[str(r.values.get(n, "")) for n in fields],
+            *[_export_value(r.values.get(n)) for n in fields],
         ]
         for r in rows
     ]
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(header)
-        w.writerows(data)
         return send_file(
-            io.BytesIO(("\ufeff" + buf.getvalue()).encode()),
+            io.BytesIO(csv_bytes(data, header=header)),
             mimetype="text/csv",
             download_name="records.csv",
         )
@@ -230,12 +233,9 @@ def export(fmt):
     wb = Workbook()
     ws = wb.active
     ws.title = "records"
-    from docmgmt.formtools import xlsx_safe
-
-    ws.append([xlsx_safe(h) for h in header])
-
+    xlsx_append(ws, header)
     for row in data:
-        ws.append([xlsx_safe(v) for v in row])
+        xlsx_append(ws, row)
     out = io.BytesIO()
     wb.save(out)
     return send_file(
