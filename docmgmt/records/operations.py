@@ -32,6 +32,7 @@ from docmgmt.records.models import (
     RecordType,
     Trigger,
 )
+from docmgmt.sqltext import contains
 from docmgmt.versioning.models import Document, DocumentType
 
 FIELD_KINDS = ("text", "number", "date", "choice", "person")
@@ -465,16 +466,16 @@ def records_query(
     if state:
         q = q.where(Record.state == RecordState(state))
     if text:
-        q = q.where(or_(Record.title.contains(text), Record.number.contains(text)))
+        q = q.where(or_(contains(Record.title, text), contains(Record.number, text)))
     if field and value:
-        # JSON text match that works the same on SQLite and PostgreSQL
-        from sqlalchemy import String, cast
+        # The field's value as text, exactly (a number as written: 2, 2.5), the same on SQLite
+        # (JSON_EXTRACT) and PostgreSQL (->>); nothing in the value is a wildcard.
+        from sqlalchemy import String, cast, false
 
-        q = q.where(
-            cast(Record.values, String).contains(
-                json.dumps({field: value}, ensure_ascii=False)[1:-1]
-            )
-        )
+        if _NAME.match(field):
+            q = q.where(cast(Record.values[field].as_string(), String) == value)
+        else:
+            q = q.where(false())  # no field has such a name
     if after is not None:
         dt, rid = after
         q = q.where(or_(Record.filed_dt < dt, (Record.filed_dt == dt) & (Record.id < rid)))
