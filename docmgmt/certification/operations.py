@@ -213,14 +213,8 @@ def sample(actor, rt: RecordType, d_from: date, d_to: date, size: int, seed: int
     records = db.session.scalars(
         select(Record).where(Record.id.in_(chosen)).order_by(Record.id)
     ).all()
-    log_event(
-        actor,
-        "record.sample",
-        rt,
-        object_type="record_type",
-        object_id=rt.id,
-        summary=f"{rt.code} {d_from}..{d_to}: {len(records)} of {len(ids)}, seed {seed}",
-    )
+    # A read, and written nowhere: the seed reproduces it, an auditor's reads are logged as
+    # auditor.view with their path, and a sample that becomes evidence is in the pack.
     return int(seed), len(ids), records
 
 
@@ -568,7 +562,8 @@ def run_pack(pack: EvidencePack, actor, progress=None) -> EvidencePack:
         pack,
         object_type="evidence_pack",
         object_id=pack.id,
-        summary=f"{pack.period_from}..{pack.period_to}: {pack.files} files, {blob.sha256}",
+        summary=f"{pack.period_from}..{pack.period_to}: {pack.files} files, {blob.sha256}"
+        + (f", sample seed {pack.sample_seed}" if pack.sample_type_id else ""),
     )
     return pack
 
