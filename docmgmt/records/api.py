@@ -485,7 +485,7 @@ def due():
 @blp.arguments(ProposeIn)
 @blp.response(201, DisposalOut)
 def propose(data):
-    records = [ops.get_record(i) for i in data["record_ids"]]
+    records = ops.records_for_disposal(data["record_ids"])
     d = ops.propose_disposal(
         api_user(), records, data["reason"], db.session.get(User, data["approver_id"])
     )

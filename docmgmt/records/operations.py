@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select, update
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history
-from docmgmt.clock import local_today, utcnow
+from docmgmt.clock import as_utc, local_today, utcnow
 from docmgmt.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.records.models import (
@@ -608,12 +608,55 @@ def _check_disposable(record: Record, today: date, holds) -> None:
         )
 
 
+def _bounded(ids: list[int]) -> list[int]:
+    """Each id once, in the order given; at most ``DISPOSAL_MAX_RECORDS`` of them.
+
+    A disposal is a set of records: naming one twice changes nothing about what is disposed
+    of, so repeats are dropped rather than refused (a list assembled from overlapping pages
+    still works) and the disposal, its tombstones and its certificate count each record once.
+    The bound keeps one approval (checks, tombstones, the certificate, all in one write
+    transaction) to a size that commits in seconds."""
+    distinct = list(dict.fromkeys(ids))
+    limit = int(current_app.config.get("DISPOSAL_MAX_RECORDS", 5000))
+    if len(distinct) > limit:
+        raise ValidationFailed(
+            _(
+                "A disposal takes at most %(max)d records; %(n)d were chosen. Propose them in "
+                "several disposals.",
+                max=limit,
+                n=len(distinct),
+            ),
+            field="record_ids",
+        )
+    return distinct
+
+
+def records_for_disposal(record_ids) -> list[Record]:
+    """The records named by id (each once, bounded) for ``propose_disposal``; an unknown id is
+    refused like any unknown record."""
+    ids = _bounded([int(i) for i in record_ids])
+    if any(not 0 < i < 2**31 for i in ids):  # beyond the id column: no such record
+        raise NotFound(_("No such record."))
+    found = {}
+    for i in range(0, len(ids), 500):
+        found.update(
+            (r.id, r)
+            for r in db.session.scalars(select(Record).where(Record.id.in_(ids[i : i + 500])))
+        )
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(_("No such record."))
+    return [found[i] for i in ids]
+
+
 def propose_disposal(
     actor, records: list[Record], reason: str, approver: User, now=None
 ) -> Disposal:
     require_manager(actor)
     now = now or utcnow()
     today = local_today(now)
+    by_id = {r.id: r for r in records}
+    records = [by_id[i] for i in _bounded([r.id for r in records])]
     if not records:
         raise ValidationFailed(_("Choose the records to dispose of."), field="record_ids")
     if not (reason or "").strip():
@@ -701,7 +744,7 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, password: str, com
             "number": r.number,
             "type": r.type.code,
             "type_name": r.type.name,
-            "filed": r.filed_dt.isoformat(),
+            "filed": as_utc(r.filed_dt).isoformat(),
             "trigger_date": r.trigger_date.isoformat() if r.trigger_date else None,
             "dispose_after": r.dispose_after.isoformat() if r.dispose_after else None,
             "content_hash": r.content_hash,

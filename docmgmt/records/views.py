@@ -571,7 +571,7 @@ def disposition():
         try:
             if not form.validate_on_submit():
                 raise ValidationFailed(_("Give the reason and the approver."), field="reason")
-            records = [ops.get_record(i) for i in ids]
+            records = ops.records_for_disposal(ids)
             d = ops.propose_disposal(
                 current_user, records, form.reason.data, db.session.get(User, form.approver_id.data)
             )
