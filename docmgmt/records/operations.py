@@ -36,6 +36,12 @@ from docmgmt.sqltext import contains
 from docmgmt.versioning.models import Document, DocumentType
 
 FIELD_KINDS = ("text", "number", "date", "choice", "person")
+TEXT_MAX = 2000  # characters of a text value, unless the field says fewer
+# Numbers beyond 15 digits before the point are refused even without a declared range: Excel
+# keeps 15 significant digits and JavaScript 2^53, so larger values would be changed by the
+# exports and the API's clients (and -1e308 "hours" is a typing accident, not a measurement).
+NUMBER_LIMIT = Decimal(10) ** 15
+_KIND_RANGE = re.compile(r"^\s*([a-z]+)\s*(?:\[\s*([^\]]*?)\s*\.\.\s*([^\]]*?)\s*\])?\s*$")
 ATTACHMENT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".docx", ".xlsx"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -62,6 +68,80 @@ def add_months(d: date, months: int) -> date:
 
 
 # ---------------------------------------------------------------- record types
+
+
+def parse_kind(text: str) -> dict:
+    """``number[0..1000]``, ``number[0..]``, ``number[..24]``, ``text[..200]`` or a plain kind
+    (the type definition line format) as ``{"kind", "min", "max"}`` / ``{"kind",
+    "max_length"}``; the values are checked by ``_clean_fields``."""
+    m = _KIND_RANGE.match(text or "text")
+    if not m:
+        return {"kind": text.strip()}
+    kind, low, high = m[1], m[2], m[3]
+    if m[2] is None:
+        return {"kind": kind}
+    if kind == "text":
+        return {"kind": kind, "max_length": high or None, "min_length": low or None}
+    return {"kind": kind, "min": low or None, "max": high or None}
+
+
+def _bound(f: dict, key: str, name: str):
+    raw = f.get(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        num = Decimal(str(raw).strip())
+        if not num.is_finite() or abs(num) > NUMBER_LIMIT:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise ValidationFailed(
+            _("Field %(n)s: a range limit is not a number: %(v)s", n=name, v=raw),
+            field="fields",
+        ) from None
+    return int(num) if num == num.to_integral_value() else float(num)
+
+
+def _field_limits(f: dict, name: str, kind: str) -> dict:
+    """The range of a number field and the longest text of a text field, checked."""
+    if f.get("min_length") not in (None, ""):
+        raise ValidationFailed(
+            _("Field %(n)s: give a text field only a longest length, as text[..200].", n=name),
+            field="fields",
+        )
+    low, high = _bound(f, "min", name), _bound(f, "max", name)
+    longest = f.get("max_length")
+    if kind != "number" and (low is not None or high is not None):
+        raise ValidationFailed(
+            _("Field %(n)s: only a number field has a range.", n=name), field="fields"
+        )
+    if low is not None and high is not None and low > high:
+        raise ValidationFailed(
+            _("Field %(n)s: the minimum is above the maximum.", n=name), field="fields"
+        )
+    out = {}
+    if kind == "number":
+        out = {"min": low, "max": high}
+    if longest not in (None, ""):
+        if kind != "text":
+            raise ValidationFailed(
+                _("Field %(n)s: only a text field has a longest length.", n=name),
+                field="fields",
+            )
+        try:
+            longest = int(str(longest).strip())
+        except ValueError:
+            longest = 0
+        if not 1 <= longest <= TEXT_MAX:
+            raise ValidationFailed(
+                _(
+                    "Field %(n)s: the longest length is 1 to %(max)d characters.",
+                    n=name,
+                    max=TEXT_MAX,
+                ),
+                field="fields",
+            )
+        out["max_length"] = longest
+    return out
 
 
 def _clean_fields(fields) -> list[dict]:
@@ -93,6 +173,7 @@ def _clean_fields(fields) -> list[dict]:
                 "required": bool(f.get("required")),
                 "choices": choices,
             }
+            | _field_limits(f, name, kind)
         )
     return out
 
@@ -205,8 +286,11 @@ def clean_values(rt: RecordType, raw: dict, people: dict | None = None, today=No
                 errors.append((name, _("%(f)s is required.", f=label)))
             continue
         if kind == "text":
-            if len(v) > 2000:
-                errors.append((name, _("%(f)s is longer than 2000 characters.", f=label)))
+            longest = f.get("max_length") or TEXT_MAX
+            if len(v) > longest:
+                errors.append(
+                    (name, _("%(f)s is longer than %(n)d characters.", f=label, n=longest))
+                )
                 continue
             values[name] = v
         elif kind == "number":
@@ -216,6 +300,10 @@ def clean_values(rt: RecordType, raw: dict, people: dict | None = None, today=No
                     raise InvalidOperation
             except InvalidOperation:
                 errors.append((name, _("%(f)s is not a number: %(v)s", f=label, v=v)))
+                continue
+            problem = _out_of_range(num, f.get("min"), f.get("max"), label, v)
+            if problem:
+                errors.append((name, problem))
                 continue
             values[name] = int(num) if num == num.to_integral_value() else float(num)
         elif kind == "date":
@@ -246,6 +334,24 @@ def clean_values(rt: RecordType, raw: dict, people: dict | None = None, today=No
         if raw.get(name) not in (None, ""):
             errors.append((name, _("%(n)s is not a field of this record type.", n=name)))
     return values, errors
+
+
+def _out_of_range(num: Decimal, low, high, label: str, v) -> str | None:
+    if low is not None and num < Decimal(str(low)):
+        if high is not None:
+            return _(
+                "%(f)s must be between %(min)s and %(max)s: %(v)s", f=label, min=low, max=high, v=v
+            )
+        return _("%(f)s must be at least %(min)s: %(v)s", f=label, min=low, v=v)
+    if high is not None and num > Decimal(str(high)):
+        if low is not None:
+            return _(
+                "%(f)s must be between %(min)s and %(max)s: %(v)s", f=label, min=low, max=high, v=v
+            )
+        return _("%(f)s must be at most %(max)s: %(v)s", f=label, max=high, v=v)
+    if abs(num) > NUMBER_LIMIT:
+        return _("%(f)s is too large (at most 15 digits before the point): %(v)s", f=label, v=v)
+    return None
 
 
 def content_hash(rt: RecordType, title: str, values: dict, attachments: list[str]) -> str:

@@ -62,7 +62,9 @@ def _departments():
 
 
 def parse_fields_text(text: str) -> list[dict]:
-    """``name | label | kind | required | choice1, choice2`` per line."""
+    """``name | label | kind | required | choice1, choice2`` per line; the kind may carry a
+    range, ``number[0..1000]`` (either end may be left open: ``number[0..]``), or a longest
+    length, ``text[..200]``."""
     out = []
     for line in (text or "").splitlines():
         if not line.strip():
@@ -73,7 +75,7 @@ def parse_fields_text(text: str) -> list[dict]:
             {
                 "name": parts[0],
                 "label": parts[1] or parts[0],
-                "kind": parts[2] or "text",
+                **ops.parse_kind(parts[2] or "text"),
                 "required": parts[3].lower() in ("required", "yes", "y", "必填", "1", "true"),
                 "choices": [c.strip() for c in parts[4].replace("，", ",").split(",") if c.strip()],
             }
