@@ -14,6 +14,7 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 from docmgmt.clock import as_utc, to_local
 from docmgmt.printing.fonts import cjk_font
 
+CHUNK = 150  # rows per table (about eight pages)
 METHOD = {"destroy": "销毁", "archive": "移交档案", "review": "复审后处置"}
 
 
@@ -30,16 +31,16 @@ def _local_day(iso: str | None) -> str:
 def _hash_lines(h: str) -> str:
     # 64 hex digits in two fixed halves: a hash is cut where the reader expects, never
     # wherever the column happens to end.
-    return "<br/>".join(escape(h[i : i + 32]) for i in range(0, len(h), 32))
+    return "\n".join(h[i : i + 32] for i in range(0, len(h), 32))
 
 
 def certificate_pdf(disposal, company: str, now) -> bytes:
     font = cjk_font()
     size = 7.5
     cell = ParagraphStyle("c", fontName=font, fontSize=size, leading=9.5, wordWrap="CJK")
-    # Numbers, dates and hashes are never broken inside: no CJK wrapping, and their columns
-    # are as wide as their longest value.
-    whole = ParagraphStyle("w", fontName=font, fontSize=size, leading=9.5)
+    # Numbers, dates and hashes are never broken inside: they are plain table strings (which
+    # never wrap, and lay out far faster than paragraphs: a certificate may list thousands of
+    # records) in columns as wide as their longest value.
     h1 = ParagraphStyle("t", fontName=font, fontSize=16, leading=24, alignment=1)
     p = ParagraphStyle("p", fontName=font, fontSize=9.5, leading=14)
     when = to_local(now).strftime("%Y-%m-%d %H:%M")
@@ -102,27 +103,38 @@ def certificate_pdf(disposal, company: str, now) -> bytes:
     for number, type_name, filed, until, method, content, attachments in items:
         rows.append(
             [
-                Paragraph(escape(number), whole),
+                number,
                 Paragraph(escape(type_name), cell),
-                Paragraph(escape(filed), whole),
-                Paragraph(escape(until), whole),
+                filed,
+                until,
                 Paragraph(escape(method), cell),
-                Paragraph(_hash_lines(content), whole),
-                Paragraph(escape(attachments), cell),
+                _hash_lines(content),
+                Paragraph(escape(attachments), cell) if attachments else "",
             ]
         )
-    t = LongTable(rows, colWidths=widths, repeatRows=1)
-    t.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
+    style = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("FONTNAME", (0, 0), (-1, -1), font),
+            ("FONTSIZE", (0, 0), (-1, -1), size),
+            ("LEADING", (0, 0), (-1, -1), 9.5),
+        ]
     )
+    # One long table costs ReportLab time quadratic in its rows (each page split measures the
+    # rest again): thousands of records are set as consecutive tables of CHUNK rows, each
+    # with the header, which repeats on every page as before.
+    tables = []
+    for i in range(1, len(rows), CHUNK):
+        t = LongTable([rows[0], *rows[i : i + CHUNK]], colWidths=widths, repeatRows=1)
+        t.setStyle(style)
+        tables.append(t)
+    if not tables:
+        tables = [LongTable(rows, colWidths=widths, repeatRows=1)]
+        tables[0].setStyle(style)
     story += [
-        t,
+        *tables,
         Spacer(1, 5 * mm),
         Paragraph(
             escape(

@@ -755,6 +755,23 @@ def records_for_disposal(record_ids) -> list[Record]:
     return [found[i] for i in ids]
 
 
+def _load_for_disposal(ids: list[int]) -> list[Record]:
+    """The records with their type and attachments, a few queries for thousands of records."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    found = {}
+    for i in range(0, len(ids), 500):
+        found.update(
+            (r.id, r)
+            for r in db.session.scalars(
+                select(Record)
+                .where(Record.id.in_(ids[i : i + 500]))
+                .options(joinedload(Record.type), selectinload(Record.attachments))
+            )
+        )
+    return [found[i] for i in ids if i in found]
+
+
 def propose_disposal(
     actor, records: list[Record], reason: str, approver: User, now=None
 ) -> Disposal:
@@ -840,7 +857,7 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, password: str, com
         return disposal
     today = local_today(now)
     holds = active_holds()
-    records = [db.session.get(Record, item["record_id"]) for item in disposal.items]
+    records = _load_for_disposal([item["record_id"] for item in disposal.items])
     for r in records:  # checked again: a hold may have been placed since the proposal
         _check_disposable(r, today, holds)
     items = []
