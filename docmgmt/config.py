@@ -89,6 +89,8 @@ class Config:
     SEARCH_INDEX_DIR = os.environ.get("DOCMGMT_SEARCH_DIR", "")
     SEARCH_WINDOW = int(os.environ.get("DOCMGMT_SEARCH_WINDOW", "500"))
     SEARCH_LOCK_TIMEOUT = float(os.environ.get("DOCMGMT_SEARCH_LOCK_TIMEOUT", "10"))
+    # Records one disposal may name (checked, tombstoned and certified in one transaction).
+    DISPOSAL_MAX_RECORDS = int(os.environ.get("DOCMGMT_DISPOSAL_MAX_RECORDS", "5000"))
     # The Chinese TrueType font embedded in PDFs; empty = look in the usual system places.
     CJK_FONT_PATH = os.environ.get("DOCMGMT_CJK_FONT", "")
 

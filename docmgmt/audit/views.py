@@ -9,6 +9,7 @@ from docmgmt.audit.models import AuditEvent
 from docmgmt.auth.permissions import can_read_audit, require
 from docmgmt.auth.scope import scoped
 from docmgmt.extensions import db
+from docmgmt.sqltext import contains, starts_with
 
 PAGE_SIZE = 50
 
@@ -23,9 +24,9 @@ def trail():
     object_type = request.args.get("object_type", "").strip()
     object_id = request.args.get("object_id", type=int)
     if action:
-        stmt = stmt.where(AuditEvent.action.like(f"{action}%"))
+        stmt = stmt.where(starts_with(AuditEvent.action, action))
     if actor:
-        stmt = stmt.where(AuditEvent.actor_name.like(f"%{actor}%"))
+        stmt = stmt.where(contains(AuditEvent.actor_name, actor))
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)
     if object_id:

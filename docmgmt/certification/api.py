@@ -126,7 +126,6 @@ def sample(args):
         args["size"],
         args["seed"],
     )
-    db.session.commit()
     return {
         "seed": seed,
         "population": population,

@@ -3,7 +3,6 @@ surveillance schedule, and evidence packs (.zip with a manifest of SHA-256)."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -31,6 +30,7 @@ from docmgmt.certification.models import (
 from docmgmt.clock import company_tz, local_today, utcnow
 from docmgmt.errors import NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
+from docmgmt.formtools import csv_bytes
 from docmgmt.records.models import Record, RecordType
 from docmgmt.records.operations import add_months
 from docmgmt.versioning.models import Document
@@ -212,14 +212,8 @@ def sample(actor, rt: RecordType, d_from: date, d_to: date, size: int, seed: int
     records = db.session.scalars(
         select(Record).where(Record.id.in_(chosen)).order_by(Record.id)
     ).all()
-    log_event(
-        actor,
-        "record.sample",
-        rt,
-        object_type="record_type",
-        object_id=rt.id,
-        summary=f"{rt.code} {d_from}..{d_to}: {len(records)} of {len(ids)}, seed {seed}",
-    )
+    # A read, and written nowhere: the seed reproduces it, an auditor's reads are logged as
+    # auditor.view with their path, and a sample that becomes evidence is in the pack.
     return int(seed), len(ids), records
 
 
@@ -371,9 +365,7 @@ def request_pack(actor, d_from, d_to, *, sample_type=None, sample_size=0, sample
 
 
 def _csv(rows) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return csv_bytes(rows)
 
 
 def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
@@ -577,7 +569,8 @@ def run_pack(pack: EvidencePack, actor, progress=None) -> EvidencePack:
         pack,
         object_type="evidence_pack",
         object_id=pack.id,
-        summary=f"{pack.period_from}..{pack.period_to}: {pack.files} files, {blob.sha256}",
+        summary=f"{pack.period_from}..{pack.period_to}: {pack.files} files, {blob.sha256}"
+        + (f", sample seed {pack.sample_seed}" if pack.sample_type_id else ""),
     )
     return pack
 

@@ -177,7 +177,10 @@ def sample():
                 request.args.get("size", "10"),
                 int(seed) if seed.isdigit() else None,
             )
-            db.session.commit()  # the sample is in the audit trail
+            if not seed.isdigit():  # a drawn seed goes into the address: bookmarkable, and
+                # the auditor's view log (the path) says how the sample was drawn
+                args = request.args.to_dict() | {"seed": result[0]}
+                return redirect(url_for(".sample", **args), 303)
         except DomainError as exc:
             undo(exc)
             flash(exc.message, "error")

@@ -11,6 +11,7 @@ from docmgmt.auth.permissions import can_read_history
 from docmgmt.auth.scope import scope_documents
 from docmgmt.control import operations as ops
 from docmgmt.extensions import db
+from docmgmt.formtools import xlsx_append
 from docmgmt.templating import type_label
 from docmgmt.versioning import operations as vops
 from docmgmt.versioning.models import Document, DocumentType
@@ -61,27 +62,23 @@ def master_list_xlsx(rows: list[dict]) -> BytesIO:
     wb = Workbook()
     ws = wb.active
     ws.title = _("Master list")
-    ws.append(master_list_headers())
+    xlsx_append(ws, master_list_headers())
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
         cell.alignment = Alignment(vertical="center")
-    from docmgmt.formtools import xlsx_safe
-
     for r in rows:
-        ws.append(
-            [
-                xlsx_safe(v)
-                for v in (
-                    r["number"],
-                    r["title"],
-                    r["type"],
-                    r["version"],
-                    r["effective_date"],
-                    r["owner"],
-                    r["next_review"],
-                )
-            ]
+        xlsx_append(
+            ws,
+            (
+                r["number"],
+                r["title"],
+                r["type"],
+                r["version"],
+                r["effective_date"],
+                r["owner"],
+                r["next_review"],
+            ),
         )
     for col, width in zip("ABCDEFG", (14, 40, 14, 16, 14, 16, 14), strict=True):
         ws.column_dimensions[col].width = width

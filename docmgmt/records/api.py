@@ -5,7 +5,7 @@ from datetime import datetime
 from flask import request, send_file
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from docmgmt import storage
@@ -32,6 +32,36 @@ class FieldSchema(Schema):
     kind = fields.Str(load_default="text", validate=validate.OneOf(list(ops.FIELD_KINDS)))
     required = fields.Bool(load_default=False)
     choices = fields.List(fields.Str(), load_default=list)
+    # A number field's range (inclusive; either end may be left out) and a text field's
+    # longest length; the type definition line spells them number[0..1000], text[..200].
+    min = fields.Float(
+        load_default=None, allow_none=True, metadata={"description": "number fields: smallest"}
+    )
+    max = fields.Float(
+        load_default=None, allow_none=True, metadata={"description": "number fields: largest"}
+    )
+    max_length = fields.Int(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(1, ops.TEXT_MAX),
+        metadata={"description": f"text fields: most characters (default {ops.TEXT_MAX})"},
+    )
+
+
+def _department_code(rt):
+    dep = getattr(rt, "department", None)  # apispec serialises the default with rt None
+    return dep.code if dep is not None else None
+
+
+def _code_in(value):
+    if not isinstance(value, str):
+        raise ValidationError(_("A department is given by its code."))
+    return value
+
+
+def _department_name(rt):
+    dep = getattr(rt, "department", None)
+    return dep.name if dep is not None else None
 
 
 class TypeSchema(Schema):
@@ -39,7 +69,18 @@ class TypeSchema(Schema):
     code = fields.Str(required=True)
     name = fields.Str(required=True)
     form_document_id = fields.Int(load_default=None, allow_none=True)
-    department = fields.Str(load_default=None, allow_none=True, metadata={"description": "code"})
+    department = fields.Function(
+        _department_code,
+        deserialize=_code_in,
+        load_default=None,
+        allow_none=True,
+        metadata={"type": "string", "description": "the keeping department's code, e.g. AS"},
+    )
+    department_name = fields.Function(
+        _department_name,
+        allow_none=True,
+        metadata={"type": "string", "description": "the keeping department's name"},
+    )
     retention_months = fields.Int(required=True)
     trigger = fields.Str(load_default="filing")
     disposal_method = fields.Str(load_default="destroy")
@@ -290,8 +331,6 @@ def file_record_with_files(code):
     or more ``files``. Every file is checked before anything is stored."""
     import json
 
-    from marshmallow import ValidationError
-
     rt = _type_by_code(code)
     raw = request.form.get("data") or "{}"  # a body over the size limit stops here with 413
     try:
@@ -484,7 +523,7 @@ def due():
 @blp.arguments(ProposeIn)
 @blp.response(201, DisposalOut)
 def propose(data):
-    records = [ops.get_record(i) for i in data["record_ids"]]
+    records = ops.records_for_disposal(data["record_ids"])
     d = ops.propose_disposal(api_user(), records, data["reason"], data["approver_id"])
     db.session.commit()
     return d

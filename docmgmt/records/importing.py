@@ -177,7 +177,8 @@ class RowResult:
     duplicate: bool = False
 
 
-def validate(imp: RecordImport, parsed: Parsed) -> list[RowResult]:
+def validate(imp: RecordImport, parsed: Parsed, progress=None) -> list[RowResult]:
+    """Every row checked; ``progress(phase, done, total)`` is told every ``CHUNK`` rows."""
     rt = imp.type
     col = {h: i for i, h in enumerate(parsed.header)}
     people = ops._people_index()
@@ -191,7 +192,10 @@ def validate(imp: RecordImport, parsed: Parsed) -> list[RowResult]:
     )
     seen: dict[str, int] = {}
     out = []
+    total = len(parsed.rows)
     for n, row in enumerate(parsed.rows, start=2):
+        if progress and (n - 2) % CHUNK == 0:
+            progress("validating", n - 2, total)
 
         def get(h, row=row):
             i = col.get(h)
@@ -233,22 +237,24 @@ def validate(imp: RecordImport, parsed: Parsed) -> list[RowResult]:
             else:
                 seen[ext] = n
         out.append(r)
+    if progress:
+        progress("validating", total, total)
     return out
 
 
 def error_report(results: list[RowResult]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["line", "external_id", "field", "message"])
-    for r in results:
-        for f, m in r.errors:
-            w.writerow([r.line, r.external_id, f, m])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    from docmgmt.formtools import csv_bytes
+
+    return csv_bytes(
+        ([r.line, r.external_id, f, m] for r in results for f, m in r.errors),
+        header=["line", "external_id", "field", "message"],
+    )
 
 
 def run(actor, imp: RecordImport, mode: str, progress=None, background=False) -> RecordImport:
     """File the rows. ``block``: any error files nothing; ``skip``: valid rows are filed.
-    Rows whose external ID is already filed are skipped in both modes."""
+    Rows whose external ID is already filed are skipped in both modes. ``progress(phase,
+    done, total)`` hears of both phases: validating (rows of the file), filing (good rows)."""
     from docmgmt import storage
     from docmgmt.search.models import SearchOutbox
 
@@ -258,7 +264,7 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
         raise InvalidState(_("This import has already run."))
     rt = imp.type
     parsed = load(imp)
-    results = validate(imp, parsed)
+    results = validate(imp, parsed, progress)
     bad = [r for r in results if r.errors]
     imp.error_rows = len(bad)
     if bad:
@@ -297,11 +303,13 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
                 "state": RecordState.ACTIVE,
             }
         )
+    if progress:
+        progress("filing", 0, len(rows))
     for i in range(0, len(rows), CHUNK):
         db.session.execute(insert(Record), rows[i : i + CHUNK])
         imp.processed_rows = min(len(rows), i + CHUNK)
         if progress:
-            progress(imp.processed_rows, len(rows))
+            progress("filing", imp.processed_rows, len(rows))
     # Search learns of the new records through the outbox, like any other change.
     ids = db.session.scalars(select(Record.id).where(Record.import_id == imp.id)).all()
     for i in range(0, len(ids), 5000):
@@ -330,47 +338,80 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
     return imp
 
 
-def write_progress(import_id: int, done: int, total: int) -> None:
+PHASES = ("reading", "validating", "filing")
+
+
+def write_progress(import_id: int, phase: str, done: int, total: int) -> None:
     from docmgmt import storage
 
-    storage.write_progress("imports", import_id, done, total)
+    storage.write_progress("imports", import_id, done, total, phase)
 
 
-def read_progress(import_id: int) -> tuple[int, int] | None:
+def read_progress(import_id: int) -> tuple[str, int, int] | None:
+    """(phase, done, total) of a background import: reading the file, validating its rows,
+    filing the good ones; None before it started."""
     from docmgmt import storage
 
-    return storage.read_progress("imports", import_id)
+    got = storage.read_progress("imports", import_id, with_phase=True)
+    if got is None:
+        return None
+    done, total, phase = got
+    return (phase if phase in PHASES else "filing"), done, total
+
+
+def failure_message(exc: BaseException) -> str:
+    """What the person reads when an import failed: never empty."""
+    message = str(getattr(exc, "message", "") or exc).strip()
+    return _(
+        "The import failed and nothing was filed: %(reason)s",
+        reason=message or type(exc).__name__,
+    )[:500]
 
 
 def run_in_background(app, import_id: int, user_id: int, mode: str) -> threading.Thread:
-    """Large files: the import runs in a thread; the page polls its progress."""
+    """Large files: the import runs in a thread; the page polls its progress.
+
+    The import's outcome is its transaction: once that commits the import is done, whatever
+    happens to the search index afterwards. Indexing the new records is the outbox's work
+    (README "Consistent with the database"): tried here once, and if the index is locked or
+    fails, the outbox rows wait for the next commit or search, and `search check` finds any
+    gap. Only a failure before the commit marks the import failed, with a message."""
 
     def work():
         from docmgmt.auth.models import User
+        from docmgmt.search import drain
 
         with app.app_context():
-            imp = db.session.get(RecordImport, import_id)
-            user = db.session.get(User, user_id)
-
             try:
-                run(
-                    user,
-                    imp,
-                    mode,
-                    lambda done, total: write_progress(import_id, done, total),
-                    background=True,
-                )
-                db.session.commit()
-                from docmgmt.search import drain
-
-                drain(rounds=10**6)  # index every imported record, here, not in a search
-            except Exception as exc:  # nothing half-written: the transaction is rolled back
-                db.session.rollback()
                 imp = db.session.get(RecordImport, import_id)
-                imp.status = "failed"
-                imp.message = str(getattr(exc, "message", exc))[:500]
-                db.session.commit()
-                current_app.logger.exception("import %s failed", import_id)
+                user = db.session.get(User, user_id)
+                write_progress(import_id, "reading", 0, imp.total_rows)
+                try:
+                    run(
+                        user,
+                        imp,
+                        mode,
+                        lambda phase, done, total: write_progress(import_id, phase, done, total),
+                        background=True,
+                    )
+                    db.session.commit()
+                except Exception as exc:  # nothing half-written: the transaction is rolled back
+                    db.session.rollback()
+                    current_app.logger.exception("import %s failed", import_id)
+                    imp = db.session.get(RecordImport, import_id)
+                    imp.status = "failed"
+                    imp.message = failure_message(exc)
+                    db.session.commit()
+                    return
+                try:
+                    drain(
+                        timeout=current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0),
+                        rounds=10**6,
+                    )
+                except Exception:  # the records are filed; the outbox keeps what is unindexed
+                    current_app.logger.warning(
+                        "import %s: indexing left to the search outbox", import_id, exc_info=True
+                    )
             finally:
                 db.session.remove()
 

@@ -18,7 +18,7 @@ from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history
 from docmgmt.auth.scope import require_record_access, scope_records
-from docmgmt.clock import local_today, utcnow
+from docmgmt.clock import as_utc, local_today, utcnow
 from docmgmt.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.records.models import (
@@ -33,9 +33,16 @@ from docmgmt.records.models import (
     RecordType,
     Trigger,
 )
+from docmgmt.sqltext import contains
 from docmgmt.versioning.models import Document, DocumentType
 
 FIELD_KINDS = ("text", "number", "date", "choice", "person")
+TEXT_MAX = 2000  # characters of a text value, unless the field says fewer
+# Numbers beyond 15 digits before the point are refused even without a declared range: Excel
+# keeps 15 significant digits and JavaScript 2^53, so larger values would be changed by the
+# exports and the API's clients (and -1e308 "hours" is a typing accident, not a measurement).
+NUMBER_LIMIT = Decimal(10) ** 15
+_KIND_RANGE = re.compile(r"^\s*([a-z]+)\s*(?:\[\s*([^\]]*?)\s*\.\.\s*([^\]]*?)\s*\])?\s*$")
 ATTACHMENT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".docx", ".xlsx"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -62,6 +69,80 @@ def add_months(d: date, months: int) -> date:
 
 
 # ---------------------------------------------------------------- record types
+
+
+def parse_kind(text: str) -> dict:
+    """``number[0..1000]``, ``number[0..]``, ``number[..24]``, ``text[..200]`` or a plain kind
+    (the type definition line format) as ``{"kind", "min", "max"}`` / ``{"kind",
+    "max_length"}``; the values are checked by ``_clean_fields``."""
+    m = _KIND_RANGE.match(text or "text")
+    if not m:
+        return {"kind": text.strip()}
+    kind, low, high = m[1], m[2], m[3]
+    if m[2] is None:
+        return {"kind": kind}
+    if kind == "text":
+        return {"kind": kind, "max_length": high or None, "min_length": low or None}
+    return {"kind": kind, "min": low or None, "max": high or None}
+
+
+def _bound(f: dict, key: str, name: str):
+    raw = f.get(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        num = Decimal(str(raw).strip())
+        if not num.is_finite() or abs(num) > NUMBER_LIMIT:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise ValidationFailed(
+            _("Field %(n)s: a range limit is not a number: %(v)s", n=name, v=raw),
+            field="fields",
+        ) from None
+    return int(num) if num == num.to_integral_value() else float(num)
+
+
+def _field_limits(f: dict, name: str, kind: str) -> dict:
+    """The range of a number field and the longest text of a text field, checked."""
+    if f.get("min_length") not in (None, ""):
+        raise ValidationFailed(
+            _("Field %(n)s: give a text field only a longest length, as text[..200].", n=name),
+            field="fields",
+        )
+    low, high = _bound(f, "min", name), _bound(f, "max", name)
+    longest = f.get("max_length")
+    if kind != "number" and (low is not None or high is not None):
+        raise ValidationFailed(
+            _("Field %(n)s: only a number field has a range.", n=name), field="fields"
+        )
+    if low is not None and high is not None and low > high:
+        raise ValidationFailed(
+            _("Field %(n)s: the minimum is above the maximum.", n=name), field="fields"
+        )
+    out = {}
+    if kind == "number":
+        out = {"min": low, "max": high}
+    if longest not in (None, ""):
+        if kind != "text":
+            raise ValidationFailed(
+                _("Field %(n)s: only a text field has a longest length.", n=name),
+                field="fields",
+            )
+        try:
+            longest = int(str(longest).strip())
+        except ValueError:
+            longest = 0
+        if not 1 <= longest <= TEXT_MAX:
+            raise ValidationFailed(
+                _(
+                    "Field %(n)s: the longest length is 1 to %(max)d characters.",
+                    n=name,
+                    max=TEXT_MAX,
+                ),
+                field="fields",
+            )
+        out["max_length"] = longest
+    return out
 
 
 def _clean_fields(fields) -> list[dict]:
@@ -93,6 +174,7 @@ def _clean_fields(fields) -> list[dict]:
                 "required": bool(f.get("required")),
                 "choices": choices,
             }
+            | _field_limits(f, name, kind)
         )
     return out
 
@@ -205,8 +287,11 @@ def clean_values(rt: RecordType, raw: dict, people: dict | None = None, today=No
                 errors.append((name, _("%(f)s is required.", f=label)))
             continue
         if kind == "text":
-            if len(v) > 2000:
-                errors.append((name, _("%(f)s is longer than 2000 characters.", f=label)))
+            longest = f.get("max_length") or TEXT_MAX
+            if len(v) > longest:
+                errors.append(
+                    (name, _("%(f)s is longer than %(n)d characters.", f=label, n=longest))
+                )
                 continue
             values[name] = v
         elif kind == "number":
@@ -216,6 +301,10 @@ def clean_values(rt: RecordType, raw: dict, people: dict | None = None, today=No
                     raise InvalidOperation
             except InvalidOperation:
                 errors.append((name, _("%(f)s is not a number: %(v)s", f=label, v=v)))
+                continue
+            problem = _out_of_range(num, f.get("min"), f.get("max"), label, v)
+            if problem:
+                errors.append((name, problem))
                 continue
             values[name] = int(num) if num == num.to_integral_value() else float(num)
         elif kind == "date":
@@ -246,6 +335,24 @@ def clean_values(rt: RecordType, raw: dict, people: dict | None = None, today=No
         if raw.get(name) not in (None, ""):
             errors.append((name, _("%(n)s is not a field of this record type.", n=name)))
     return values, errors
+
+
+def _out_of_range(num: Decimal, low, high, label: str, v) -> str | None:
+    if low is not None and num < Decimal(str(low)):
+        if high is not None:
+            return _(
+                "%(f)s must be between %(min)s and %(max)s: %(v)s", f=label, min=low, max=high, v=v
+            )
+        return _("%(f)s must be at least %(min)s: %(v)s", f=label, min=low, v=v)
+    if high is not None and num > Decimal(str(high)):
+        if low is not None:
+            return _(
+                "%(f)s must be between %(min)s and %(max)s: %(v)s", f=label, min=low, max=high, v=v
+            )
+        return _("%(f)s must be at most %(max)s: %(v)s", f=label, max=high, v=v)
+    if abs(num) > NUMBER_LIMIT:
+        return _("%(f)s is too large (at most 15 digits before the point): %(v)s", f=label, v=v)
+    return None
 
 
 def content_hash(rt: RecordType, title: str, values: dict, attachments: list[str]) -> str:
@@ -460,16 +567,16 @@ def records_query(
     if state:
         q = q.where(Record.state == RecordState(state))
     if text:
-        q = q.where(or_(Record.title.contains(text), Record.number.contains(text)))
+        q = q.where(or_(contains(Record.title, text), contains(Record.number, text)))
     if field and value:
-        # JSON text match that works the same on SQLite and PostgreSQL
-        from sqlalchemy import String, cast
+        # The field's value as text, exactly (a number as written: 2, 2.5), the same on SQLite
+        # (JSON_EXTRACT) and PostgreSQL (->>); nothing in the value is a wildcard.
+        from sqlalchemy import String, cast, false
 
-        q = q.where(
-            cast(Record.values, String).contains(
-                json.dumps({field: value}, ensure_ascii=False)[1:-1]
-            )
-        )
+        if _NAME.match(field):
+            q = q.where(cast(Record.values[field].as_string(), String) == value)
+        else:
+            q = q.where(false())  # no field has such a name
     if after is not None:
         dt, rid = after
         q = q.where(or_(Record.filed_dt < dt, (Record.filed_dt == dt) & (Record.id < rid)))
@@ -602,12 +709,72 @@ def _check_disposable(record: Record, today: date, holds) -> None:
         )
 
 
+def _bounded(ids: list[int]) -> list[int]:
+    """Each id once, in the order given; at most ``DISPOSAL_MAX_RECORDS`` of them.
+
+    A disposal is a set of records: naming one twice changes nothing about what is disposed
+    of, so repeats are dropped rather than refused (a list assembled from overlapping pages
+    still works) and the disposal, its tombstones and its certificate count each record once.
+    The bound keeps one approval (checks, tombstones, the certificate, all in one write
+    transaction) to a size that commits in seconds."""
+    distinct = list(dict.fromkeys(ids))
+    limit = int(current_app.config.get("DISPOSAL_MAX_RECORDS", 5000))
+    if len(distinct) > limit:
+        raise ValidationFailed(
+            _(
+                "A disposal takes at most %(max)d records; %(n)d were chosen. Propose them in "
+                "several disposals.",
+                max=limit,
+                n=len(distinct),
+            ),
+            field="record_ids",
+        )
+    return distinct
+
+
+def records_for_disposal(record_ids) -> list[Record]:
+    """The records named by id (each once, bounded) for ``propose_disposal``; an unknown id is
+    refused like any unknown record."""
+    ids = _bounded([int(i) for i in record_ids])
+    if any(not 0 < i < 2**31 for i in ids):  # beyond the id column: no such record
+        raise NotFound(_("No such record."))
+    found = {}
+    for i in range(0, len(ids), 500):
+        found.update(
+            (r.id, r)
+            for r in db.session.scalars(select(Record).where(Record.id.in_(ids[i : i + 500])))
+        )
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(_("No such record."))
+    return [found[i] for i in ids]
+
+
+def _load_for_disposal(ids: list[int]) -> list[Record]:
+    """The records with their type and attachments, a few queries for thousands of records."""
+    from sqlalchemy.orm import joinedload, selectinload
+
+    found = {}
+    for i in range(0, len(ids), 500):
+        found.update(
+            (r.id, r)
+            for r in db.session.scalars(
+                select(Record)
+                .where(Record.id.in_(ids[i : i + 500]))
+                .options(joinedload(Record.type), selectinload(Record.attachments))
+            )
+        )
+    return [found[i] for i in ids if i in found]
+
+
 def propose_disposal(
     actor, records: list[Record], reason: str, approver: User, now=None
 ) -> Disposal:
     require_manager(actor)
     now = now or utcnow()
     today = local_today(now)
+    by_id = {r.id: r for r in records}
+    records = [by_id[i] for i in _bounded([r.id for r in records])]
     if not records:
         raise ValidationFailed(_("Choose the records to dispose of."), field="record_ids")
     if not (reason or "").strip():
@@ -689,7 +856,7 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, password: str, com
         return disposal
     today = local_today(now)
     holds = active_holds()
-    records = [db.session.get(Record, item["record_id"]) for item in disposal.items]
+    records = _load_for_disposal([item["record_id"] for item in disposal.items])
     for r in records:  # checked again: a hold may have been placed since the proposal
         _check_disposable(r, today, holds)
     items = []
@@ -699,7 +866,7 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, password: str, com
             "number": r.number,
             "type": r.type.code,
             "type_name": r.type.name,
-            "filed": r.filed_dt.isoformat(),
+            "filed": as_utc(r.filed_dt).isoformat(),
             "trigger_date": r.trigger_date.isoformat() if r.trigger_date else None,
             "dispose_after": r.dispose_after.isoformat() if r.dispose_after else None,
             "content_hash": r.content_hash,

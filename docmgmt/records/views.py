@@ -1,6 +1,5 @@
 """Records pages: types, filing and correcting, the list, import, holds, disposition."""
 
-import csv
 import io
 from datetime import date, datetime
 
@@ -21,9 +20,10 @@ from docmgmt import storage
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.permissions import can_manage_documents, require
 from docmgmt.auth.scope import require_access, scope_records, scoped, visible
+from docmgmt.clock import to_local
 from docmgmt.errors import DomainError, NotFound, ValidationFailed, undo
 from docmgmt.extensions import db
-from docmgmt.formtools import options
+from docmgmt.formtools import csv_bytes, options, xlsx_append
 from docmgmt.records import bp, importing
 from docmgmt.records import operations as ops
 from docmgmt.records.forms import (
@@ -63,7 +63,9 @@ def _departments():
 
 
 def parse_fields_text(text: str) -> list[dict]:
-    """``name | label | kind | required | choice1, choice2`` per line."""
+    """``name | label | kind | required | choice1, choice2`` per line; the kind may carry a
+    range, ``number[0..1000]`` (either end may be left open: ``number[0..]``), or a longest
+    length, ``text[..200]``."""
     out = []
     for line in (text or "").splitlines():
         if not line.strip():
@@ -74,7 +76,7 @@ def parse_fields_text(text: str) -> list[dict]:
             {
                 "name": parts[0],
                 "label": parts[1] or parts[0],
-                "kind": parts[2] or "text",
+                **ops.parse_kind(parts[2] or "text"),
                 "required": parts[3].lower() in ("required", "yes", "y", "必填", "1", "true"),
                 "choices": [c.strip() for c in parts[4].replace("，", ",").split(",") if c.strip()],
             }
@@ -155,6 +157,13 @@ def _filters():
     }
 
 
+def _export_value(v):
+    """Numbers stay numbers (a spreadsheet can sum them); the rest is text."""
+    if v is None:
+        return ""
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+
 def _cursor():
     raw = request.args.get("after", "")
     if "_" not in raw:
@@ -205,20 +214,16 @@ def export(fmt):
             r.type.code,
             r.external_id or "",
             r.title,
-            r.filed_dt.date().isoformat(),
+            to_local(r.filed_dt).date().isoformat(),
             r.dispose_after.isoformat() if r.dispose_after else "",
             r.state.value,
-            *[str(r.values.get(n, "")) for n in fields],
+            *[_export_value(r.values.get(n)) for n in fields],
         ]
         for r in rows
     ]
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(header)
-        w.writerows(data)
         return send_file(
-            io.BytesIO(("\ufeff" + buf.getvalue()).encode()),
+            io.BytesIO(csv_bytes(data, header=header)),
             mimetype="text/csv",
             download_name="records.csv",
         )
@@ -227,12 +232,9 @@ def export(fmt):
     wb = Workbook()
     ws = wb.active
     ws.title = "records"
-    from docmgmt.formtools import xlsx_safe
-
-    ws.append([xlsx_safe(h) for h in header])
-
+    xlsx_append(ws, header)
     for row in data:
-        ws.append([xlsx_safe(v) for v in row])
+        xlsx_append(ws, row)
     out = io.BytesIO()
     wb.save(out)
     return send_file(
@@ -565,7 +567,7 @@ def disposition():
         try:
             if not form.validate_on_submit():
                 raise ValidationFailed(_("Give the reason and the approver."), field="reason")
-            records = [ops.get_record(i) for i in ids]
+            records = ops.records_for_disposal(ids)
             d = ops.propose_disposal(current_user, records, form.reason.data, form.approver_id.data)
             db.session.commit()
             flash(

@@ -149,14 +149,14 @@ def record_xlsx(record: dict) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from docmgmt.formtools import xlsx_safe
+    from docmgmt.formtools import xlsx_append
 
     wb = Workbook()
     wb.remove(wb.active)
     for title, table in rows(record).items():
         ws = wb.create_sheet(title)
         for r in table:
-            ws.append([xlsx_safe(v) for v in r])
+            xlsx_append(ws, r)
         for c in ws[1]:
             c.font = Font(bold=True)
         for col in ws.columns:

@@ -1050,9 +1050,12 @@ def register_query(*, doc_type=None, department_id=None, q=None, include_obsolet
         stmt = stmt.where(Document.doc_type == DocumentType(doc_type))
     if department_id:
         stmt = stmt.where(Document.department_id == int(department_id))
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Document.number.ilike(like), Document.title.ilike(like)))
+    if q and q.strip():
+        from docmgmt.sqltext import contains
+
+        stmt = stmt.where(
+            or_(contains(Document.number, q.strip()), contains(Document.title, q.strip()))
+        )
     if not include_obsolete:
         stmt = stmt.where(Document.is_obsolete.is_(False))
     return stmt

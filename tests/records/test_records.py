@@ -535,7 +535,7 @@ def test_a_large_import_runs_in_the_background_with_progress(app, client, people
     db.session.expire_all()
     done = db.session.get(RecordImport, imp2["id"])
     assert done.status == "done" and done.imported == 40, done.message
-    assert importing.read_progress(imp2["id"]) == (40, 40)
+    assert importing.read_progress(imp2["id"]) == ("filing", 40, 40)
     hits = client.get("/api/v1/search", query_string={"q": "顾客39"}, headers=qm).get_json()
     assert hits["total"] == 1
 
