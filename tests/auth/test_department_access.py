@@ -188,7 +188,7 @@ QUERY = {
     # words are searched at the end of the sweep.
     "search.results": "?q=procedure&history=1",
     "search_api.search_endpoint": "?q=procedure&history=true&per_page=50",
-    "certification.sample": "?type={record_type}&date_from={start}&date_to={end}&size=50",
+    "certification.sample": "?type={record_type}&date_from={start}&date_to={end}&size=50&seed=7",
     "certification_api.sample": "?type={record_type_code}&from={start}&to={end}&size=50",
     "certification.clauses": "?date_from={start}&date_to={end}",
     "certification_api.clauses": "?from={start}&to={end}",
