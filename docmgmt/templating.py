@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from docmgmt.auth import permissions
 from docmgmt.clock import local_today, to_local
-from docmgmt.versioning.lifecycle import state_label
+from docmgmt.versioning.lifecycle import event_label, event_state_label, state_label
 
 
 def type_label(doc_type) -> str:
@@ -150,6 +150,8 @@ def register_template_helpers(app):
     app.jinja_env.filters.update(
         localdt=localdt,
         state_label=state_label,
+        event_label=event_label,
+        event_state_label=event_state_label,
         type_label=type_label,
         meaning_label=meaning_label,
         role_label=role_label,

@@ -58,6 +58,26 @@ def check(revision, action: str) -> S | None:
     return target
 
 
+def event_label(action: str) -> str:
+    """An entry of a revision's history, as people read it (never the code)."""
+    extra = {"create": _("created"), "schedule": _("scheduled")}
+    if action in extra:
+        return extra[action]
+    try:
+        return action_label(action)
+    except KeyError:
+        return action
+
+
+def event_state_label(state: str) -> str:
+    if not state:
+        return ""
+    try:
+        return state_label(S(state))
+    except ValueError:
+        return state
+
+
 def action_label(action: str) -> str:
     return {
         "edit": _("edited"),
