@@ -321,6 +321,32 @@ def master_list_pdf_for(user) -> bytes:
     )
 
 
+def related_for_reading(user, doc: Document) -> list[dict]:
+    """The related documents a reader of ``doc`` is shown: each with the version in force and
+    where to read it.  Staff see only what they may open (in force, or an external standard);
+    quality managers and auditors see every link, withdrawn or not yet issued ones marked."""
+    from docmgmt.versioning import operations as vops
+    from docmgmt.versioning.models import DocumentType
+
+    out = []
+    history = can_read_history(user)
+    for link in visible(user, ops.links_from(doc)):
+        target = link.target
+        if visible(user, [target]) != [target]:
+            continue
+        external = target.doc_type == DocumentType.EXTERNAL
+        current = None if external else vops.in_force_revision(target)
+        readable = not target.is_obsolete and (external or current is not None)
+        if not (readable or history):
+            continue
+        if current is not None:
+            url = url_for("versioning.revision", doc_id=target.id, rev_id=current.id)
+        else:
+            url = url_for("versioning.document", doc_id=target.id)
+        out.append({"link": link, "target": target, "current": current, "url": url})
+    return out
+
+
 def document_panel(doc: Document) -> dict:
     """What the document page shows of document control."""
     reviews = db.session.scalars(
