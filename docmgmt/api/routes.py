@@ -86,6 +86,8 @@ def _rev_json(rev: Revision, full: bool = False):
         "title": rev.title,
         "change_summary": rev.change_summary,
         "change_number": rev.change_number,
+        "change_reference": rev.change_reference,
+        "change_requests": [cr.number for cr in getattr(rev, "change_requests", [])],
         "pages_affected": rev.pages_affected,
         "effective_date": rev.effective_date,
         "superseded_date": rev.superseded_date,
@@ -267,7 +269,8 @@ def revision_record(doc_id):
             {
                 "no": n,
                 "date": r.effective_date,
-                "change_number": r.change_number,
+                "change_number": r.change_reference,
+                "change_requests": [cr.number for cr in r.change_requests],
                 "change_summary": r.change_summary,
                 "version": r.version,
                 "pages_affected": r.pages_affected,

@@ -135,13 +135,10 @@ def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | 
     draft = vops.open_revision(doc)
     if draft is None:
         draft = vops.create_draft(
-            actor, doc, change_summary=cr.proposed_change[:2000], change_number=cr.number, now=now
+            actor, doc, change_summary=cr.proposed_change, change_number=cr.number, now=now
         )
     elif draft.state == RevisionState.DRAFT:
-        numbers = [n for n in (draft.change_number or "").split(", ") if n and n != "-"]
-        vops.update_draft(
-            actor, draft, change_number=", ".join([*numbers, cr.number])[:40], now=now
-        )
+        pass  # the open draft takes the request too: the row below, not a longer string
     else:
         raise InvalidState(
             _(
@@ -155,6 +152,8 @@ def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | 
     cr.decided_by_id, cr.decided_dt = actor.id, now
     cr.decision_comment = (comment or "").strip()
     cr.revision_id = draft.id
+    if cr not in draft.change_requests:
+        draft.change_requests.append(cr)
     db.session.flush()
     log_event(
         actor,

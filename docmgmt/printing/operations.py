@@ -45,7 +45,7 @@ def record_rows(rev: Revision) -> list[list]:
             [
                 n,
                 r.effective_date.isoformat() if r.effective_date else "",
-                r.change_number or "-",
+                r.change_reference,
                 r.change_summary or "",
                 r.version,
                 r.pages_affected or "—",

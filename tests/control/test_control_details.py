@@ -1,9 +1,13 @@
 """Document control in detail (issue 23): what staff are shown, what is never cut, the desk,
 the refusals, the surveillance schedule and the register."""
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import func, select
 
 from docmgmt.extensions import db
+from docmgmt.versioning.models import Revision, RevisionState
 from tests.conftest import page_text
 
 
@@ -37,3 +41,75 @@ def test_staff_see_related_documents_on_the_reading_page_with_the_version_in_for
     auth.login("qm")
     text = page_text(client.get(f"/documents/{proc.id}/revisions/{a0.id}"))
     assert draft_only.number in text and "no version in force" in text
+
+
+def test_every_accepted_request_stays_in_the_revision_record_uncut(
+    client, auth, people, token_for, effective_doc, approve, today
+):
+    import io
+    import re
+
+    import docx
+    from pypdf import PdfReader
+
+    from docmgmt.control import operations as ops
+    from docmgmt.versioning import operations as vops
+
+    doc, a0 = effective_doc()
+    a0.effective_date = today - timedelta(days=30)  # so the next one can take effect today
+    db.session.commit()
+    requests = [
+        ops.create_request(people["staff"], doc, reason=f"原因{n}", proposed_change=f"修改{n}")
+        for n in range(4)
+    ]
+    db.session.commit()
+    auth.login("qm")
+    for cr in requests:
+        assert client.post(f"/change-requests/{cr.id}/accept", data={}).status_code == 303
+    auth.logout()
+    numbers = [cr.number for cr in requests]
+    assert len(", ".join(numbers)) > 40  # the old joined string was cut here
+    db.session.expire_all()
+    draft = db.session.scalar(select(Revision).where(Revision.state == RevisionState.DRAFT))
+    assert [cr.number for cr in draft.change_requests] == numbers
+    approve(draft)
+    vops.publish_revision(people["qm"], draft, today)
+    db.session.commit()
+
+    def squeezed(text):
+        return re.sub(r"\s+", "", text)
+
+    auth.login("qm")
+    for page in (f"/documents/{doc.id}", f"/documents/{doc.id}/revisions/{draft.id}"):
+        text = page_text(client.get(page))
+        assert all(n in text for n in numbers), page
+    pdf = client.get(f"/revisions/{draft.id}/print.pdf")
+    pdf_text = squeezed("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages))
+    assert all(n in pdf_text for n in numbers)
+    word = docx.Document(io.BytesIO(client.get(f"/revisions/{draft.id}/export.docx").data))
+    cells = squeezed(" ".join(c.text for t in word.tables for row in t.rows for c in row.cells))
+    assert all(n in cells for n in numbers)
+    headers = token_for(people["qm"])
+    rows = client.get(f"/api/v1/documents/{doc.id}/revision-record", headers=headers).get_json()
+    assert rows[-1]["change_requests"] == numbers
+    assert all(n in rows[-1]["change_number"] for n in numbers)
+    rev = client.get(f"/api/v1/revisions/{draft.id}", headers=headers)
+    assert rev.get_json()["change_requests"] == numbers
+
+
+def test_an_over_long_change_number_is_refused_not_cut(client, people, token_for, effective_doc):
+    from docmgmt.errors import ValidationFailed
+    from docmgmt.versioning import operations as vops
+
+    doc, _a0 = effective_doc()
+    draft = vops.create_draft(people["qm"], doc)
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match="Change number is too long: at most 40"):
+        vops.update_draft(people["qm"], draft, change_number="变更" * 21)
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Revision, draft.id).change_number == "-"
+    # The same rule for every bounded column, on every database: a title of 201 characters.
+    with pytest.raises(ValidationFailed, match="at most 200 characters"):
+        vops.update_draft(people["qm"], draft, title="题" * 201)
+    db.session.rollback()
