@@ -113,3 +113,24 @@ def test_an_over_long_change_number_is_refused_not_cut(client, people, token_for
     with pytest.raises(ValidationFailed, match="at most 200 characters"):
         vops.update_draft(people["qm"], draft, title="题" * 201)
     db.session.rollback()
+
+
+def test_the_desk_puts_urgent_requests_first_and_shows_the_urgency(
+    client, auth, people, token_for, effective_doc
+):
+    from docmgmt.control import operations as ops
+
+    doc, _a0 = effective_doc()
+    made = {
+        u: ops.create_request(people["staff"], doc, reason=u, proposed_change=u, urgency=u)
+        for u in ("normal", "low", "high")
+    }
+    db.session.commit()
+    auth.login("qm")
+    html = client.get("/desk").get_data(as_text=True)
+    positions = [html.index(made[u].number) for u in ("high", "normal", "low")]
+    assert positions == sorted(positions)
+    section = page_text(client.get("/desk")).split("waiting for a decision")[1]
+    assert "Urgent" in section and "Normal" in section and "Low" in section
+    api = client.get("/api/v1/desk", headers=token_for(people["qm"])).get_json()
+    assert [r["urgency"] for r in api["change_requests"]] == ["high", "normal", "low"]
