@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.permissions import can_manage_documents, require
-from docmgmt.clock import local_today, utcnow
+from docmgmt.clock import as_utc, local_today, utcnow
 from docmgmt.control.models import (
     ChangeRequest,
     ChangeRequestAttachment,
@@ -69,6 +69,15 @@ def create_request(
     require(not is_read_only(actor), _("Auditors cannot request changes."))
     if document.is_obsolete:
         raise InvalidState(_("Document %(n)s is obsolete.", n=document.number))
+    if document.doc_type != DocumentType.EXTERNAL and vops.in_force_revision(document) is None:
+        # The same refusal for everyone: a request asks to change what is in force.
+        raise InvalidState(
+            _(
+                "Document %(n)s has no revision in force: there is nothing to change yet. "
+                "Its draft is edited directly.",
+                n=document.number,
+            )
+        )
     reason, proposed = (reason or "").strip(), (proposed_change or "").strip()
     if not reason:
         raise ValidationFailed(_("Say why the document should change."), field="reason")
@@ -263,6 +272,15 @@ def record_review(
         raise ValidationFailed(_("Give the date of the review."), field="review_date")
     if review_date > local_today(now):
         raise ValidationFailed(_("A review cannot be dated in the future."), field="review_date")
+    registered = local_today(as_utc(doc.created_dt)) if doc.created_dt else None
+    if registered is not None and review_date < registered:
+        raise ValidationFailed(
+            _(
+                "A review cannot be dated before the document was registered (%(d)s).",
+                d=registered.isoformat(),
+            ),
+            field="review_date",
+        )
     finding = (finding or "").strip()
     if not finding:
         raise ValidationFailed(_("Record what the review found."), field="finding")

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from docmgmt.control.models import ChangeRequest, PeriodicReview
 from docmgmt.extensions import db
 from docmgmt.versioning.models import Revision, RevisionState
 from tests.conftest import page_text
@@ -134,3 +135,52 @@ def test_the_desk_puts_urgent_requests_first_and_shows_the_urgency(
     assert "Urgent" in section and "Normal" in section and "Low" in section
     api = client.get("/api/v1/desk", headers=token_for(people["qm"])).get_json()
     assert [r["urgency"] for r in api["change_requests"]] == ["high", "normal", "low"]
+
+
+def test_a_change_request_on_a_document_with_nothing_in_force_is_refused_for_everyone(
+    client, people, token_for, create_document, draft_of
+):
+    doc = create_document()
+    draft_of(doc)
+    for who in ("qm", "staff"):
+        r = client.post(
+            f"/api/v1/documents/{doc.id}/change-requests",
+            headers=token_for(people[who]),
+            json={"reason": "r", "proposed_change": "p", "urgency": "high"},
+        )
+        assert r.status_code in (403, 409), who
+        assert "no revision in force" in r.get_json()["message"]
+    assert _count(ChangeRequest) == 0
+
+
+def test_the_requester_sees_the_rejection_reason_in_their_inbox(
+    client, auth, people, effective_doc
+):
+    from docmgmt.control import operations as ops
+
+    doc, _a0 = effective_doc()
+    cr = ops.create_request(people["staff"], doc, reason="r", proposed_change="p")
+    ops.reject_request(people["qm"], cr, "现行第4章已覆盖此情况")
+    db.session.commit()
+    auth.login("staff")
+    page = page_text(client.get("/"))
+    assert cr.number in page and "现行第4章已覆盖此情况" in page
+
+
+def test_a_review_dated_before_the_document_existed_is_refused(
+    client, auth, people, token_for, effective_doc, today
+):
+    doc, _a0 = effective_doc()
+    auth.login("qm")
+    r = client.post(
+        f"/documents/{doc.id}/reviews",
+        data={"review_date": "1999-01-01", "finding": "仍然适用"},
+        follow_redirects=True,
+    )
+    assert "before the document was registered" in page_text(r)
+    assert _count(PeriodicReview) == 0
+    client.post(
+        f"/documents/{doc.id}/reviews",
+        data={"review_date": today.isoformat(), "finding": "仍然适用"},
+    )
+    assert _count(PeriodicReview) == 1
