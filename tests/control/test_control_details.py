@@ -184,3 +184,39 @@ def test_a_review_dated_before_the_document_existed_is_refused(
         data={"review_date": today.isoformat(), "finding": "仍然适用"},
     )
     assert _count(PeriodicReview) == 1
+
+
+def test_an_extension_past_the_expiry_warns_and_the_next_audit_is_the_recertification(
+    client, auth, people, token_for, today
+):
+    from html import unescape
+
+    from docmgmt.certification import operations as cops
+
+    cert = cops.create_certificate(
+        people["qm"],
+        number="C-9",
+        body="认证中心",
+        issued_on=today - timedelta(days=1000),
+        expires_on=today + timedelta(days=60),
+    )
+    cops.record_audit(people["qm"], cert, held_on=today - timedelta(days=330), kind="surveillance")
+    db.session.commit()
+    auth.login("qm")
+    r = client.post(
+        "/certification/certificate",
+        data={"certificate_id": cert.id, "what": "extension", "months": "3", "reason": "疫情"},
+        follow_redirects=True,
+    )
+    assert "past the certificate's expiry" in unescape(page_text(r))
+    s = client.get("/api/v1/certification/schedule", headers=token_for(people["qm"])).get_json()
+    assert s["next_audit_kind"] == "recertification"
+    assert s["next_due"] == (today + timedelta(days=60)).isoformat()
+    assert "past the certificate's expiry" in s["warning"]
+    text = page_text(client.get("/certification/"))
+    assert "Recertification audit due" in text
+    # Audit kinds are words in the page's language, not codes.
+    client.post("/lang/zh_CN")
+    text = page_text(client.get("/certification/"))
+    assert "监督审核" in text and "再认证" in text
+    assert "surveillance" not in text.replace("/", " ").split()
