@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from docmgmt.control.models import ChangeRequest, PeriodicReview
 from docmgmt.extensions import db
 from docmgmt.versioning.models import Revision, RevisionState
-from tests.conftest import page_text
+from tests.conftest import PASSWORD, page_text
 
 
 def _count(model):
@@ -220,3 +220,36 @@ def test_an_extension_past_the_expiry_warns_and_the_next_audit_is_the_recertific
     text = page_text(client.get("/certification/"))
     assert "监督审核" in text and "再认证" in text
     assert "surveillance" not in text.replace("/", " ").split()
+
+
+def test_the_register_shows_withdrawn_documents_to_quality_managers_by_default(
+    client, auth, people, effective_doc, create_document
+):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from docmgmt.control import operations as ops
+
+    gone, _a0 = effective_doc(title="已作废的程序")
+    kept, _k0 = effective_doc(title="现行程序")
+    unissued = create_document(title="起草中的程序")
+    wd = ops.propose_withdrawal(people["qm"], gone, "合并", people["approver"])
+    ops.decide_withdrawal(people["approver"], wd, approve=True, password=PASSWORD)
+    db.session.commit()
+    for who in ("qm", "auditor"):
+        auth.login(who)
+        text = page_text(client.get("/documents/"))
+        assert gone.number in text and "作废" in text, who
+        # Unticking the box (the form sends obsolete=0 only) hides them.
+        assert gone.number not in page_text(client.get("/documents/?obsolete=0"))
+        assert gone.number in page_text(client.get("/documents/?obsolete=0&obsolete=1"))
+        auth.logout()
+    auth.login("staff")
+    assert gone.number not in page_text(client.get("/documents/"))
+    auth.logout()
+    # The master list is what is in force: no withdrawn and no unissued document, for anyone.
+    auth.login("qm")
+    ws = load_workbook(BytesIO(client.get("/register/master-list.xlsx").data)).active
+    numbers = [row[0] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert numbers == [kept.number] and unissued.number not in numbers
