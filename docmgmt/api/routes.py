@@ -150,6 +150,49 @@ def me():
     }
 
 
+def _notifications_json(user) -> dict:
+    from docmgmt import notify
+
+    return {
+        "notifications": [
+            {
+                "event": ev.value,
+                "label": str(notify.EVENT_LABELS[ev]),
+                "delivery": mode.value,
+                "always": ev in notify.ALWAYS,
+            }
+            for ev, mode in notify.preferences(user).items()
+        ],
+        "deliveries": [d.value for d in notify.Delivery],
+    }
+
+
+@blp.get("/me/notifications")
+def get_notifications():
+    """Which mails the token's user gets, per kind of event: "now" or "off" (signature
+    requests are always sent)."""
+    return _notifications_json(actor())
+
+
+@blp.put("/me/notifications")
+def put_notifications():
+    """Set some or all choices: {"notifications": {"<event>": "now" | "off", ...}}."""
+    from flask import request as flask_request
+
+    from docmgmt import notify
+    from docmgmt.errors import ValidationFailed
+
+    data = flask_request.get_json(silent=True)
+    choices = data.get("notifications") if isinstance(data, dict) else None
+    if not isinstance(choices, dict):
+        raise ValidationFailed(
+            _('Send {"notifications": {"<event>": "now" or "off"}}.'), field="notifications"
+        )
+    notify.set_preferences(actor(), actor(), choices)
+    db.session.commit()
+    return _notifications_json(actor())
+
+
 @blp.get("/inbox")
 @blp.response(200, InboxItemSchema(many=True))
 def inbox():

@@ -26,7 +26,7 @@ from docmgmt.control.models import (
 from docmgmt.control.rules import next_review_date
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
-from docmgmt.notify import notify
+from docmgmt.notify import Event, notify, quality_managers
 from docmgmt.versioning import operations as vops
 from docmgmt.versioning.models import Document, DocumentType, RevisionState
 
@@ -107,26 +107,33 @@ def create_request(
         after=_request_snapshot(cr),
         now=now,
     )
-    for qm in _quality_managers():
+    for qm in quality_managers():
         notify(
             qm,
-            _("Change request %(n)s for %(d)s", n=cr.number, d=document.number),
-            _(
-                "%(who)s asks for a change to %(d)s %(t)s:\n\n%(p)s",
+            Event.CHANGE_REQUEST,
+            lambda: _("Change request %(n)s for %(d)s", n=cr.number, d=document.number),
+            lambda: _(
+                "%(who)s asks for a change to %(d)s %(t)s.\n\nUrgency: %(u)s\nReason: %(r)s\n"
+                "Proposed change: %(p)s",
                 who=actor.full_name,
                 d=document.number,
                 t=document.title,
+                u=urgency_label(cr.urgency),
+                r=reason,
                 p=proposed,
             ),
+            link=("control.request_detail", {"cr_id": cr.id}),
+            actor=actor,
         )
     return cr
 
 
-def _quality_managers():
-    from docmgmt.auth.models import Role, User
-
-    users = db.session.scalars(select(User)).all()
-    return [u for u in users if u.is_active and u.has_role(Role.QUALITY_MANAGER)]
+def urgency_label(urgency) -> str:
+    return {
+        Urgency.LOW: _("Low"),
+        Urgency.NORMAL: _("Normal"),
+        Urgency.HIGH: _("Urgent"),
+    }[Urgency(urgency)]
 
 
 def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | None = None):
@@ -175,12 +182,15 @@ def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | 
     )
     notify(
         cr.requester,
-        _("Change request %(n)s accepted", n=cr.number),
-        _(
+        Event.REQUEST_DECIDED,
+        lambda: _("Change request %(n)s accepted", n=cr.number),
+        lambda: _(
             "Your request for %(d)s was accepted; it will be made in revision %(v)s.",
             d=doc.number,
             v=draft.version,
         ),
+        link=("control.request_detail", {"cr_id": cr.id}),
+        actor=actor,
     )
     return draft
 
@@ -210,8 +220,11 @@ def reject_request(actor, cr: ChangeRequest, reason: str, now: datetime | None =
     )
     notify(
         cr.requester,
-        _("Change request %(n)s rejected", n=cr.number),
-        _("Your request for %(d)s was rejected: %(r)s", d=cr.document.number, r=reason),
+        Event.REQUEST_DECIDED,
+        lambda: _("Change request %(n)s rejected", n=cr.number),
+        lambda: _("Your request for %(d)s was rejected: %(r)s", d=cr.document.number, r=reason),
+        link=("control.request_detail", {"cr_id": cr.id}),
+        actor=actor,
     )
     return cr
 
@@ -542,14 +555,17 @@ def propose_withdrawal(
     )
     notify(
         approver,
-        _("Please approve the withdrawal of %(n)s", n=doc.number),
-        _(
+        Event.SIGNATURE,
+        lambda: _("Please approve the withdrawal of %(n)s", n=doc.number),
+        lambda: _(
             "%(who)s proposes to withdraw %(n)s %(t)s (作废): %(r)s",
             who=actor.full_name,
             n=doc.number,
             t=doc.title,
             r=reason,
         ),
+        link=("versioning.withdrawal", {"wd_id": wd.id}),
+        actor=actor,
     )
     return wd
 
@@ -582,14 +598,47 @@ def decide_withdrawal(
         after={"state": wd.state, "comment": comment},
         now=now,
     )
+    doc = wd.document
+    in_force = vops.in_force_revision(doc)
+    version = in_force.version if in_force else "—"
     if approve:
-        vops.execute_withdrawal(actor, wd.document, wd.reason, now=now, confirm_references=True)
+        vops.execute_withdrawal(actor, doc, wd.reason, now=now, confirm_references=True)
+
+    def body():
+        if approve:
+            text = _(
+                "%(who)s approved the withdrawal of %(n)s %(t)s (version %(v)s): the whole "
+                "document is obsolete (作废) from %(d)s.\nReason: %(r)s",
+                who=actor.full_name,
+                n=doc.number,
+                t=doc.title,
+                v=version,
+                d=local_today(now).isoformat(),
+                r=wd.reason,
+            )
+        else:
+            text = _(
+                "%(who)s rejected the withdrawal of %(n)s %(t)s (version %(v)s); it stays in "
+                "force.\nReason proposed: %(r)s",
+                who=actor.full_name,
+                n=doc.number,
+                t=doc.title,
+                v=version,
+                r=wd.reason,
+            )
+        return text + ("\n" + _("Comment: %(c)s", c=comment) if comment else "")
+
     notify(
         wd.proposed_by,
-        _("Withdrawal of %(n)s approved", n=wd.document.number)
-        if approve
-        else _("Withdrawal of %(n)s rejected", n=wd.document.number),
-        comment or wd.reason,
+        Event.WITHDRAWAL_DECIDED,
+        lambda: (
+            _("Withdrawal of %(n)s approved", n=doc.number)
+            if approve
+            else _("Withdrawal of %(n)s rejected", n=doc.number)
+        ),
+        body,
+        link=("versioning.document", {"doc_id": doc.id}),
+        actor=actor,
     )
     return wd
 
