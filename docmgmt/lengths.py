@@ -26,6 +26,8 @@ def refuse_overlong_text(session, flush_context, instances):
             length = getattr(column.type, "length", None)
             if not length or not isinstance(column.type, String):
                 continue
+            if not state.pending and not state.attrs[attr.key].history.added:
+                continue  # unchanged: a row stored long ago is not refused for another edit
             value = state.dict.get(attr.key)  # never loads: only what is about to be written
             if isinstance(value, str) and len(value) > length:
                 raise ValidationFailed(
