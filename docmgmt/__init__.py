@@ -107,7 +107,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from docmgmt.errors import register_error_handlers
 
     register_error_handlers(app)
-
+    import docmgmt.lengths  # noqa: F401  (over-long text is refused, never cut)
     from docmgmt.templating import register_template_helpers
 
     register_template_helpers(app)

@@ -18,6 +18,20 @@ tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 revisions_cli = AppGroup("revisions", help="Revision housekeeping.")
 demo_cli = AppGroup("demo", help="Demo data.")
 audit_cli = AppGroup("audit", help="The audit trail.")
+notify_cli = AppGroup("notify", help="E-mail notices.")
+
+
+@notify_cli.command("daily")
+def notify_daily():
+    """Mail what a date brings near (periodic reviews, the next certification audit); run it
+    once a day from cron.  Each notice goes out once."""
+    from docmgmt.control.reminders import daily_notices
+
+    counts = daily_notices()
+    db.session.commit()
+    click.echo(
+        f"review notices: {counts['review_due']}, audit notices: {counts['surveillance_due']}"
+    )
 
 
 @audit_cli.command("verify")
@@ -299,6 +313,7 @@ def register_cli(app):
         search_cli,
         audit_cli,
         storage_cli,
+        notify_cli,
     ):
         app.cli.add_command(group)
     app.cli.add_command(backup_command)

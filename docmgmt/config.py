@@ -112,6 +112,9 @@ class Config:
     SMTP_PASSWORD = os.environ.get("DOCMGMT_SMTP_PASSWORD", "")
     SMTP_STARTTLS = os.environ.get("DOCMGMT_SMTP_STARTTLS", "") == "1"
     MAIL_FROM = os.environ.get("DOCMGMT_MAIL_FROM", "docmgmt@localhost")
+    # The site's public address (https://docs.example.com): mails link to the page they are
+    # about.  Without it a mail names the page's path and says it has no link.
+    BASE_URL = os.environ.get("DOCMGMT_BASE_URL", "")
 
     BABEL_DEFAULT_LOCALE = os.environ.get("DOCMGMT_DEFAULT_LOCALE", "zh_CN")
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")

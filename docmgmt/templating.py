@@ -170,10 +170,14 @@ def register_template_helpers(app):
         disposal_state_label=disposal_state_label,
     )
 
-    from docmgmt.control.views import document_panel
+    from docmgmt.control.views import document_panel, related_for_reading
     from docmgmt.versioning.operations import in_force_revision
 
-    app.jinja_env.globals.update(doc_control=document_panel, in_force_of=in_force_revision)
+    app.jinja_env.globals.update(
+        doc_control=document_panel,
+        in_force_of=in_force_revision,
+        related_for_reading=related_for_reading,
+    )
 
     @app.context_processor
     def helpers():

@@ -86,6 +86,8 @@ def _rev_json(rev: Revision, full: bool = False):
         "title": rev.title,
         "change_summary": rev.change_summary,
         "change_number": rev.change_number,
+        "change_reference": rev.change_reference,
+        "change_requests": [cr.number for cr in getattr(rev, "change_requests", [])],
         "pages_affected": rev.pages_affected,
         "effective_date": rev.effective_date,
         "superseded_date": rev.superseded_date,
@@ -146,6 +148,49 @@ def me():
         "department": u.department.code if u.department else None,
         "roles": sorted(r.value for r in u.roles),
     }
+
+
+def _notifications_json(user) -> dict:
+    from docmgmt import notify
+
+    return {
+        "notifications": [
+            {
+                "event": ev.value,
+                "label": str(notify.EVENT_LABELS[ev]),
+                "delivery": mode.value,
+                "always": ev in notify.ALWAYS,
+            }
+            for ev, mode in notify.preferences(user).items()
+        ],
+        "deliveries": [d.value for d in notify.Delivery],
+    }
+
+
+@blp.get("/me/notifications")
+def get_notifications():
+    """Which mails the token's user gets, per kind of event: "now" or "off" (signature
+    requests are always sent)."""
+    return _notifications_json(actor())
+
+
+@blp.put("/me/notifications")
+def put_notifications():
+    """Set some or all choices: {"notifications": {"<event>": "now" | "off", ...}}."""
+    from flask import request as flask_request
+
+    from docmgmt import notify
+    from docmgmt.errors import ValidationFailed
+
+    data = flask_request.get_json(silent=True)
+    choices = data.get("notifications") if isinstance(data, dict) else None
+    if not isinstance(choices, dict):
+        raise ValidationFailed(
+            _('Send {"notifications": {"<event>": "now" or "off"}}.'), field="notifications"
+        )
+    notify.set_preferences(actor(), actor(), choices)
+    db.session.commit()
+    return _notifications_json(actor())
 
 
 @blp.get("/inbox")
@@ -267,7 +312,8 @@ def revision_record(doc_id):
             {
                 "no": n,
                 "date": r.effective_date,
-                "change_number": r.change_number,
+                "change_number": r.change_reference,
+                "change_requests": [cr.number for cr in r.change_requests],
                 "change_summary": r.change_summary,
                 "version": r.version,
                 "pages_affected": r.pages_affected,

@@ -131,6 +131,8 @@ _TABLE: dict[Rule, tuple[str, ...]] = {
         "auth.change_password",
         "auth.create_token",
         "auth.revoke_token",
+        "auth.save_notifications",
+        "api.put_notifications",
         # signing what is routed to you
         "versioning.sign",
         "versioning.reject",

@@ -144,11 +144,44 @@ def _profile_page(new_token: str | None = None):
             token_form=TokenForm(),
             tokens=tokens,
             new_token=new_token,
+            **_notification_context(),
         )
     )
     if new_token:
         response.headers["Cache-Control"] = "no-store"  # the secret stays in no cache
     return response
+
+
+def _notification_context() -> dict:
+    from docmgmt import notify
+
+    return {
+        "notice_choices": notify.preferences(current_user),
+        "notice_labels": notify.EVENT_LABELS,
+        "delivery_labels": notify.DELIVERY_LABELS,
+        "notice_always": notify.ALWAYS,
+    }
+
+
+@bp.post("/profile/notifications")
+@login_required
+def save_notifications():
+    """Which mails I get: at once or not at all, per kind of event."""
+    from docmgmt import notify
+
+    choices = {
+        ev.value: request.form[ev.value]
+        for ev in notify.Event
+        if ev not in notify.ALWAYS and ev.value in request.form
+    }
+    try:
+        notify.set_preferences(current_user, current_user, choices)
+        db.session.commit()
+        flash(_("Mail settings saved."), "success")
+    except DomainError as exc:
+        undo(exc)
+        flash(exc.message, "error")
+    return redirect(url_for("auth.profile") + "#notifications", 303)
 
 
 @bp.route("/profile", methods=["GET"])

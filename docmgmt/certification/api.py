@@ -81,6 +81,8 @@ def schedule():
         ],
         "last_audit": s["last"].isoformat(),
         "next_due": s["due"].isoformat(),
+        "next_audit_kind": s["kind"],
+        "warning": s["warning"],
         "status": s["status"],
         "days_left": s["days_left"],
     }

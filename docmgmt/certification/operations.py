@@ -313,7 +313,19 @@ def schedule(cert: Certificate, today: date | None = None) -> dict:
     today = today or local_today()
     last = _last_audit_day(cert)
     extra = min(3, sum(e.months for e in cert.extensions if e.granted_on >= last))
-    due = add_months(last, 12 + extra)
+    surveillance_due = add_months(last, 12 + extra)
+    # No surveillance audit falls after the certificate expires: the next audit is then the
+    # recertification, held before the expiry.
+    kind = "recertification" if surveillance_due >= cert.expires_on else "surveillance"
+    due = min(surveillance_due, cert.expires_on)
+    warning = None
+    if extra and surveillance_due > cert.expires_on:
+        warning = _(
+            "The extension moves the next surveillance audit (%(d)s) past the certificate's "
+            "expiry (%(e)s): the next audit is the recertification, due by %(e)s.",
+            d=surveillance_due.isoformat(),
+            e=cert.expires_on.isoformat(),
+        )
     if today > due:
         status = "overdue"
     elif today >= due - timedelta(days=WARN_DAYS):
@@ -324,6 +336,8 @@ def schedule(cert: Certificate, today: date | None = None) -> dict:
         "last": last,
         "extension_months": extra,
         "due": due,
+        "kind": kind,
+        "warning": warning,
         "status": status,
         "days_left": (due - today).days,
     }

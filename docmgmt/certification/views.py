@@ -94,6 +94,10 @@ def save_certificate():
             )
         db.session.commit()
         flash(_("Saved."), "success")
+        if cert is not None and f.get("what") != "audit":
+            warning = ops.schedule(cert)["warning"]
+            if warning:
+                flash(warning, "error")
     except DomainError as exc:
         undo(exc)
         flash(exc.message, "error")

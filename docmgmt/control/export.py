@@ -7,7 +7,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 
-from docmgmt.auth.permissions import can_read_history
 from docmgmt.auth.scope import scope_documents
 from docmgmt.control import operations as ops
 from docmgmt.extensions import db
@@ -28,7 +27,9 @@ def master_list_rows(user) -> list[dict]:
     for doc in docs:
         current = in_force.get(doc.id)
         external = doc.doc_type == DocumentType.EXTERNAL
-        if current is None and not external and not can_read_history(user):
+        if current is None and not external:
+            # The master list is what is in force: a document still in its first draft has
+            # nothing controlled to list yet (the register shows it with its draft).
             continue
         rows.append(
             {

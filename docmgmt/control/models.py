@@ -65,6 +65,27 @@ class ChangeRequest(db.Model):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
+class RevisionChangeRequest(db.Model):
+    """Which accepted change requests a revision carries out: kept as rows, so a revision can
+    carry any number of them (the change number column holds only what was typed)."""
+
+    __tablename__ = "revision_change_request"
+
+    revision_id: Mapped[int] = mapped_column(
+        ForeignKey("revision.id", ondelete="CASCADE"), primary_key=True
+    )
+    change_request_id: Mapped[int] = mapped_column(
+        ForeignKey("change_request.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+Revision.change_requests = relationship(
+    ChangeRequest,
+    secondary="revision_change_request",
+    order_by=ChangeRequest.number,
+)
+
+
 class ReviewOutcome(enum.StrEnum):
     CONFIRMED = "confirmed"  # still suitable and adequate, unchanged
     CHANGE_NEEDED = "change_needed"  # a change request was opened

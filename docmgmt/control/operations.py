@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.permissions import can_manage_documents, require
-from docmgmt.clock import local_today, utcnow
+from docmgmt.clock import as_utc, local_today, utcnow
 from docmgmt.control.models import (
     ChangeRequest,
     ChangeRequestAttachment,
@@ -26,7 +26,7 @@ from docmgmt.control.models import (
 from docmgmt.control.rules import next_review_date
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
-from docmgmt.notify import notify
+from docmgmt.notify import Event, notify, quality_managers
 from docmgmt.versioning import operations as vops
 from docmgmt.versioning.models import Document, DocumentType, RevisionState
 
@@ -69,6 +69,15 @@ def create_request(
     require(not is_read_only(actor), _("Auditors cannot request changes."))
     if document.is_obsolete:
         raise InvalidState(_("Document %(n)s is obsolete.", n=document.number))
+    if document.doc_type != DocumentType.EXTERNAL and vops.in_force_revision(document) is None:
+        # The same refusal for everyone: a request asks to change what is in force.
+        raise InvalidState(
+            _(
+                "Document %(n)s has no revision in force: there is nothing to change yet. "
+                "Its draft is edited directly.",
+                n=document.number,
+            )
+        )
     reason, proposed = (reason or "").strip(), (proposed_change or "").strip()
     if not reason:
         raise ValidationFailed(_("Say why the document should change."), field="reason")
@@ -98,26 +107,33 @@ def create_request(
         after=_request_snapshot(cr),
         now=now,
     )
-    for qm in _quality_managers():
+    for qm in quality_managers():
         notify(
             qm,
-            _("Change request %(n)s for %(d)s", n=cr.number, d=document.number),
-            _(
-                "%(who)s asks for a change to %(d)s %(t)s:\n\n%(p)s",
+            Event.CHANGE_REQUEST,
+            lambda: _("Change request %(n)s for %(d)s", n=cr.number, d=document.number),
+            lambda: _(
+                "%(who)s asks for a change to %(d)s %(t)s.\n\nUrgency: %(u)s\nReason: %(r)s\n"
+                "Proposed change: %(p)s",
                 who=actor.full_name,
                 d=document.number,
                 t=document.title,
+                u=urgency_label(cr.urgency),
+                r=reason,
                 p=proposed,
             ),
+            link=("control.request_detail", {"cr_id": cr.id}),
+            actor=actor,
         )
     return cr
 
 
-def _quality_managers():
-    from docmgmt.auth.models import Role, User
-
-    users = db.session.scalars(select(User)).all()
-    return [u for u in users if u.is_active and u.has_role(Role.QUALITY_MANAGER)]
+def urgency_label(urgency) -> str:
+    return {
+        Urgency.LOW: _("Low"),
+        Urgency.NORMAL: _("Normal"),
+        Urgency.HIGH: _("Urgent"),
+    }[Urgency(urgency)]
 
 
 def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | None = None):
@@ -135,13 +151,10 @@ def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | 
     draft = vops.open_revision(doc)
     if draft is None:
         draft = vops.create_draft(
-            actor, doc, change_summary=cr.proposed_change[:2000], change_number=cr.number, now=now
+            actor, doc, change_summary=cr.proposed_change, change_number=cr.number, now=now
         )
     elif draft.state == RevisionState.DRAFT:
-        numbers = [n for n in (draft.change_number or "").split(", ") if n and n != "-"]
-        vops.update_draft(
-            actor, draft, change_number=", ".join([*numbers, cr.number])[:40], now=now
-        )
+        pass  # the open draft takes the request too: the row below, not a longer string
     else:
         raise InvalidState(
             _(
@@ -155,6 +168,8 @@ def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | 
     cr.decided_by_id, cr.decided_dt = actor.id, now
     cr.decision_comment = (comment or "").strip()
     cr.revision_id = draft.id
+    if cr not in draft.change_requests:
+        draft.change_requests.append(cr)
     db.session.flush()
     log_event(
         actor,
@@ -167,12 +182,15 @@ def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | 
     )
     notify(
         cr.requester,
-        _("Change request %(n)s accepted", n=cr.number),
-        _(
+        Event.REQUEST_DECIDED,
+        lambda: _("Change request %(n)s accepted", n=cr.number),
+        lambda: _(
             "Your request for %(d)s was accepted; it will be made in revision %(v)s.",
             d=doc.number,
             v=draft.version,
         ),
+        link=("control.request_detail", {"cr_id": cr.id}),
+        actor=actor,
     )
     return draft
 
@@ -202,8 +220,11 @@ def reject_request(actor, cr: ChangeRequest, reason: str, now: datetime | None =
     )
     notify(
         cr.requester,
-        _("Change request %(n)s rejected", n=cr.number),
-        _("Your request for %(d)s was rejected: %(r)s", d=cr.document.number, r=reason),
+        Event.REQUEST_DECIDED,
+        lambda: _("Change request %(n)s rejected", n=cr.number),
+        lambda: _("Your request for %(d)s was rejected: %(r)s", d=cr.document.number, r=reason),
+        link=("control.request_detail", {"cr_id": cr.id}),
+        actor=actor,
     )
     return cr
 
@@ -264,6 +285,15 @@ def record_review(
         raise ValidationFailed(_("Give the date of the review."), field="review_date")
     if review_date > local_today(now):
         raise ValidationFailed(_("A review cannot be dated in the future."), field="review_date")
+    registered = local_today(as_utc(doc.created_dt)) if doc.created_dt else None
+    if registered is not None and review_date < registered:
+        raise ValidationFailed(
+            _(
+                "A review cannot be dated before the document was registered (%(d)s).",
+                d=registered.isoformat(),
+            ),
+            field="review_date",
+        )
     finding = (finding or "").strip()
     if not finding:
         raise ValidationFailed(_("Record what the review found."), field="finding")
@@ -525,14 +555,17 @@ def propose_withdrawal(
     )
     notify(
         approver,
-        _("Please approve the withdrawal of %(n)s", n=doc.number),
-        _(
+        Event.SIGNATURE,
+        lambda: _("Please approve the withdrawal of %(n)s", n=doc.number),
+        lambda: _(
             "%(who)s proposes to withdraw %(n)s %(t)s (作废): %(r)s",
             who=actor.full_name,
             n=doc.number,
             t=doc.title,
             r=reason,
         ),
+        link=("versioning.withdrawal", {"wd_id": wd.id}),
+        actor=actor,
     )
     return wd
 
@@ -565,14 +598,47 @@ def decide_withdrawal(
         after={"state": wd.state, "comment": comment},
         now=now,
     )
+    doc = wd.document
+    in_force = vops.in_force_revision(doc)
+    version = in_force.version if in_force else "—"
     if approve:
-        vops.execute_withdrawal(actor, wd.document, wd.reason, now=now, confirm_references=True)
+        vops.execute_withdrawal(actor, doc, wd.reason, now=now, confirm_references=True)
+
+    def body():
+        if approve:
+            text = _(
+                "%(who)s approved the withdrawal of %(n)s %(t)s (version %(v)s): the whole "
+                "document is obsolete (作废) from %(d)s.\nReason: %(r)s",
+                who=actor.full_name,
+                n=doc.number,
+                t=doc.title,
+                v=version,
+                d=local_today(now).isoformat(),
+                r=wd.reason,
+            )
+        else:
+            text = _(
+                "%(who)s rejected the withdrawal of %(n)s %(t)s (version %(v)s); it stays in "
+                "force.\nReason proposed: %(r)s",
+                who=actor.full_name,
+                n=doc.number,
+                t=doc.title,
+                v=version,
+                r=wd.reason,
+            )
+        return text + ("\n" + _("Comment: %(c)s", c=comment) if comment else "")
+
     notify(
         wd.proposed_by,
-        _("Withdrawal of %(n)s approved", n=wd.document.number)
-        if approve
-        else _("Withdrawal of %(n)s rejected", n=wd.document.number),
-        comment or wd.reason,
+        Event.WITHDRAWAL_DECIDED,
+        lambda: (
+            _("Withdrawal of %(n)s approved", n=doc.number)
+            if approve
+            else _("Withdrawal of %(n)s rejected", n=doc.number)
+        ),
+        body,
+        link=("versioning.document", {"doc_id": doc.id}),
+        actor=actor,
     )
     return wd
 

@@ -6,7 +6,7 @@ from io import BytesIO
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
 from docmgmt.auth.scope import require_access, scope_documents, scoped, visible
@@ -21,7 +21,7 @@ from docmgmt.control.forms import (
     LinkForm,
     ReviewForm,
 )
-from docmgmt.control.models import ChangeRequest, DocumentLink, RequestState
+from docmgmt.control.models import ChangeRequest, DocumentLink, RequestState, Urgency
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
 from docmgmt.versioning.models import Document, Revision, RevisionState
@@ -42,6 +42,14 @@ def _request(cr_id) -> ChangeRequest:
     if not (can_read_history(current_user) or cr.requester_id == current_user.id):
         raise NotFound(_("No such change request."))
     return require_access(current_user, cr, _("No such change request."))
+
+
+# Urgent first: the stored codes sort as text (high < low < normal), so rank them explicitly.
+URGENCY_ORDER = case(
+    (ChangeRequest.urgency == Urgency.HIGH, 0),
+    (ChangeRequest.urgency == Urgency.NORMAL, 1),
+    else_=2,
+)
 
 
 def desk_items(today=None) -> dict:
@@ -66,7 +74,7 @@ def desk_items(today=None) -> dict:
         "requests": db.session.scalars(
             select(ChangeRequest)
             .where(ChangeRequest.state == RequestState.OPEN)
-            .order_by(ChangeRequest.urgency.desc(), ChangeRequest.created_dt)
+            .order_by(URGENCY_ORDER, ChangeRequest.created_dt, ChangeRequest.id)
         ).all(),
         "overdue": ops.overdue_reviews(today),
         "extra": desk_extensions(),
@@ -319,6 +327,32 @@ def master_list_pdf_for(user) -> bytes:
         user.full_name,
         to_local(utcnow()).strftime("%Y-%m-%d %H:%M"),
     )
+
+
+def related_for_reading(user, doc: Document) -> list[dict]:
+    """The related documents a reader of ``doc`` is shown: each with the version in force and
+    where to read it.  Staff see only what they may open (in force, or an external standard);
+    quality managers and auditors see every link, withdrawn or not yet issued ones marked."""
+    from docmgmt.versioning import operations as vops
+    from docmgmt.versioning.models import DocumentType
+
+    out = []
+    history = can_read_history(user)
+    for link in visible(user, ops.links_from(doc)):
+        target = link.target
+        if visible(user, [target]) != [target]:
+            continue
+        external = target.doc_type == DocumentType.EXTERNAL
+        current = None if external else vops.in_force_revision(target)
+        readable = not target.is_obsolete and (external or current is not None)
+        if not (readable or history):
+            continue
+        if current is not None:
+            url = url_for("versioning.revision", doc_id=target.id, rev_id=current.id)
+        else:
+            url = url_for("versioning.document", doc_id=target.id)
+        out.append({"link": link, "target": target, "current": current, "url": url})
+    return out
 
 
 def document_panel(doc: Document) -> dict:

@@ -18,7 +18,7 @@ from docmgmt.auth.permissions import can_manage_documents, can_read_history, req
 from docmgmt.clock import to_local, utcnow
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
-from docmgmt.notify import notify
+from docmgmt.notify import Event, notify
 from docmgmt.printing import pdf
 from docmgmt.printing.models import ControlledCopy, CopyState, Medium
 from docmgmt.versioning import operations as vops
@@ -45,7 +45,7 @@ def record_rows(rev: Revision) -> list[list]:
             [
                 n,
                 r.effective_date.isoformat() if r.effective_date else "",
-                r.change_number or "-",
+                r.change_reference,
                 r.change_summary or "",
                 r.version,
                 r.pages_affected or "—",
@@ -270,8 +270,9 @@ def _mark_due(revisions, actor, now, why: str) -> None:
         if copy.holder is not None:
             notify(
                 copy.holder,
-                _("Please return controlled copy %(c)s", c=copy.label),
-                _(
+                Event.COPY_RECALL,
+                lambda copy=copy: _("Please return controlled copy %(c)s", c=copy.label),
+                lambda copy=copy: _(
                     "Revision %(v)s of %(n)s is no longer in force (%(why)s). Return copy %(c)s "
                     "to the quality manager.",
                     v=copy.revision.version,
@@ -279,6 +280,8 @@ def _mark_due(revisions, actor, now, why: str) -> None:
                     why=why,
                     c=copy.label,
                 ),
+                link=("printing.copy_detail", {"copy_id": copy.id}),
+                actor=actor,
             )
 
 

@@ -15,6 +15,7 @@ from docmgmt.auth.scope import scoped
 from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
+from docmgmt.notify import Event, notify
 from docmgmt.training.models import (
     AttendeeResult,
     CompetenceEvaluation,
@@ -104,6 +105,25 @@ def _ensure_task(user: User, rev: Revision, due_days: int, now: datetime) -> Tra
     )
     db.session.add(task)
     db.session.flush()
+    notify(
+        user,
+        Event.TRAINING,
+        lambda: _(
+            "Training: read %(n)s %(v)s by %(d)s",
+            n=rev.document.number,
+            v=rev.version,
+            d=task.due_date.isoformat(),
+        ),
+        lambda: _(
+            "%(n)s %(t)s, revision %(v)s, concerns your work. Read it and confirm with your "
+            "signature that you have understood it, by %(d)s.",
+            n=rev.document.number,
+            t=rev.title,
+            v=rev.version,
+            d=task.due_date.isoformat(),
+        ),
+        link=("training.task", {"task_id": task.id}),
+    )
     return task
 
 

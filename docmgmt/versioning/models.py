@@ -3,6 +3,7 @@
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -136,7 +137,9 @@ class Revision(db.Model):
     body_source: Mapped[str] = mapped_column(Text, default="")
     body_blocks: Mapped[list] = mapped_column(JSON, default=list)
     change_summary: Mapped[str] = mapped_column(Text, default="")  # 制/修订内容
-    change_number: Mapped[str] = mapped_column(String(40), default="-")  # 修订编号
+    change_number: Mapped[str] = mapped_column(  # 修订编号
+        String(40), default="-", info={"label": _l("Change number")}
+    )
     pages_affected: Mapped[str] = mapped_column(String(40), default="")  # 页次
     is_reedition: Mapped[bool] = mapped_column(Boolean, default=False)
     effective_date: Mapped[date | None] = mapped_column(Date)
@@ -172,6 +175,19 @@ class Revision(db.Model):
     @property
     def is_scheduled(self) -> bool:
         return self.state == RevisionState.APPROVED and self.effective_date is not None
+
+    @property
+    def change_reference(self) -> str:
+        """The change number (修订编号) as the revision record shows it: what was typed, then
+        every accepted change request this revision carries (docmgmt/control/models.py
+        RevisionChangeRequest), none left out."""
+        linked = [cr.number for cr in getattr(self, "change_requests", None) or []]
+        typed = [t.strip() for t in (self.change_number or "").split(",")]
+        typed = [t for t in typed if t and t != "-"]
+        # Before the requests were kept as rows, several were joined here and cut at 40
+        # characters: a cut piece is the start of a request number the rows now hold.
+        typed = [t for t in typed if t in linked or not any(n.startswith(t) for n in linked)]
+        return ", ".join(typed + [n for n in linked if n not in typed]) or "-"
 
     def current_signatures(self) -> dict["SignatureMeaning", "Signature"]:
         return {

@@ -20,7 +20,7 @@ from docmgmt.auth.signers import named_signer, role_label
 from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
-from docmgmt.notify import notify
+from docmgmt.notify import Event, notify, quality_managers, staff_concerned
 from docmgmt.versioning import lifecycle, signals, versions
 from docmgmt.versioning.content import (
     ContentError,
@@ -382,6 +382,24 @@ def execute_withdrawal(
         now=now,
     )
     signals.document_withdrawn.send(doc, revisions=withdrawn, actor=actor, now=now, reason=reason)
+    versions_gone = ", ".join(r.version for r in withdrawn) or "—"
+    for user in staff_concerned(doc.id):
+        notify(
+            user,
+            Event.WITHDRAWN,
+            lambda: _("%(n)s is withdrawn (作废)", n=doc.number),
+            lambda: _(
+                "%(n)s %(t)s (version %(v)s) is withdrawn from %(d)s and no longer in force; do "
+                "not use it or its copies.\nReason: %(r)s",
+                n=doc.number,
+                t=doc.title,
+                v=versions_gone,
+                d=doc.obsolete_date.isoformat(),
+                r=reason,
+            ),
+            link=("versioning.register", {}),  # staff cannot open a withdrawn document
+            actor=actor,
+        )
     return doc
 
 
@@ -706,14 +724,17 @@ def submit_for_review(
     _transition(actor, rev, "submit", now, comment=f"→ {reviewer.full_name} / {approver.full_name}")
     notify(
         reviewer,
-        _("Please review %(n)s %(v)s", n=rev.document.number, v=rev.version),
-        _(
+        Event.SIGNATURE,
+        lambda: _("Please review %(n)s %(v)s", n=rev.document.number, v=rev.version),
+        lambda: _(
             "%(who)s asks you to review (审核) %(n)s %(t)s, revision %(v)s.",
             who=actor.full_name,
             n=rev.document.number,
             t=rev.title,
             v=rev.version,
         ),
+        link=_revision_link(rev),
+        actor=actor,
     )
     return rev
 
@@ -750,16 +771,35 @@ def sign_revision(
     sig = _sign(actor, rev, meaning, password, now, comment)
     if meaning == SignatureMeaning.APPROVED:
         _transition(actor, rev, "approve", now)
+        for qm in quality_managers():
+            notify(
+                qm,
+                Event.READY_TO_PUBLISH,
+                lambda: _("%(n)s %(v)s is approved", n=rev.document.number, v=rev.version),
+                lambda: _(
+                    "%(who)s approved (核准) %(n)s %(t)s, revision %(v)s. It is ready to be "
+                    "published with its effective date.",
+                    who=actor.full_name,
+                    n=rev.document.number,
+                    t=rev.title,
+                    v=rev.version,
+                ),
+                link=_revision_link(rev),
+                actor=actor,
+            )
     else:
         notify(
             rev.approver,
-            _("Please approve %(n)s %(v)s", n=rev.document.number, v=rev.version),
-            _(
+            Event.SIGNATURE,
+            lambda: _("Please approve %(n)s %(v)s", n=rev.document.number, v=rev.version),
+            lambda: _(
                 "%(n)s %(t)s, revision %(v)s, is reviewed and waits for your approval (核准).",
                 n=rev.document.number,
                 t=rev.title,
                 v=rev.version,
             ),
+            link=_revision_link(rev),
+            actor=actor,
         )
         db.session.add(
             RevisionEvent(
@@ -786,7 +826,24 @@ def reject_revision(
     comment = (comment or "").strip()
     if not comment:
         raise ValidationFailed(_("Say why the revision is rejected."), field="comment")
+    prepared = rev.current_signatures().get(SignatureMeaning.PREPARED)
+    preparer = prepared.user if prepared is not None else rev.created_by
     _transition(actor, rev, "reject", now, comment=comment)
+    notify(
+        preparer,
+        Event.REVISION_REJECTED,
+        lambda: _("%(n)s %(v)s was rejected", n=rev.document.number, v=rev.version),
+        lambda: _(
+            "%(who)s rejected %(n)s %(t)s, revision %(v)s; it is a draft again.\nReason: %(r)s",
+            who=actor.full_name,
+            n=rev.document.number,
+            t=rev.title,
+            v=rev.version,
+            r=comment,
+        ),
+        link=_revision_link(rev),
+        actor=actor,
+    )
     return rev
 
 
@@ -954,7 +1011,9 @@ def publish_revision(
     )
     if effective_date <= today:
         _activate(actor, rev, now)
+        _mail_publication(actor, rev, at_once=True)
     else:
+        _mail_publication(actor, rev, at_once=False)
         db.session.add(
             RevisionEvent(
                 revision=rev,
@@ -972,6 +1031,60 @@ def publish_revision(
 
     failpoint("publish")  # fault tests: the server dies here, before the commit
     return rev
+
+
+def _revision_link(rev: Revision):
+    return ("versioning.revision", {"doc_id": rev.document_id, "rev_id": rev.id})
+
+
+def _mail_publication(actor, rev: Revision, *, at_once: bool) -> None:
+    """Tell those who asked for the change, and the staff the training matrix says must know
+    the document.  Whoever got a training task for this revision just now hears of it by the
+    training mail instead (one mail, not two)."""
+    from docmgmt.training.models import TrainingTask
+
+    trained = set(
+        db.session.scalars(select(TrainingTask.user_id).where(TrainingTask.revision_id == rev.id))
+    )
+    people = {cr.requester_id: cr.requester for cr in getattr(rev, "change_requests", [])}
+    for user in staff_concerned(rev.document_id):
+        if user.id not in trained:
+            people.setdefault(user.id, user)
+    doc = rev.document
+
+    def body():
+        if at_once:
+            text = _(
+                "%(n)s %(t)s, revision %(v)s, is in force from today (%(d)s).",
+                n=doc.number,
+                t=rev.title,
+                v=rev.version,
+                d=rev.effective_date.isoformat(),
+            )
+        else:
+            text = _(
+                "%(n)s %(t)s, revision %(v)s, is published and takes effect on %(d)s.",
+                n=doc.number,
+                t=rev.title,
+                v=rev.version,
+                d=rev.effective_date.isoformat(),
+            )
+        if rev.change_summary:
+            text += "\n" + _("What changed: %(s)s", s=rev.change_summary)
+        if rev.change_reference != "-":
+            text += "\n" + _("Change number: %(c)s", c=rev.change_reference)
+        return text
+
+    for user in people.values():
+        notify(
+            user,
+            Event.PUBLISHED,
+            lambda: _("%(n)s %(v)s is published", n=doc.number, v=rev.version),
+            body,
+            # Staff read a revision once it is in force; until then the register shows it.
+            link=_revision_link(rev) if at_once else ("versioning.register", {}),
+            actor=actor,
+        )
 
 
 def _activate(actor, rev: Revision, now: datetime) -> None:

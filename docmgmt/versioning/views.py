@@ -76,7 +76,10 @@ def register():
     doc_type = request.args.get("type") or None
     dep = request.args.get("department", type=int) or None
     q = request.args.get("q", "").strip() or None
-    show_obsolete = can_read_history(current_user) and request.args.get("obsolete") == "1"
+    # Quality managers and auditors see withdrawn documents (marked 作废) unless they untick
+    # the box: the form sends obsolete=0 always and obsolete=1 when ticked.
+    wanted = request.args.getlist("obsolete")
+    show_obsolete = can_read_history(current_user) and ("1" in wanted or not wanted)
     docs = db.session.scalars(
         scope_documents(
             ops.register_query(

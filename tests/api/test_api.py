@@ -104,6 +104,7 @@ def test_full_lifecycle_through_the_api(client, people, token_for, today):
             "no": 1,
             "date": today.isoformat(),
             "change_number": "-",
+            "change_requests": [],
             "change_summary": "新制订",
             "version": "A0",
             "pages_affected": "1-2",

@@ -36,6 +36,7 @@ ROUTES = {
     "auth.new_user": (),
     "auth.edit_user": ("other_user",),
     "api.me": (),
+    "api.get_notifications": (),
     "api.inbox": (),
     "api-docs.openapi_json": (),
     "static": ("static",),

@@ -169,6 +169,8 @@ def test_what_staff_and_approvers_may_post_is_exactly_this(app):
         "auth.change_password",
         "auth.create_token",
         "auth.revoke_token",
+        "auth.save_notifications",
+        "api.put_notifications",
         "versioning.sign",
         "versioning.reject",
         "versioning.decide_withdrawal",
