@@ -346,7 +346,8 @@ def new_draft(doc_id):
 
 
 def _render_revision(doc, rev, status=200, failed=False, **forms):
-    submit_form = forms.get("submit_form") or SubmitForm()
+    # The forms not posted start empty (a form binds the request's data by default).
+    submit_form = forms.get("submit_form") or SubmitForm(formdata=None)
     for fld, step in ((submit_form.reviewer_id, "review"), (submit_form.approver_id, "approve")):
         fld.choices = options(
             [(0, "—")]
@@ -370,11 +371,11 @@ def _render_revision(doc, rev, status=200, failed=False, **forms):
         Meaning=SignatureMeaning,
         State=RevisionState,
         submit_form=submit_form,
-        sign_form=forms.get("sign_form") or SignForm(),
-        reject_form=forms.get("reject_form") or RejectForm(),
-        publish_form=forms.get("publish_form") or PublishForm(),
-        cancel_form=forms.get("cancel_form") or ReasonForm(),
-        unschedule_form=forms.get("unschedule_form") or UnscheduleForm(),
+        sign_form=forms.get("sign_form") or SignForm(formdata=None),
+        reject_form=forms.get("reject_form") or RejectForm(formdata=None),
+        publish_form=forms.get("publish_form") or PublishForm(formdata=None),
+        cancel_form=forms.get("cancel_form") or ReasonForm(formdata=None),
+        unschedule_form=forms.get("unschedule_form") or UnscheduleForm(formdata=None),
         revisions=doc.revisions if can_read_history(current_user) else [],
         # A form that failed is answered at its POST address: the page shows its own address
         # and only the form's message.

@@ -137,19 +137,20 @@ def _context(browser, base, locale, username=None):  # noqa: F811
     return ctx, page
 
 
-AXE_RUN = """async () => {
+AXE_RUN = """async (blocking) => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations
-    .filter(v => %s.includes(v.impact))
+    .filter(v => blocking.includes(v.impact))
     .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
-}""" % repr(list(BLOCKING))
+                nodes: v.nodes.slice(0, 3)
+                  .map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
+}"""
 
 
 def _scan(page, label, found):
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
-        for v in page.evaluate(AXE_RUN):
+        for v in page.evaluate(AXE_RUN, list(BLOCKING)):
             found.append(f"{label} @{width}px: [{v['impact']}] {v['id']} {v['help']}")
             found.extend(f"      {n}" for n in v["nodes"])
 
