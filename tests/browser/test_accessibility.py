@@ -176,3 +176,123 @@ def test_main_pages_have_no_serious_accessibility_violations(app, live_server, b
     elapsed = time.monotonic() - started
     print(f"axe: {count * len(WIDTHS)} page views in {elapsed:.0f} s")
     assert not found, "axe found critical/serious violations:\n" + "\n".join(found)
+
+
+# ---------------------------------------------------------------- the keyboard alone
+
+ACTIVE = "() => { const e = document.activeElement; return {tag: e.tagName, name: e.name || '',\
+ href: e.getAttribute('href') || '', text: (e.innerText || '').trim(), id: e.id || '',\
+ outline: getComputedStyle(e).outlineStyle, invalid: e.getAttribute('aria-invalid')}; }"
+
+
+def _tab_to(page, accept, limit=120, key="Tab"):
+    """Press Tab until the focused element is the one wanted; each stop shows a focus ring."""
+    for _ in range(limit):
+        page.keyboard.press(key)
+        active = page.evaluate(ACTIVE)
+        if active["tag"] != "BODY":
+            assert active["outline"] != "none", f"no visible focus on {active}"
+        if accept(active):
+            return active
+    raise AssertionError("never reached by Tab")
+
+
+def _type(page, text):
+    page.keyboard.type(text)
+
+
+def test_sign_a_revision_and_file_a_record_with_the_keyboard_alone(  # noqa: F811
+    live_server,  # noqa: F811
+    browser,  # noqa: F811
+    people,
+    create_document,
+    draft_of,
+):
+    from docmgmt.records import operations as rops
+    from docmgmt.records.models import Record
+    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning.models import Signature
+    from tests.conftest import PASSWORD
+
+    doc = create_document(title="客户投诉管理控制程序")
+    rev = draft_of(doc)
+    ops.submit_for_review(
+        people["qm"],
+        rev,
+        reviewer=people["reviewer"],
+        approver=people["approver"],
+        password=PASSWORD,
+    )
+    rt = rops.create_type(
+        people["qm"],
+        code="WO",
+        name="派工单",
+        retention_months=36,
+        fields=[{"name": "customer", "label": "客户", "kind": "text", "required": True}],
+    )
+    from docmgmt.extensions import db
+
+    db.session.commit()
+    base, rev_url = live_server, f"/documents/{doc.id}/revisions/{rev.id}"
+
+    page = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 800}).new_page()
+    page.goto(f"{base}/login")
+    # The user name has the focus: type, Tab to the password, Enter submits.
+    assert page.evaluate(ACTIVE)["name"] == "username"
+    _type(page, "reviewer")
+    page.keyboard.press("Tab")
+    _type(page, PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/")
+
+    # The skip link is the first stop and leads into the page, past the menu.
+    first = _tab_to(page, lambda a: True)
+    assert first["href"] == "#main"
+    page.keyboard.press("Enter")
+    _tab_to(page, lambda a: a["href"] == rev_url)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}{rev_url}")
+
+    # A wrong password: back at the form, the field marked and focused, the page's own address.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link
+    _tab_to(page, lambda a: a["name"] == "password")
+    _type(page, "not-my-password")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("input[name=password][aria-invalid=true]")
+    active = page.evaluate(ACTIVE)
+    assert active["name"] == "password" and active["invalid"] == "true"
+    assert page.url == f"{base}{rev_url}"
+    described = page.get_attribute("input[name=password]", "aria-describedby")
+    assert page.inner_text(f"#{described}").strip()
+    assert page.locator(".flash-info").count() == 0
+
+    # The right password, a comment, Tab to the button, Enter.
+    _type(page, PASSWORD)
+    page.keyboard.press("Tab")
+    _type(page, "同意")
+    _tab_to(page, lambda a: a["tag"] == "BUTTON" and a["text"] == "以审核人身份签署")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".flash-success")
+    db.session.expire_all()
+    assert db.session.query(Signature).filter_by(revision_id=rev.id).count() == 2
+
+    # File a record: the menu, the records page, the type's button, the form, the button.
+    page.keyboard.press("Tab")  # the skip link is first again
+    _tab_to(page, lambda a: a["href"] == "/records/")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/records/")
+    _tab_to(page, lambda a: a["href"] == f"/records/new/{rt.id}")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/records/new/{rt.id}")
+    _tab_to(page, lambda a: a["name"] == "title")
+    _type(page, "上门维修")
+    page.keyboard.press("Tab")
+    assert page.evaluate(ACTIVE)["name"] == "f_customer"
+    _type(page, "王先生")
+    _tab_to(page, lambda a: a["tag"] == "BUTTON" and a["text"] == "归档")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/records/*")
+    db.session.expire_all()
+    record = db.session.query(Record).one()
+    assert record.title == "上门维修" and record.values["customer"] == "王先生"
