@@ -119,6 +119,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = os.environ.get("DOCMGMT_DEFAULT_LOCALE", "zh_CN")
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     LANGUAGES = ["zh_CN", "en"]
+    # The language of the texts the system itself writes into controlled documents and the
+    # audit trail (a first issue's change text "新制订", "（更正 …）"): the company's, not the
+    # language of whoever happened to act. Prints for people follow the reader's language.
+    DOCUMENT_LOCALE = os.environ.get("DOCMGMT_DOCUMENT_LOCALE", "zh_CN")
 
     PASSWORD_HASH_METHOD = os.environ.get("DOCMGMT_PASSWORD_HASH", "scrypt")
     WTF_CSRF_TIME_LIMIT = None

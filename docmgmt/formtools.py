@@ -17,6 +17,17 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def error_at_field(form, exc) -> bool:
+    """Show an operation's error at the form field it names (marked, described and focused by
+    templates/_partials/_forms.html); False when the form has no such field, so the caller
+    shows it as a message at the top instead."""
+    name = getattr(exc, "field", None)
+    if not name or name not in form:
+        return False
+    form[name].errors = [*form[name].errors, exc.message]
+    return True
+
+
 def formula_risk(value) -> bool:
     """Text that a spreadsheet would take for a formula. Numbers are numbers: -5 stays -5."""
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)

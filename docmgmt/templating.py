@@ -1,8 +1,11 @@
 """Jinja filters and globals shared by every template."""
 
-from flask import current_app
+import re
+
+from flask import current_app, g
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from docmgmt.auth import permissions
 from docmgmt.clock import local_today, to_local
@@ -146,6 +149,57 @@ def disposal_state_label(value) -> str:
     }.get(value, value)
 
 
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def text_lang(text) -> str | None:
+    """The language of a piece of content: Chinese when it has Han characters, English when it
+    has Latin words and none, otherwise none (numbers, codes, dates)."""
+    text = str(text or "")
+    if _HAN.search(text):
+        return "zh-CN"
+    if _LATIN_WORD.search(text):
+        return "en"
+    return None
+
+
+def ui_lang() -> str:
+    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return "zh-CN" if locale.startswith("zh") else "en"
+
+
+def lang_attr(text) -> Markup:
+    """` lang="…"` for content in the other language than the page's (WCAG 3.1.2), else ''."""
+    lang = text_lang(text)
+    if lang is None or lang == ui_lang():
+        return Markup("")
+    return Markup(' lang="%s"') % lang
+
+
+_HAN_RUN = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+"
+    r"(?:[/、\s]+[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)*"
+)
+
+
+def mark_lang(text) -> Markup:
+    """Text of the English page with Chinese terms in it ("Reviewer (审核)"): each Chinese run
+    carries lang="zh-CN", so a screen reader speaks it in Chinese (WCAG 3.1.2)."""
+    escaped = escape(text if text is not None else "")
+    if ui_lang() != "en":
+        return escaped
+    return Markup(_HAN_RUN.sub(lambda m: f'<span lang="zh-CN">{m.group(0)}</span>', escaped))
+
+
+def claim_focus() -> bool:
+    """True once per page: the first field with an error takes the focus (autofocus)."""
+    if g.get("_focus_claimed"):
+        return False
+    g._focus_claimed = True
+    return True
+
+
 def register_template_helpers(app):
     app.jinja_env.filters.update(
         localdt=localdt,
@@ -168,6 +222,9 @@ def register_template_helpers(app):
         trigger_label=trigger_label,
         method_label=method_label,
         disposal_state_label=disposal_state_label,
+        lang_attr=lang_attr,
+        mark_lang=mark_lang,
+        text_lang=text_lang,
     )
 
     from docmgmt.control.views import document_panel, related_for_reading
@@ -177,6 +234,7 @@ def register_template_helpers(app):
         doc_control=document_panel,
         in_force_of=in_force_revision,
         related_for_reading=related_for_reading,
+        claim_focus=claim_focus,
     )
 
     @app.context_processor
@@ -186,4 +244,5 @@ def register_template_helpers(app):
             "company_name": current_app.config["COMPANY_NAME"],
             "current_locale": str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
             "today": local_today(),
+            "ui_lang": ui_lang(),
         }

@@ -224,7 +224,8 @@ def verify_signing_password(user: User, password: str) -> None:
             _(
                 "Signing is locked for your account after repeated wrong passwords. "
                 "Ask an administrator to unlock it."
-            )
+            ),
+            field="password",
         )
     if not user.check_password(password):
         raise WrongSigningPassword(_("The password is wrong; nothing was signed."), user.id)

@@ -74,3 +74,18 @@ def cjk_font() -> str:
             pdfmetrics.registerFont(TTFont(name, key, **kwargs))
             _registered[key] = name
         return _registered[key]
+
+
+def table_cell(text, style):
+    """A table cell of a print: Chinese breaks between any two characters (wordWrap CJK),
+    English text only between words, so an English print does not split "Pape|r"."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.platypus import Paragraph
+
+    from docmgmt.templating import text_lang
+
+    text = str(text)
+    if text_lang(text) == "en" and style.wordWrap == "CJK":
+        style = style.clone(style.name + "-words", wordWrap=None)
+    return Paragraph(escape(text), style)

@@ -1,8 +1,9 @@
-"""The distribution and recall register (文件发放回收记录) as a PDF."""
+"""The distribution and recall register (文件发放回收记录) as a PDF, in the reader's language."""
 
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
@@ -10,10 +11,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
 from docmgmt.clock import to_local, utcnow
-from docmgmt.printing.fonts import cjk_font
-
-STATE = {"issued": "在用", "recalled": "已回收", "lost": "遗失"}
-MEDIUM = {"paper": "纸质", "electronic": "电子"}
+from docmgmt.printing.fonts import cjk_font, table_cell
+from docmgmt.templating import copy_state_label, medium_label
 
 
 def _d(dt) -> str:
@@ -26,21 +25,22 @@ def register_pdf(copies, company: str, printed_by: str) -> bytes:
     cell = ParagraphStyle("c", fontName=font, fontSize=8, leading=10, wordWrap="CJK")
     title = ParagraphStyle("t", fontName=font, fontSize=14, leading=20, alignment=1)
     head = [
-        "文件编号",
-        "文件名称",
-        "版本",
-        "副本号",
-        "持有人",
-        "部门",
-        "介质",
-        "发放日期",
-        "发放人",
-        "状态",
-        "回收/遗失日期",
-        "经办人",
-        "说明",
+        _("Document number"),
+        _("Document title"),
+        _("Version"),
+        _("Copy number"),
+        _("Holder"),
+        _("Department"),
+        _("Medium"),
+        _("Issued on"),
+        _("Issued by"),
+        _("Status"),
+        _("Returned or lost on"),
+        _("Handled by"),
+        _("Note"),
     ]
-    rows = [[Paragraph(h, cell) for h in head]]
+    rows = [[table_cell(h, cell) for h in head]]
+    name = _("Distribution and recall register")
     for c in copies:
         rev = c.revision
         values = [
@@ -50,12 +50,12 @@ def register_pdf(copies, company: str, printed_by: str) -> bytes:
             f"{c.copy_no:03d}",
             c.holder_name,
             c.department.name if c.department else "",
-            MEDIUM.get(c.medium.value, c.medium.value),
+            medium_label(c.medium.value),
             _d(c.issued_dt),
             c.issued_by.full_name,
-            STATE.get(c.state.value, c.state.value)
+            copy_state_label(c.state.value)
             + (
-                "（待回收）"
+                _(" (due for recall)")
                 if c.state.value == "issued" and rev.state.value in ("superseded", "obsolete")
                 else ""
             ),
@@ -63,8 +63,8 @@ def register_pdf(copies, company: str, printed_by: str) -> bytes:
             c.closed_by.full_name if c.closed_by else "",
             c.note,
         ]
-        rows.append([Paragraph(escape(str(v)), cell) for v in values])
-    widths = [22, 46, 11, 12, 18, 20, 11, 19, 16, 22, 21, 16, 33]
+        rows.append([table_cell(v, cell) for v in values])
+    widths = [22, 38, 13, 15, 18, 20, 15, 21, 16, 22, 21, 16, 30]
     printed_at = to_local(utcnow()).strftime("%Y-%m-%d %H:%M")
     total = None
     data = b""
@@ -77,7 +77,7 @@ def register_pdf(copies, company: str, printed_by: str) -> bytes:
             rightMargin=10 * mm,
             topMargin=12 * mm,
             bottomMargin=15 * mm,
-            title="文件发放回收记录",
+            title=name,
             author=company,
         )
 
@@ -98,7 +98,7 @@ def register_pdf(copies, company: str, printed_by: str) -> bytes:
                 ]
             )
         )
-        story = [Paragraph(escape(f"{company} 文件发放回收记录"), title), Spacer(1, 3 * mm), table]
+        story = [Paragraph(escape(f"{company} {name}"), title), Spacer(1, 3 * mm), table]
         doc.build(story, onFirstPage=footer, onLaterPages=footer)
         data = out.getvalue()
         if total == doc.page:

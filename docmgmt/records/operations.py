@@ -19,6 +19,7 @@ from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history
 from docmgmt.auth.scope import require_record_access, scope_records
 from docmgmt.clock import as_utc, local_today, utcnow
+from docmgmt.doclang import in_document_language
 from docmgmt.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.records.models import (
@@ -482,7 +483,8 @@ def file_record(
         actor,
         "record.correct" if corrects else "record.file",
         record,
-        summary=f"{record.number} {title}" + (f" (corrects {corrects.number})" if corrects else ""),
+        summary=f"{record.number} {title}"
+        + (in_document_language(" (corrects %(n)s)", n=corrects.number) if corrects else ""),
         after={"content_hash": record.content_hash, "values": clean},
         object_type="record",
         object_id=record.id,

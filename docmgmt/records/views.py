@@ -23,7 +23,7 @@ from docmgmt.auth.scope import require_access, scope_records, scoped, visible
 from docmgmt.clock import to_local
 from docmgmt.errors import DomainError, NotFound, ValidationFailed, undo
 from docmgmt.extensions import db
-from docmgmt.formtools import csv_bytes, options, xlsx_append
+from docmgmt.formtools import csv_bytes, error_at_field, options, xlsx_append
 from docmgmt.records import bp, importing
 from docmgmt.records import operations as ops
 from docmgmt.records.forms import (
@@ -274,6 +274,26 @@ def _file_from_request(rt, corrects=None):
     )
 
 
+def _filing_page(rt, form, values, corrects, exc=None):
+    """The filing form; an error is shown at the field it names (a form field or one of the
+    type's fields), or at the top when it names none."""
+    error_field = None
+    if exc is not None and not error_at_field(form, exc):
+        if exc.field in {f["name"] for f in rt.fields}:
+            error_field = exc.field
+        else:
+            flash(exc.message, "error")
+    return render_template(
+        "records/file.html",
+        rt=rt,
+        form=form,
+        values=values,
+        corrects=corrects,
+        error_field=error_field,
+        error_message=exc.message if exc is not None else "",
+    ), (exc.status if exc is not None else 200)
+
+
 @bp.route("/new/<int:type_id>", methods=["GET", "POST"])
 @login_required
 def new(type_id):
@@ -287,10 +307,8 @@ def new(type_id):
             return redirect(url_for(".detail", record_id=record.id), 303)
         except DomainError as exc:
             undo(exc)
-            flash(exc.message, "error")
-    return render_template(
-        "records/file.html", rt=rt, form=FilingForm(), values=request.form, corrects=None
-    )
+            return _filing_page(rt, FilingForm(), request.form, None, exc)
+    return _filing_page(rt, FilingForm(), request.form, None)
 
 
 @bp.route("/<int:record_id>/correct", methods=["GET", "POST"])
@@ -314,12 +332,11 @@ def correct(record_id):
             return redirect(url_for(".detail", record_id=record.id), 303)
         except DomainError as exc:
             undo(exc)
-            flash(exc.message, "error")
-        values = request.form
+            return _filing_page(rt, FilingForm(), request.form, original, exc)
     else:
         values = {f"f_{k}": v for k, v in original.values.items()} | {"title": original.title}
     form = FilingForm(data={"title": values.get("title", "")})
-    return render_template("records/file.html", rt=rt, form=form, values=values, corrects=original)
+    return _filing_page(rt, form, values, original)
 
 
 @bp.get("/<int:record_id>")

@@ -1,8 +1,10 @@
-"""A person's training record (人员培训档案) as a PDF for auditors and as an .xlsx workbook."""
+"""A person's training record (人员培训档案) as a PDF for auditors and as an .xlsx workbook, in
+the reader's language."""
 
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -10,18 +12,20 @@ from reportlab.lib.units import mm
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
 from docmgmt.clock import to_local, utcnow
-from docmgmt.printing.fonts import cjk_font
+from docmgmt.printing.fonts import cjk_font, table_cell
+from docmgmt.templating import (
+    attendee_result_label,
+    evaluation_result_label,
+    session_kind_label,
+    task_state_label,
+)
 
-TASK_STATE = {
-    "open": "待完成",
-    "done": "已完成",
-    "replaced": "已被新版本取代",
-    "cancelled": "已取消",
-}
-VIA = {"acknowledged": "阅读确认（电子签名）", "session": "培训考核", "": ""}
-KIND = {"classroom": "课堂培训", "on_the_job": "在岗培训"}
-RESULT = {"passed": "合格", "failed": "不合格", "attended": "参加"}
-EVAL = {"competent": "胜任", "needs_training": "需培训", "not_competent": "不胜任"}
+
+def _via(value) -> str:
+    return {
+        "acknowledged": _("Read and acknowledged (electronic signature)"),
+        "session": _("Training session and assessment"),
+    }.get(value or "", value or "")
 
 
 def _d(value) -> str:
@@ -35,7 +39,16 @@ def _d(value) -> str:
 def rows(record: dict) -> dict[str, list[list[str]]]:
     """The three tables of the record, as text, shared by the PDF and the workbook."""
     tasks = [
-        ["文件编号", "文件名称", "版本", "下达日期", "应完成日期", "状态", "完成时间", "完成方式"]
+        [
+            _("Document number"),
+            _("Document title"),
+            _("Version"),
+            _("Assigned"),
+            _("Due"),
+            _("State"),
+            _("Completed"),
+            _("How"),
+        ]
     ]
     for t in record["tasks"]:
         tasks.append(
@@ -45,37 +58,51 @@ def rows(record: dict) -> dict[str, list[list[str]]]:
                 t.revision.version,
                 _d(t.assigned_dt)[:10],
                 _d(t.due_date),
-                TASK_STATE.get(t.state.value, t.state.value),
+                task_state_label(t.state.value),
                 _d(t.completed_dt),
-                VIA.get(t.completed_via, t.completed_via),
+                _via(t.completed_via),
             ]
         )
-    sessions = [["日期", "培训内容", "形式", "培训师", "时长(分钟)", "结果", "成绩"]]
+    sessions = [
+        [
+            _("Date"),
+            _("Topic"),
+            _("Kind"),
+            _("Trainer"),
+            _("Duration (minutes)"),
+            _("Result"),
+            _("Score"),
+        ]
+    ]
     for a in record["sessions"]:
         s = a.session
         sessions.append(
             [
                 _d(s.held_on),
                 s.topic,
-                KIND.get(s.kind.value, s.kind.value),
+                session_kind_label(s.kind.value),
                 s.trainer_name,
                 str(s.duration_minutes),
-                RESULT.get(a.result.value, a.result.value),
+                attendee_result_label(a.result.value),
                 "" if a.score is None else str(a.score),
             ]
         )
-    evals = [["评价日期", "评价人", "评价准则", "结论", "下次评价"]]
+    evals = [[_("Evaluated on"), _("Evaluator"), _("Criteria"), _("Result"), _("Next evaluation")]]
     for e in record["evaluations"]:
         evals.append(
             [
                 _d(e.evaluated_on),
                 e.evaluator.full_name,
                 e.criteria,
-                EVAL.get(e.result.value, e.result.value),
+                evaluation_result_label(e.result.value),
                 _d(e.next_due),
             ]
         )
-    return {"阅读确认": tasks, "培训记录": sessions, "能力评价": evals}
+    return {
+        _("Read and understood"): tasks,
+        _("Training sessions"): sessions,
+        _("Competence evaluations"): evals,
+    }
 
 
 def record_pdf(record: dict, company: str, printed_by: str) -> bytes:
@@ -87,30 +114,36 @@ def record_pdf(record: dict, company: str, printed_by: str) -> bytes:
     user = record["user"]
     story = [
         Paragraph(escape(company), small),
-        Paragraph("人员培训档案", h1),
+        Paragraph(escape(_("Personnel training record")), h1),
         Paragraph(
             escape(
-                f"姓名：{user.full_name}　部门：{user.department.name if user.department else '—'}"
-                f"　岗位：{user.job_title or '—'}　用户名：{user.username}"
-                + ("" if user.is_active_flag else "　（已停用）")
+                _(
+                    "Name: %(name)s · Department: %(dep)s · Job title: %(job)s · "
+                    "User name: %(user)s",
+                    name=user.full_name,
+                    dep=user.department.name if user.department else "—",
+                    job=user.job_title or "—",
+                    user=user.username,
+                )
+                + ("" if user.is_active_flag else _(" (deactivated)"))
             ),
             small,
         ),
         Spacer(1, 4 * mm),
     ]
-    widths = {
-        "阅读确认": [22, 44, 11, 20, 20, 20, 26, 24],
-        "培训记录": [20, 60, 18, 22, 16, 14, 12],
-        "能力评价": [20, 22, 80, 18, 22],
-    }
-    for title, table in rows(record).items():
-        story.append(Paragraph(title, h2))
+    widths = [
+        [22, 42, 13, 20, 20, 20, 26, 24],
+        [20, 60, 18, 22, 16, 14, 12],
+        [20, 22, 80, 18, 22],
+    ]
+    for (title, table), width in zip(rows(record).items(), widths, strict=True):
+        story.append(Paragraph(escape(title), h2))
         if len(table) == 1:
-            story.append(Paragraph("（无）", small))
+            story.append(Paragraph(escape(_("(none)")), small))
             continue
         t = LongTable(
-            [[Paragraph(escape(v), cell) for v in r] for r in table],
-            colWidths=[w * mm for w in widths[title]],
+            [[table_cell(v, cell) for v in r] for r in table],
+            colWidths=[w * mm for w in width],
             repeatRows=1,
         )
         t.setStyle(
@@ -127,8 +160,10 @@ def record_pdf(record: dict, company: str, printed_by: str) -> bytes:
 
     def footer(canvas, doc):
         canvas.setFont(font, 7.5)
-        canvas.drawString(15 * mm, 8 * mm, f"{printed_by} 打印于 {printed_at}")
-        canvas.drawRightString(195 * mm, 8 * mm, f"第 {doc.page} 页")
+        canvas.drawString(
+            15 * mm, 8 * mm, _("Printed by %(who)s at %(when)s", who=printed_by, when=printed_at)
+        )
+        canvas.drawRightString(195 * mm, 8 * mm, _("Page %(n)d", n=doc.page))
 
     out = BytesIO()
     doc = SimpleDocTemplate(
@@ -138,7 +173,7 @@ def record_pdf(record: dict, company: str, printed_by: str) -> bytes:
         rightMargin=12 * mm,
         topMargin=12 * mm,
         bottomMargin=15 * mm,
-        title=f"人员培训档案 {user.full_name}",
+        title=f"{_('Personnel training record')} {user.full_name}",
         author=company,
     )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)

@@ -95,8 +95,11 @@ class SignForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
+    # Its own id: it sits on the same page as the signing form's comment.
     comment = TextAreaField(
-        _l("Why is it rejected?"), validators=[DataRequired(), Length(max=2000)]
+        _l("Why is it rejected?"),
+        validators=[DataRequired(), Length(max=2000)],
+        id="reject-comment",
     )
 
 

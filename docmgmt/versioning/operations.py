@@ -18,6 +18,7 @@ from docmgmt.auth.operations import verify_signing_password
 from docmgmt.auth.permissions import can_manage_documents, require
 from docmgmt.auth.signers import named_signer, role_label
 from docmgmt.clock import local_today, utcnow
+from docmgmt.doclang import in_document_language
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.notify import Event, notify, quality_managers, staff_concerned
@@ -516,7 +517,7 @@ def create_draft(
         storage.check_revision_images(doc.id, body_blocks, images)
     summary = (change_summary or "").strip()
     if previous is None and not summary:
-        summary = "新制订"
+        summary = in_document_language("First issue")
     rev = Revision(
         document=doc,
         version=code,

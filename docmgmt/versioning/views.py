@@ -12,7 +12,7 @@ from docmgmt.auth.permissions import can_manage_documents, can_read_history, req
 from docmgmt.auth.scope import require_access, require_document_access, scope_documents
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
 from docmgmt.extensions import db
-from docmgmt.formtools import options
+from docmgmt.formtools import error_at_field, options
 from docmgmt.versioning import bp
 from docmgmt.versioning import operations as ops
 from docmgmt.versioning.content import blocks_to_html, blocks_to_lines
@@ -348,8 +348,9 @@ def new_draft(doc_id):
     return redirect(url_for(".edit_revision", doc_id=doc.id, rev_id=rev.id), 303)
 
 
-def _render_revision(doc, rev, status=200, **forms):
-    submit_form = forms.get("submit_form") or SubmitForm()
+def _render_revision(doc, rev, status=200, failed=False, **forms):
+    # The forms not posted start empty (a form binds the request's data by default).
+    submit_form = forms.get("submit_form") or SubmitForm(formdata=None)
     for fld, step in ((submit_form.reviewer_id, "review"), (submit_form.approver_id, "approve")):
         fld.choices = options(
             [(0, "—")]
@@ -373,12 +374,16 @@ def _render_revision(doc, rev, status=200, **forms):
         Meaning=SignatureMeaning,
         State=RevisionState,
         submit_form=submit_form,
-        sign_form=forms.get("sign_form") or SignForm(),
-        reject_form=forms.get("reject_form") or RejectForm(),
-        publish_form=forms.get("publish_form") or PublishForm(),
-        cancel_form=forms.get("cancel_form") or ReasonForm(),
-        unschedule_form=forms.get("unschedule_form") or UnscheduleForm(),
+        sign_form=forms.get("sign_form") or SignForm(formdata=None),
+        reject_form=forms.get("reject_form") or RejectForm(formdata=None),
+        publish_form=forms.get("publish_form") or PublishForm(formdata=None),
+        cancel_form=forms.get("cancel_form") or ReasonForm(formdata=None),
+        unschedule_form=forms.get("unschedule_form") or UnscheduleForm(formdata=None),
         revisions=doc.revisions if can_read_history(current_user) else [],
+        # A form that failed is answered at its POST address: the page shows its own address
+        # and only the form's message.
+        failed=failed,
+        page_url=url_for(".revision", doc_id=doc.id, rev_id=rev.id) if failed else None,
     ), status
 
 
@@ -436,15 +441,16 @@ def _lifecycle_action(doc_id, rev_id, form_cls, form_key, action):
         form.reviewer_id.validate_choice = form.approver_id.validate_choice = False
     if not form.validate_on_submit():
         flash(_("Please fill in every required field."), "error")
-        return _render_revision(doc, rev, 422, **{form_key: form})
+        return _render_revision(doc, rev, 422, failed=True, **{form_key: form})
     try:
         message = action(doc, rev, form)
         db.session.commit()
     except DomainError as exc:
         undo(exc)
         db.session.refresh(rev)
-        flash(exc.message, "error")
-        return _render_revision(doc, rev, exc.status, **{form_key: form_cls(formdata=None)})
+        if not error_at_field(form, exc):
+            flash(exc.message, "error")
+        return _render_revision(doc, rev, exc.status, failed=True, **{form_key: form})
     flash(message, "success")
     return redirect(url_for(".revision", doc_id=doc.id, rev_id=rev.id), 303)
 

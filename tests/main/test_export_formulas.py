@@ -145,7 +145,7 @@ def test_the_master_list_and_training_workbooks_write_typed_formulas_as_text(
     _assert_xlsx_inert(load_workbook(io.BytesIO(r.data)).active, HYPERLINK)
     r.close()
     r = client.get(f"/training/people/{people['staff'].id}/record.xlsx")
-    _assert_xlsx_inert(load_workbook(io.BytesIO(r.data))["培训记录"], DDE, "@SUM(A1:A9)")
+    _assert_xlsx_inert(load_workbook(io.BytesIO(r.data))["Training sessions"], DDE, "@SUM(A1:A9)")
     r.close()
 
 

@@ -211,7 +211,13 @@ def test_superseding_lists_copies_for_recall_and_the_recall_is_recorded(
     )
     # The register prints.
     reader, text = _text(client.get("/copies/register.pdf").data)
-    assert "文件发放回收记录" in text and "维修站搬迁时遗失" in text and "1 / 1" in text
+    words = " ".join(text.split())
+    assert "Distribution and recall register" in words and "Copy number" in words
+    assert "Paper" in words.split()  # English breaks between words only
+    assert "维修站搬迁时遗失" in text and "1 / 1" in text
+    client.post("/lang/zh_CN")  # in the reader's language
+    reader, text = _text(client.get("/copies/register.pdf").data)
+    assert "文件发放回收记录" in text and "副本号" in text and "维修站搬迁时遗失" in text
 
 
 def test_withdrawal_makes_copies_due_and_only_effective_revisions_are_issued(

@@ -203,15 +203,21 @@ def test_a_staff_member_acknowledges_in_the_browser_and_completion_moves(
     assert "1 of 3 done" in text and "孙强" in text and "吴芳" in text
     overview = page_text(client.get("/training/overview"))
     assert "100 % (1/1)" in overview and "0 % (0/1)" in overview  # 售后服务部 done, 行政部 not
-    pdf = client.get(f"/training/people/{techs['tech'].id}/record.pdf")
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.data)).pages)
-    assert "人员培训档案" in text and doc.number in text and "已完成" in text
     from openpyxl import load_workbook
 
-    xlsx = client.get(f"/training/people/{techs['tech'].id}/record.xlsx")
-    ws = load_workbook(BytesIO(xlsx.data))["阅读确认"]
-    assert [c.value for c in ws[2]][:3] == [doc.number, rev.title, "A0"]
+    # Prints for people follow the reader's language: English here, then Chinese.
+    for lang, title, done, sheet in (
+        ("en", "Personnel training record", "Done", "Read and understood"),
+        ("zh_CN", "人员培训档案", "已完成", "阅读确认"),
+    ):
+        client.post(f"/lang/{lang}")
+        pdf = client.get(f"/training/people/{techs['tech'].id}/record.pdf")
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+        text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.data)).pages)
+        assert title in text and doc.number in text and done in text
+        xlsx = client.get(f"/training/people/{techs['tech'].id}/record.xlsx")
+        ws = load_workbook(BytesIO(xlsx.data))[sheet]
+        assert [c.value for c in ws[2]][:3] == [doc.number, rev.title, "A0"]
 
 
 def test_someone_elses_task_and_reading_rights(
