@@ -22,6 +22,7 @@ from docmgmt.control.models import (
     Urgency,
     Withdrawal,
     WithdrawalState,
+    referrers,
 )
 from docmgmt.control.rules import next_review_date
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
@@ -419,17 +420,6 @@ def links_from(doc: Document) -> list[DocumentLink]:
         select(DocumentLink)
         .where(DocumentLink.from_document_id == doc.id)
         .order_by(DocumentLink.kind, DocumentLink.id)
-    ).all()
-
-
-def referrers(doc: Document) -> list[Document]:
-    """Documents in use that point at ``doc``: withdrawing it would leave them dangling."""
-    return db.session.scalars(
-        select(Document)
-        .join(DocumentLink, DocumentLink.from_document_id == Document.id)
-        .where(DocumentLink.to_document_id == doc.id, Document.is_obsolete.is_(False))
-        .order_by(Document.number)
-        .distinct()
     ).all()
 
 

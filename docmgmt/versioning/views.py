@@ -38,6 +38,9 @@ from docmgmt.versioning.models import (
     SignatureMeaning,
 )
 
+# Templates of every feature show "the version in force" of a document.
+bp.add_app_template_global(ops.in_force_revision, "in_force_of")
+
 
 def _department_choices():
     deps = db.session.scalars(select(Department).order_by(Department.code)).all()
