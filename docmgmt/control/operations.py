@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from docmgmt import storage
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.permissions import can_manage_documents, require
 from docmgmt.clock import as_utc, local_today, utcnow
@@ -454,35 +455,27 @@ def attach_to_request(
 ) -> ChangeRequestAttachment:
     """Keep a file with a change request: the requester or a quality manager may add one while
     the request is open.  The file is checked before anything is written."""
-    from docmgmt import storage
-
     now = now or utcnow()
     if not (cr.requester_id == actor.id or can_manage_documents(actor)):
         raise PermissionDenied(_("You do not have permission to do this."))
     if cr.state != RequestState.OPEN:
         raise InvalidState(_("Change request %(n)s is already decided.", n=cr.number))
-    name = storage.check_upload(filename, data, ATTACHMENT_SUFFIXES)
-    blob = storage.put(data)
-    att = ChangeRequestAttachment(
+    return storage.attach(
+        ChangeRequestAttachment,
+        (filename, data),
+        allowed_suffixes=ATTACHMENT_SUFFIXES,
+        audit=lambda att: log_event(
+            actor,
+            "change_request.attach",
+            cr,
+            summary=f"{cr.number}: {att.filename}",
+            after={"filename": att.filename, "sha256": att.sha256, "size": att.size},
+            now=now,
+        ),
         change_request=cr,
-        filename=name,
-        content_type=storage.content_type(name),
-        sha256=blob.sha256,
-        size=blob.size,
         uploaded_by_id=actor.id,
         uploaded_dt=now,
     )
-    db.session.add(att)
-    db.session.flush()
-    log_event(
-        actor,
-        "change_request.attach",
-        cr,
-        summary=f"{cr.number}: {name}",
-        after={"filename": name, "sha256": blob.sha256, "size": blob.size},
-        now=now,
-    )
-    return att
 
 
 # ---------------------------------------------------------------- withdrawal with approval
