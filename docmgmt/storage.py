@@ -117,6 +117,51 @@ def check_upload(filename: str | None, data: bytes, allowed_suffixes=None) -> st
     return name
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file that passed :func:`check_upload`: its safe name and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+def checked(filename: str | None, data: bytes, allowed_suffixes=None) -> Upload:
+    """Check an upload now (refusing it before anything else is written), attach it later."""
+    return Upload(check_upload(filename, data, allowed_suffixes), data)
+
+
+def attach(model, upload, *, allowed_suffixes=None, audit=None, **columns):
+    """Keep an uploaded file as a row of ``model``, an attachment table (``filename``,
+    ``content_type``, ``sha256``, ``size``): every attachment of a change request, a training
+    session or a record is made here, in this order:
+
+    1. check: ``upload`` is a ``(filename, data)`` pair checked by :func:`check_upload` (with
+       ``allowed_suffixes``), or an :class:`Upload` checked already; a refused file raises
+       before anything is written;
+    2. put: the bytes go to the content-addressed store (:func:`put`);
+    3. row: ``model(filename=..., content_type=..., sha256=..., size=..., **columns)``, the
+       columns naming its owner and uploader;
+    4. audit: with ``audit``, the row is added and flushed and ``audit(row)`` writes the trail
+       entry. Without it the row is only made: the caller adds it to its owner (a record files
+       its attachments with its own entry in the trail).
+    """
+    if not isinstance(upload, Upload):
+        upload = checked(*upload, allowed_suffixes)
+    blob = put(upload.data)
+    row = model(
+        filename=upload.filename,
+        content_type=content_type(upload.filename),
+        sha256=blob.sha256,
+        size=blob.size,
+        **columns,
+    )
+    if audit is not None:
+        db.session.add(row)
+        db.session.flush()
+        audit(row)
+    return row
+
+
 def content_type(filename: str) -> str:
     """The type a stored upload is kept and served as: from its checked extension."""
     return filecheck.content_type(filename)

@@ -227,15 +227,9 @@ def register_template_helpers(app):
         text_lang=text_lang,
     )
 
-    from docmgmt.control.views import document_panel, related_for_reading
-    from docmgmt.versioning.operations import in_force_revision
-
-    app.jinja_env.globals.update(
-        doc_control=document_panel,
-        in_force_of=in_force_revision,
-        related_for_reading=related_for_reading,
-        claim_focus=claim_focus,
-    )
+    # A feature's own template globals (doc_control, related_for_reading, in_force_of) are
+    # registered by its blueprint, so this module stays below every feature.
+    app.jinja_env.globals.update(claim_focus=claim_focus)
 
     @app.context_processor
     def helpers():

@@ -1,10 +1,34 @@
-"""The JSON API under /api/v1: personal bearer tokens, documented by flask-smorest (OpenAPI)."""
+"""The JSON API under /api/v1: personal bearer tokens, documented by flask-smorest (OpenAPI).
 
-from docmgmt.api.routes import blp
+Only what every part of the API shares lives here: token authentication (``auth.py``), the
+error schema (``schemas.py``), the "api" blueprint below and :func:`register_api`. Each feature
+keeps its endpoints in its own ``api.py``; the documents and revisions API
+(docmgmt/versioning/api.py), the token holder's account (docmgmt/auth/api.py) and inbox
+(docmgmt/main/api.py) are on this blueprint, the other features make their own.
+"""
+
+from importlib import import_module
+
+from flask_smorest import Blueprint
+
+from docmgmt.api.auth import require_token
+
+blp = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Documents, revisions, approvals and signatures",
+)
+blp.before_request(require_token)
 
 
 def register_api(app):
     from docmgmt.extensions import csrf, rest_api
+
+    # The routes of the shared blueprint, in the order they were always registered.
+    import_module("docmgmt.auth.api")
+    import_module("docmgmt.main.api")
+    import_module("docmgmt.versioning.api")
 
     # Tokens, not cookies, authenticate the API, so a cross-site form cannot forge a call.
     csrf.exempt(blp)

@@ -26,6 +26,9 @@ class WrongSigningPassword(PermissionDenied):
         self.user_id = user_id
         self.context = context
 
+    def after_rollback(self) -> None:
+        record_sign_failure(self.user_id, self.context)
+
 
 def _user_snapshot(user: User) -> dict:
     return {

@@ -27,9 +27,3 @@ def desk_section():
             )
             items.append((label, url_for("certification.index")))
     return _("Certification"), items
-
-
-from docmgmt.certification import models, views  # noqa: E402,F401
-from docmgmt.control.views import DESK_SECTIONS  # noqa: E402
-
-DESK_SECTIONS.append(desk_section)

@@ -4,5 +4,3 @@ documents, the quality manager's desk and the master list export."""
 from flask import Blueprint
 
 bp = Blueprint("control", __name__)
-
-from docmgmt.control import views  # noqa: E402,F401

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -128,6 +129,20 @@ class DocumentLink(db.Model):
 
     source: Mapped[Document] = relationship(foreign_keys=[from_document_id])
     target: Mapped[Document] = relationship(foreign_keys=[to_document_id])
+
+
+def referrers(doc: Document) -> list[Document]:
+    """Documents in use that point at ``doc``: withdrawing it would leave them dangling.
+
+    Here, beside the link, so that the withdrawal check in versioning and the document-control
+    page can both ask without importing each other's operations."""
+    return db.session.scalars(
+        select(Document)
+        .join(DocumentLink, DocumentLink.from_document_id == Document.id)
+        .where(DocumentLink.to_document_id == doc.id, Document.is_obsolete.is_(False))
+        .order_by(Document.number)
+        .distinct()
+    ).all()
 
 
 class ChangeRequestAttachment(db.Model):

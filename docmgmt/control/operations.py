@@ -8,6 +8,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from docmgmt import storage
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.permissions import can_manage_documents, require
 from docmgmt.clock import as_utc, local_today, utcnow
@@ -22,6 +23,7 @@ from docmgmt.control.models import (
     Urgency,
     Withdrawal,
     WithdrawalState,
+    referrers,
 )
 from docmgmt.control.rules import next_review_date
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
@@ -422,17 +424,6 @@ def links_from(doc: Document) -> list[DocumentLink]:
     ).all()
 
 
-def referrers(doc: Document) -> list[Document]:
-    """Documents in use that point at ``doc``: withdrawing it would leave them dangling."""
-    return db.session.scalars(
-        select(Document)
-        .join(DocumentLink, DocumentLink.from_document_id == Document.id)
-        .where(DocumentLink.to_document_id == doc.id, Document.is_obsolete.is_(False))
-        .order_by(Document.number)
-        .distinct()
-    ).all()
-
-
 def check_permission_to_read(actor, doc: Document) -> None:
     from docmgmt.auth.permissions import can_read_history
     from docmgmt.auth.scope import require_document_access
@@ -464,35 +455,27 @@ def attach_to_request(
 ) -> ChangeRequestAttachment:
     """Keep a file with a change request: the requester or a quality manager may add one while
     the request is open.  The file is checked before anything is written."""
-    from docmgmt import storage
-
     now = now or utcnow()
     if not (cr.requester_id == actor.id or can_manage_documents(actor)):
         raise PermissionDenied(_("You do not have permission to do this."))
     if cr.state != RequestState.OPEN:
         raise InvalidState(_("Change request %(n)s is already decided.", n=cr.number))
-    name = storage.check_upload(filename, data, ATTACHMENT_SUFFIXES)
-    blob = storage.put(data)
-    att = ChangeRequestAttachment(
+    return storage.attach(
+        ChangeRequestAttachment,
+        (filename, data),
+        allowed_suffixes=ATTACHMENT_SUFFIXES,
+        audit=lambda att: log_event(
+            actor,
+            "change_request.attach",
+            cr,
+            summary=f"{cr.number}: {att.filename}",
+            after={"filename": att.filename, "sha256": att.sha256, "size": att.size},
+            now=now,
+        ),
         change_request=cr,
-        filename=name,
-        content_type=storage.content_type(name),
-        sha256=blob.sha256,
-        size=blob.size,
         uploaded_by_id=actor.id,
         uploaded_dt=now,
     )
-    db.session.add(att)
-    db.session.flush()
-    log_event(
-        actor,
-        "change_request.attach",
-        cr,
-        summary=f"{cr.number}: {name}",
-        after={"filename": name, "sha256": blob.sha256, "size": blob.size},
-        now=now,
-    )
-    return att
 
 
 # ---------------------------------------------------------------- withdrawal with approval

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
 
+from docmgmt import certification, printing, records, training
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
 from docmgmt.auth.scope import require_access, scope_documents, scoped, visible
 from docmgmt.clock import local_today
@@ -24,7 +25,8 @@ from docmgmt.control.forms import (
 from docmgmt.control.models import ChangeRequest, DocumentLink, RequestState, Urgency
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
-from docmgmt.versioning.models import Document, Revision, RevisionState
+from docmgmt.versioning import operations as vops
+from docmgmt.versioning.models import Document, DocumentType, Revision, RevisionState
 
 
 def _doc(doc_id) -> Document:
@@ -81,9 +83,15 @@ def desk_items(today=None) -> dict:
     }
 
 
-# Other features (copies to recall, overdue training, records due for disposal) add sections
-# here: each is a callable returning (title, [(label, url), ...]).
-DESK_SECTIONS: list = []
+# The other features' sections of the desk (records due for disposal, surveillance audits,
+# copies to recall, overdue training), in this order: each is a callable returning
+# (title, [(label, url), ...]) and lives in its feature package, which only makes a blueprint.
+DESK_SECTIONS: list = [
+    records.desk_section,
+    certification.desk_section,
+    printing.desk_section,
+    training.desk_section,
+]
 
 
 def desk_extensions():
@@ -329,13 +337,11 @@ def master_list_pdf_for(user) -> bytes:
     )
 
 
+@bp.app_template_global()
 def related_for_reading(user, doc: Document) -> list[dict]:
     """The related documents a reader of ``doc`` is shown: each with the version in force and
     where to read it.  Staff see only what they may open (in force, or an external standard);
     quality managers and auditors see every link, withdrawn or not yet issued ones marked."""
-    from docmgmt.versioning import operations as vops
-    from docmgmt.versioning.models import DocumentType
-
     out = []
     history = can_read_history(user)
     for link in visible(user, ops.links_from(doc)):
@@ -355,6 +361,7 @@ def related_for_reading(user, doc: Document) -> list[dict]:
     return out
 
 
+@bp.app_template_global("doc_control")
 def document_panel(doc: Document) -> dict:
     """What the document page shows of document control."""
     reviews = db.session.scalars(

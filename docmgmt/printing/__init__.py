@@ -26,9 +26,3 @@ def desk_section():
         for c in due_for_recall()
     ]
     return _("Controlled copies due for recall"), items
-
-
-from docmgmt.control.views import DESK_SECTIONS  # noqa: E402
-from docmgmt.printing import models, views  # noqa: E402,F401
-
-DESK_SECTIONS.append(desk_section)

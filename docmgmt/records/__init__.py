@@ -24,9 +24,3 @@ def desk_section():
         [(_("%(n)d records due for disposal", n=n), url_for("records.disposition"))] if n else []
     )
     return _("Records"), items
-
-
-from docmgmt.control.views import DESK_SECTIONS  # noqa: E402
-from docmgmt.records import models, views  # noqa: E402,F401
-
-DESK_SECTIONS.append(desk_section)

@@ -440,7 +440,7 @@ def file_record(
             _("A %(t)s with external ID %(e)s is already filed.", t=rt.name, e=external_id),
             field="external_id",
         )
-    checked = [(storage.check_upload(n, d, ATTACHMENT_SUFFIXES), d, ct) for n, d, ct in files]
+    uploads = [storage.checked(n, d, ATTACHMENT_SUFFIXES) for n, d, _ct in files]
     filed_day = local_today(now)
     if rt.trigger == Trigger.FILING:
         trigger_date = filed_day
@@ -451,7 +451,7 @@ def file_record(
             raise ValidationFailed(_("A correction has the type of the record it corrects."))
         if corrects.state != RecordState.ACTIVE:
             raise InvalidState(_("Record %(n)s was disposed of.", n=corrects.number))
-    blobs = [(name, storage.put(data), ct) for name, data, ct in checked]
+    attachments = [storage.attach(RecordAttachment, upload) for upload in uploads]
     record = Record(
         number=next_numbers(rt, filed_day.year)[0],
         type=rt,
@@ -465,18 +465,10 @@ def file_record(
         trigger_date=trigger_date,
         dispose_after=dispose_after(rt, trigger_date),
         corrects=corrects,
-        content_hash=content_hash(rt, title, clean, [b.sha256 for _n, b, _c in blobs]),
+        content_hash=content_hash(rt, title, clean, [a.sha256 for a in attachments]),
         state=RecordState.ACTIVE,
     )
-    for name, blob, _ct in blobs:
-        record.attachments.append(
-            RecordAttachment(
-                filename=name,
-                content_type=storage.content_type(name),
-                sha256=blob.sha256,
-                size=blob.size,
-            )
-        )
+    record.attachments.extend(attachments)
     db.session.add(record)
     db.session.flush()
     log_event(

@@ -36,9 +36,3 @@ def desk_section():
         for t in db.session.scalars(tasks_query(overdue=True).limit(20))
     ]
     return _("Overdue training"), items
-
-
-from docmgmt.control.views import DESK_SECTIONS  # noqa: E402
-from docmgmt.training import models, views  # noqa: E402,F401
-
-DESK_SECTIONS.append(desk_section)

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from docmgmt import storage
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history
@@ -522,34 +523,26 @@ def record_session(
 
 
 def attach_to_session(actor, session: TrainingSession, filename, data, content_type="", now=None):
-    from docmgmt import storage
-
     require_manager(actor)
     now = now or utcnow()
-    name = storage.check_upload(filename, data, ATTACHMENT_SUFFIXES)
-    blob = storage.put(data)
-    att = SessionAttachment(
+    return storage.attach(
+        SessionAttachment,
+        (filename, data),
+        allowed_suffixes=ATTACHMENT_SUFFIXES,
+        audit=lambda att: log_event(
+            actor,
+            "training.attach",
+            session,
+            summary=f"{session.topic}: {att.filename}",
+            after={"filename": att.filename, "sha256": att.sha256},
+            object_type="training_session",
+            object_id=session.id,
+            now=now,
+        ),
         session=session,
-        filename=name,
-        content_type=storage.content_type(name),
-        sha256=blob.sha256,
-        size=blob.size,
         uploaded_by_id=actor.id,
         uploaded_dt=now,
     )
-    db.session.add(att)
-    db.session.flush()
-    log_event(
-        actor,
-        "training.attach",
-        session,
-        summary=f"{session.topic}: {name}",
-        after={"filename": name, "sha256": blob.sha256},
-        object_type="training_session",
-        object_id=session.id,
-        now=now,
-    )
-    return att
 
 
 # ---------------------------------------------------------------- evaluations

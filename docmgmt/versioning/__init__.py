@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("versioning", __name__, url_prefix="/documents")
-
-from docmgmt.versioning import views  # noqa: E402,F401

@@ -18,6 +18,7 @@ from docmgmt.auth.operations import verify_signing_password
 from docmgmt.auth.permissions import can_manage_documents, require
 from docmgmt.auth.signers import named_signer, role_label
 from docmgmt.clock import local_today, utcnow
+from docmgmt.control.models import referrers
 from docmgmt.doclang import in_document_language
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
@@ -336,8 +337,6 @@ def check_withdrawable(doc: Document, reason: str, confirm_references=False) -> 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(_("Give the reason for the withdrawal."), field="reason")
-    from docmgmt.control.operations import referrers
-
     users = referrers(doc)
     if users and not confirm_references:
         raise InvalidState(

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from docmgmt.auth.models import Department
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
 from docmgmt.auth.scope import require_access, require_document_access, scope_documents
+from docmgmt.control import operations as control_ops
+from docmgmt.control.models import Withdrawal
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import error_at_field, options
@@ -37,6 +39,9 @@ from docmgmt.versioning.models import (
     RevisionState,
     SignatureMeaning,
 )
+
+# Templates of every feature show "the version in force" of a document.
+bp.add_app_template_global(ops.in_force_revision, "in_force_of")
 
 
 def _department_choices():
@@ -180,9 +185,7 @@ def _withdraw_form():
 
 
 def _pending_withdrawal(doc):
-    from docmgmt.control.operations import pending_withdrawal
-
-    return pending_withdrawal(doc)
+    return control_ops.pending_withdrawal(doc)
 
 
 @bp.route("/<int:doc_id>/edit", methods=["GET", "POST"])
@@ -222,15 +225,11 @@ def edit_document(doc_id):
 @login_required
 def withdraw(doc_id):
     """Propose the withdrawal; the named approver decides on the document page."""
-    from docmgmt.control import operations as control_ops
-
     doc = get_document(doc_id)
     form = WithdrawForm()
     form.approver_id.choices = _approver_choices()
-    if not form.validate_on_submit():
-        flash(_("Give the reason for the withdrawal and choose an approver."), "error")
-        return redirect(url_for(".document", doc_id=doc.id), 303)
-    try:
+
+    def action():
         wd = control_ops.propose_withdrawal(
             current_user,
             doc,
@@ -238,27 +237,40 @@ def withdraw(doc_id):
             form.approver_id.data,
             confirm_references=request.form.get("confirm") == "1",
         )
+        return _(
+            "The withdrawal of %(n)s now waits for %(a)s to approve it.",
+            n=doc.number,
+            a=wd.approver.full_name,
+        )
+
+    return _act_and_return(
+        form,
+        _("Give the reason for the withdrawal and choose an approver."),
+        action,
+        url_for(".document", doc_id=doc.id),
+    )
+
+
+def _act_and_return(form, invalid_message: str, action, back: str):
+    """The withdrawal actions, answered on the page they came from: check the form, call
+    ``action`` (the operation; it returns the success message), commit, flash, go ``back``."""
+    if not form.validate_on_submit():
+        flash(invalid_message, "error")
+        return redirect(back, 303)
+    try:
+        message = action()
         db.session.commit()
     except DomainError as exc:
         undo(exc)
         flash(exc.message, "error")
-        return redirect(url_for(".document", doc_id=doc.id), 303)
-    flash(
-        _(
-            "The withdrawal of %(n)s now waits for %(a)s to approve it.",
-            n=doc.number,
-            a=wd.approver.full_name,
-        ),
-        "success",
-    )
-    return redirect(url_for(".document", doc_id=doc.id), 303)
+        return redirect(back, 303)
+    flash(message, "success")
+    return redirect(back, 303)
 
 
 @bp.get("/withdrawals/<int:wd_id>")
 @login_required
 def withdrawal(wd_id):
-    from docmgmt.control.models import Withdrawal
-
     wd = db.session.get(Withdrawal, wd_id)
     if wd is None or not (can_read_history(current_user) or wd.approver_id == current_user.id):
         raise NotFound(_("Not found."))
@@ -269,17 +281,12 @@ def withdrawal(wd_id):
 @bp.post("/withdrawals/<int:wd_id>/<decision>")
 @login_required
 def decide_withdrawal(wd_id, decision):
-    from docmgmt.control import operations as control_ops
-    from docmgmt.control.models import Withdrawal
-
     wd = db.session.get(Withdrawal, wd_id)
     if wd is None or decision not in ("approve", "reject"):
         raise NotFound(_("Not found."))
     form = WithdrawalDecisionForm()
-    if not form.validate_on_submit():
-        flash(_("Type your password to sign the decision."), "error")
-        return redirect(url_for(".withdrawal", wd_id=wd_id), 303)
-    try:
+
+    def action():
         control_ops.decide_withdrawal(
             current_user,
             wd,
@@ -287,22 +294,20 @@ def decide_withdrawal(wd_id, decision):
             password=form.password.data,
             comment=form.comment.data or "",
         )
-        db.session.commit()
-    except DomainError as exc:
-        undo(exc)
-        flash(exc.message, "error")
-        return redirect(url_for(".withdrawal", wd_id=wd_id), 303)
-    if decision == "approve":
-        flash(_("Document %(n)s is withdrawn (obsolete).", n=wd.document.number), "success")
-    else:
-        flash(_("The withdrawal of %(n)s is rejected.", n=wd.document.number), "success")
-    return redirect(url_for(".withdrawal", wd_id=wd_id), 303)
+        if decision == "approve":
+            return _("Document %(n)s is withdrawn (obsolete).", n=wd.document.number)
+        return _("The withdrawal of %(n)s is rejected.", n=wd.document.number)
+
+    return _act_and_return(
+        form,
+        _("Type your password to sign the decision."),
+        action,
+        url_for(".withdrawal", wd_id=wd_id),
+    )
 
 
 def _approver_choices():
-    from docmgmt.control.operations import withdrawal_approvers
-
-    return options([(0, "—")] + [(u.id, u.full_name) for u in withdrawal_approvers()])
+    return options([(0, "—")] + [(u.id, u.full_name) for u in control_ops.withdrawal_approvers()])
 
 
 @bp.post("/<int:doc_id>/drafts")

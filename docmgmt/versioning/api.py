@@ -1,28 +1,13 @@
-"""API endpoints. Thin: they call the same operations as the pages, then commit once."""
+"""The documents and revisions API under /api/v1: the register, drafts, approvals, signatures,
+publishing. Thin: it calls the same operations as the pages, then commits once.
+
+The routes are on the shared "api" blueprint (docmgmt/api/), whose OpenAPI tag they keep."""
 
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from docmgmt.api.auth import api_user, require_token
-from docmgmt.api.schemas import (
-    CommentSchema,
-    DocumentCreateSchema,
-    DocumentQuerySchema,
-    DocumentSchema,
-    DraftCreateSchema,
-    DraftUpdateSchema,
-    InboxItemSchema,
-    PublishSchema,
-    ReasonSchema,
-    RecordRowSchema,
-    RevisionSchema,
-    RevisionSummarySchema,
-    SignatureSchema,
-    SignSchema,
-    SubmitSchema,
-    UserSchema,
-)
+from docmgmt.api import blp
+from docmgmt.api.auth import api_user
 from docmgmt.auth.models import Department
 from docmgmt.auth.permissions import can_read_history
 from docmgmt.auth.scope import require_access, scope_documents
@@ -32,16 +17,23 @@ from docmgmt.errors import DomainError, NotFound, PermissionDenied, ValidationFa
 from docmgmt.extensions import db
 from docmgmt.versioning import operations as ops
 from docmgmt.versioning.models import Document, Revision, SignatureMeaning
-
-blp = Blueprint(
-    "api",
-    __name__,
-    url_prefix="/api/v1",
-    description="Documents, revisions, approvals and signatures",
+from docmgmt.versioning.schemas import (
+    CommentSchema,
+    DocumentCreateSchema,
+    DocumentQuerySchema,
+    DocumentSchema,
+    DraftCreateSchema,
+    DraftUpdateSchema,
+    PublishSchema,
+    ReasonSchema,
+    RecordRowSchema,
+    RevisionSchema,
+    RevisionSummarySchema,
+    SignatureSchema,
+    SignSchema,
+    SubmitSchema,
 )
 
-
-blp.before_request(require_token)
 actor = api_user
 
 
@@ -134,81 +126,6 @@ def _commit():
     except DomainError:
         db.session.rollback()
         raise
-
-
-@blp.get("/me")
-@blp.response(200, UserSchema)
-def me():
-    """The user the token belongs to."""
-    u = actor()
-    return {
-        "id": u.id,
-        "username": u.username,
-        "full_name": u.full_name,
-        "department": u.department.code if u.department else None,
-        "roles": sorted(r.value for r in u.roles),
-    }
-
-
-def _notifications_json(user) -> dict:
-    from docmgmt import notify
-
-    return {
-        "notifications": [
-            {
-                "event": ev.value,
-                "label": str(notify.EVENT_LABELS[ev]),
-                "delivery": mode.value,
-                "always": ev in notify.ALWAYS,
-            }
-            for ev, mode in notify.preferences(user).items()
-        ],
-        "deliveries": [d.value for d in notify.Delivery],
-    }
-
-
-@blp.get("/me/notifications")
-def get_notifications():
-    """Which mails the token's user gets, per kind of event: "now" or "off" (signature
-    requests are always sent)."""
-    return _notifications_json(actor())
-
-
-@blp.put("/me/notifications")
-def put_notifications():
-    """Set some or all choices: {"notifications": {"<event>": "now" | "off", ...}}."""
-    from flask import request as flask_request
-
-    from docmgmt import notify
-    from docmgmt.errors import ValidationFailed
-
-    data = flask_request.get_json(silent=True)
-    choices = data.get("notifications") if isinstance(data, dict) else None
-    if not isinstance(choices, dict):
-        raise ValidationFailed(
-            _('Send {"notifications": {"<event>": "now" or "off"}}.'), field="notifications"
-        )
-    notify.set_preferences(actor(), actor(), choices)
-    db.session.commit()
-    return _notifications_json(actor())
-
-
-@blp.get("/inbox")
-@blp.response(200, InboxItemSchema(many=True))
-def inbox():
-    """Signatures waiting for the token's user."""
-    from docmgmt.main.views import inbox_for
-
-    return [
-        {
-            "revision_id": r.id,
-            "document_number": r.document.number,
-            "version": r.version,
-            "title": r.title,
-            "meaning": m.value,
-        }
-        for r, m in inbox_for(actor())["to_sign"]
-    ]
 
 
 @blp.get("/documents")
