@@ -10,6 +10,7 @@ never a fallback to some other check. A wrong password is an ordinary wrong pass
 by the log-in throttling and the signing lock like a local one.
 """
 
+import contextlib
 import logging
 import ssl
 from dataclasses import dataclass, field
@@ -118,6 +119,7 @@ def _connect(user_dn: str | None, password: str | None):
     from ldap3.core.exceptions import LDAPException
 
     cfg = current_app.config
+    conn = None
     try:
         conn = ldap3.Connection(
             _server(),
@@ -138,13 +140,23 @@ def _connect(user_dn: str | None, password: str | None):
         code = (conn.result or {}).get("result")
         conn.unbind()
     except DirectoryUnavailable:
+        _close(conn)
         raise
     except (LDAPException, OSError, ssl.SSLError) as exc:
         log.warning("directory unavailable: %s", exc)
+        _close(conn)
         raise DirectoryUnavailable() from None
     if code in _BUSY_CODES or code is None:
         raise DirectoryUnavailable()
     return None
+
+
+def _close(conn) -> None:
+    """ldap3 leaves the socket of a failed open behind; close it now rather than at GC."""
+    sock = getattr(conn, "socket", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.close()
 
 
 def _service_connection():
