@@ -310,13 +310,6 @@ def password_matches(user: User, password: str) -> bool:
     return user.check_password(password)
 
 
-def login_password_matches(user: User | None, password: str) -> bool:
-    """The log-in's password check; an unknown name costs the same time as a known one."""
-    if user is None:
-        return User.check_password_of_nobody(password)
-    return password_matches(user, password)
-
-
 def user_for_login(username: str, password: str) -> User | None:
     """The user a log-in opens, None for a wrong password or unknown name. A local account
     is checked here; a directory account, or a name unknown here while the directory log-in
