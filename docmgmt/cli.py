@@ -246,6 +246,34 @@ def deactivate_user(username):
     click.echo(f"Deactivated {username}.")
 
 
+@users_cli.command("sync-directory")
+def sync_directory():
+    """Check every directory account against the company directory (safe from cron).
+
+    Leavers and people in no mapped group are deactivated (never deleted); the others get
+    their current name, e-mail, department and roles. A directory that cannot be asked, or
+    that finds nobody under the user base, changes nothing and ends with an error."""
+    from docmgmt.auth import directory
+
+    if not directory.enabled():
+        raise click.ClickException("The directory log-in is off (DOCMGMT_LDAP_URL is empty).")
+    try:
+        report = directory.sync()
+        db.session.commit()
+    except DomainError as exc:
+        _fail(exc)
+    for name in report.deactivated_left:
+        click.echo(f"Deactivated {name}: no longer in the directory.")
+    for name in report.deactivated_no_group:
+        click.echo(f"Deactivated {name}: in no mapped group.")
+    for name in report.updated:
+        click.echo(f"Updated {name} from the directory.")
+    click.echo(
+        f"{len(report.deactivated_left) + len(report.deactivated_no_group)} deactivated, "
+        f"{len(report.updated)} updated, {report.unchanged} unchanged."
+    )
+
+
 @users_cli.command("list")
 def list_users():
     """List users with their roles."""

@@ -143,6 +143,34 @@ class Config:
     LOGIN_MAX_FAILURES_PER_NAME = int(os.environ.get("DOCMGMT_LOGIN_MAX_FAILURES_PER_NAME", "50"))
     LOGIN_WINDOW_MINUTES = int(os.environ.get("DOCMGMT_LOGIN_WINDOW_MINUTES", "15"))
 
+    # Company log-in against LDAP / Active Directory (docmgmt/auth/directory.py, README
+    # "Directory log-in"). Off while DOCMGMT_LDAP_URL is empty. Direct bind when a DN template
+    # is given ("uid={username},ou=people,dc=example,dc=com", or "{username}@example.com" for
+    # Active Directory), otherwise search-then-bind with the service account (LDAP_BIND_DN).
+    LDAP_URL = os.environ.get("DOCMGMT_LDAP_URL", "")
+    LDAP_START_TLS = os.environ.get("DOCMGMT_LDAP_STARTTLS", "") == "1"
+    LDAP_CA_FILE = os.environ.get("DOCMGMT_LDAP_CA_FILE", "")
+    LDAP_TIMEOUT = float(os.environ.get("DOCMGMT_LDAP_TIMEOUT", "5"))
+    LDAP_USER_DN_TEMPLATE = os.environ.get("DOCMGMT_LDAP_USER_DN_TEMPLATE", "")
+    LDAP_BIND_DN = os.environ.get("DOCMGMT_LDAP_BIND_DN", "")
+    LDAP_BIND_PASSWORD = os.environ.get("DOCMGMT_LDAP_BIND_PASSWORD", "")
+    LDAP_USER_BASE = os.environ.get("DOCMGMT_LDAP_USER_BASE", "")
+    LDAP_USER_FILTER = os.environ.get("DOCMGMT_LDAP_USER_FILTER", "(uid={username})")
+    LDAP_ATTR_USERNAME = os.environ.get("DOCMGMT_LDAP_ATTR_USERNAME", "uid")
+    LDAP_ATTR_NAME = os.environ.get("DOCMGMT_LDAP_ATTR_NAME", "cn")
+    LDAP_ATTR_EMAIL = os.environ.get("DOCMGMT_LDAP_ATTR_EMAIL", "mail")
+    LDAP_ATTR_DEPARTMENT = os.environ.get("DOCMGMT_LDAP_ATTR_DEPARTMENT", "departmentNumber")
+    # Groups: the user entry's attribute (Active Directory: memberOf), or else a search under
+    # LDAP_GROUP_BASE with LDAP_GROUP_FILTER ({dn} and {username} are filled in, escaped).
+    LDAP_USER_GROUPS_ATTR = os.environ.get("DOCMGMT_LDAP_USER_GROUPS_ATTR", "")
+    LDAP_GROUP_BASE = os.environ.get("DOCMGMT_LDAP_GROUP_BASE", "")
+    LDAP_GROUP_FILTER = os.environ.get(
+        "DOCMGMT_LDAP_GROUP_FILTER", "(|(member={dn})(uniqueMember={dn})(memberUid={username}))"
+    )
+    # Group (full DN or its cn) -> {"roles": [...], "department": "QA"}; a directory user in
+    # none of these groups cannot log in, and `users sync-directory` deactivates them.
+    LDAP_GROUP_MAP = _json_env("DOCMGMT_LDAP_GROUP_MAP", {})
+
     API_TITLE = "docmgmt API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

@@ -95,6 +95,13 @@ class User(UserMixin, db.Model):
     # a new password, deactivation) makes every cookie issued before worthless.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # "local" (password hash here) or "ldap" (the company directory checks the password, at
+    # log-in and at every signature; docmgmt/auth/directory.py). The directory's DN of the
+    # person, the groups seen at the last log-in or sync, and when.
+    auth_source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    directory_dn: Mapped[str | None] = mapped_column(String(500))
+    directory_groups: Mapped[list | None] = mapped_column(JSON)
+    directory_synced_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     department: Mapped[Department | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -138,6 +145,10 @@ class User(UserMixin, db.Model):
         """Department codes an auditor is limited to; None = no limit."""
         codes = {c for c in (self.audit_departments or []) if c}
         return codes or None
+
+    @property
+    def from_directory(self) -> bool:
+        return self.auth_source == "ldap"
 
     def set_password(self, password: str) -> None:
         from flask import current_app

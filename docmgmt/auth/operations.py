@@ -173,8 +173,15 @@ def set_active(actor, user: User, active: bool) -> User:
     return user
 
 
+def _directory_password_message() -> str:
+    # A directory account's password lives in the directory only.
+    return _("This account logs in with the company directory; its password is changed there.")
+
+
 def set_password(actor, user: User, password: str) -> None:
     """A new password ends every session and remember-me cookie of the user."""
+    if user.from_directory:
+        raise ValidationFailed(_directory_password_message(), field="password")
     _check_password_rules(password)
     user.set_password(password)
     user.end_sessions()
@@ -184,6 +191,8 @@ def set_password(actor, user: User, password: str) -> None:
 def change_own_password(user: User, current: str, new: str) -> None:
     """The current password is the signing password: wrong guesses here count towards the same
     lock as wrong passwords at a signature, and a locked account cannot change it."""
+    if user.from_directory:
+        raise ValidationFailed(_directory_password_message(), field="new")
     if user.is_signing_locked:
         raise SigningLocked(
             _(
@@ -230,7 +239,7 @@ def verify_signing_password(user: User, password: str) -> None:
             ),
             field="password",
         )
-    if not user.check_password(password):
+    if not password_matches(user, password):
         raise WrongSigningPassword(_("The password is wrong; nothing was signed."), user.id)
     if user.sign_failures:
         user.sign_failures = 0
@@ -291,11 +300,35 @@ def user_for_token(secret: str) -> User | None:
     return token.user
 
 
-def login_password_matches(user: User | None, password: str) -> bool:
-    """The log-in's password check; an unknown name costs the same time as a known one."""
-    if user is None:
-        return User.check_password_of_nobody(password)
+def password_matches(user: User, password: str) -> bool:
+    """The one password check of a known user, at log-in and at every signature: the
+    directory's for a directory account (DirectoryUnavailable when it cannot be asked; never
+    a fallback), the stored hash for a local one."""
+    if user.from_directory:
+        from docmgmt.auth import directory
+
+        if not directory.enabled():
+            raise directory.DirectoryUnavailable()
+        return directory.authenticate(user.username, password) is not None
     return user.check_password(password)
+
+
+def user_for_login(username: str, password: str) -> User | None:
+    """The user a log-in opens, None for a wrong password or unknown name. A local account
+    is checked here; a directory account, or a name unknown here while the directory log-in
+    is on, by the directory (the account is created or brought up to date from it).
+    Raises directory.DirectoryUnavailable and directory.NoDirectoryAccess."""
+    from docmgmt.auth import directory
+
+    user = db.session.scalar(User.by_username(username))
+    if user is not None and not user.from_directory:
+        return user if user.check_password(password) else None
+    if not directory.enabled():
+        if user is not None:  # a directory account while the directory log-in is off
+            raise directory.DirectoryUnavailable()
+        User.check_password_of_nobody(password)
+        return None
+    return directory.user_for_login(username, password)
 
 
 def login_throttled(username: str, address: str, now: datetime | None = None) -> bool:

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from docmgmt.audit.operations import log_event
-from docmgmt.auth import bp
+from docmgmt.auth import bp, directory
 from docmgmt.auth import operations as ops
 from docmgmt.auth.forms import LoginForm, PasswordChangeForm, TokenForm, UserForm
 from docmgmt.auth.models import ApiToken, Department, User
@@ -73,7 +73,35 @@ def login():
                 "error",
             )
             return render_template("auth/login.html", form=form), 429
-        if not ops.login_password_matches(user, form.password.data):
+        try:
+            # The local hash or the directory (docmgmt/auth/directory.py), never both.
+            user = ops.user_for_login(form.username.data.strip(), form.password.data)
+        except directory.DirectoryUnavailable as exc:
+            db.session.rollback()
+            log_event(
+                user,
+                "auth.directory_unavailable",
+                user,
+                object_type="user",
+                summary=form.username.data.strip()[:64],
+            )
+            db.session.commit()
+            flash(exc.message, "error")
+            return render_template("auth/login.html", form=form), exc.status
+        except directory.NoDirectoryAccess as exc:
+            db.session.rollback()
+            log_event(
+                user,
+                "auth.login_refused",
+                user,
+                object_type="user",
+                summary=form.username.data.strip()[:64],
+            )
+            db.session.commit()
+            flash(exc.message, "error")
+            return render_template("auth/login.html", form=form), exc.status
+        if user is None:
+            user = db.session.scalar(User.by_username(form.username.data.strip()))
             log_event(
                 user,
                 "auth.login_failed",
