@@ -214,10 +214,14 @@ class Engine:
     def doc_frequency(self, fieldname: str, text: str) -> int:
         return self.searcher().doc_frequency(fieldname, text)
 
-    def fingerprints(self) -> Iterator[tuple[str, str]]:
+    def fingerprints(self, with_group: bool = False) -> Iterator[tuple]:
+        """(key, fingerprint) of every entry; with ``with_group``, (key, fingerprint, group)."""
         s = self.searcher()
         for fields in s.all_stored_fields():
-            yield fields["key"], fields.get("fingerprint", "")
+            if with_group:
+                yield fields["key"], fields.get("fingerprint", ""), fields.get("group", "")
+            else:
+                yield fields["key"], fields.get("fingerprint", "")
 
     def count(self) -> int:
         return self.searcher().doc_count()
@@ -226,14 +230,14 @@ class Engine:
         return sum(p.stat().st_size for p in self.path.glob("*") if p.is_file())
 
     def scan(
-        self, q: Q.Query, keep, window: int, contains=(), excludes=()
+        self, q: Q.Query, keep, window: int, contains=(), excludes=(), searcher=None
     ) -> tuple[list[tuple[float, int, dict]], bool]:
         """Matches of ``q`` that ``keep`` accepts, newest segment first, at most ``window``.
 
         Returns [(score, docnum, columns)] and whether the scan saw every match. ``keep`` reads
         the filter columns of each candidate, so role limits and filters apply while matching,
         before any ranking or paging; ``contains``/``excludes`` are exact checks of the text."""
-        s = self.searcher()
+        s = searcher if searcher is not None else self.searcher()
         out: list[tuple[float, int, dict]] = []
         check = bool(contains or excludes)
         for sub, offset in reversed(s.leaf_searchers()):
@@ -252,6 +256,23 @@ class Engine:
                         return out, False
                 m.next()
         return out, True
+
+    def matching(self, q: Q.Query, entries: list[Entry], keep, contains=(), excludes=()) -> set:
+        """Keys of ``entries`` (read from the database just now) that ``q`` matches and
+        ``keep`` accepts, judged exactly as the index would: used for hits whose index entry
+        is stale, so what is shown is what the database says today."""
+        if not entries:
+            return set()
+        from whoosh.filedb.filestore import RamStorage
+
+        ix = RamStorage().create_index(make_schema())
+        w = ix.writer()
+        for e in entries:
+            w.add_document(**e.fields())
+        w.commit()
+        with ix.searcher() as s:
+            found, _exact = self.scan(q, keep, len(entries), contains, excludes, searcher=s)
+            return {s.stored_fields(d)["key"] for _score, d, _v in found}
 
     @staticmethod
     def _text_ok(text: bytes, contains, excludes) -> bool:
