@@ -228,33 +228,40 @@ def all_groups(session: Session):
 def reindex(progress: Callable[[int], None] | None = None, total_cb=None) -> int:
     """Rebuild the whole index from the database, replacing what is there in one commit.
 
-    Searches keep answering from the old index until the new one is committed; writers wait
-    for the lock (or leave their changes in the outbox, which this rebuild then covers)."""
+    Entries are read in batches and written as segments by worker processes in parallel
+    (``Engine.rebuild``); searches keep answering from the old index until the new one is
+    committed, and writers wait for the lock (or leave their changes in the outbox, which
+    this rebuild then covers). ``progress`` hears of groups indexed (``total_cb``: of all)."""
     eng = engine()
     if not eng.exists():
         eng.create()
-    from whoosh.writing import CLEAR
-
-    n = 0
     with Session(db.engine) as s:
-        w = eng.writer(timeout=60.0, bulk=True)
-        try:
-            last = s.scalar(select(func.max(SearchOutbox.id))) or 0
-            groups = list(all_groups(s))
-            if total_cb:
-                total_cb(len(groups))
+        last = s.scalar(select(func.max(SearchOutbox.id))) or 0
+        groups = list(all_groups(s))
+        s.rollback()  # no read transaction held open while the index is built
+        if total_cb:
+            total_cb(len(groups))
+        groups_after: list[int] = []  # groups read when the n-th entry was yielded
+        told = {"groups": 0}
+
+        def entries():
             for i in range(0, len(groups), 200):
                 chunk = groups[i : i + 200]
                 for e in _entries_for(s, chunk):
-                    w.add_document(**e.fields())
-                    n += 1
+                    groups_after.append(i + len(chunk))
+                    yield e
                 s.expunge_all()
-                if progress:
-                    progress(len(chunk))
-        except BaseException:
-            w.cancel()
-            raise
-        w.commit(mergetype=CLEAR)
+
+        def entries_done(k: int, _n=[0]) -> None:  # noqa: B006 (a counter)
+            _n[0] += k
+            now = groups_after[_n[0] - 1] if _n[0] else 0
+            if progress and now > told["groups"]:
+                progress(now - told["groups"])
+                told["groups"] = now
+
+        n = eng.rebuild(entries(), progress=entries_done, timeout=60.0)
+        if progress and told["groups"] < len(groups):
+            progress(len(groups) - told["groups"])
         s.execute(delete(SearchOutbox).where(SearchOutbox.id <= last))
         s.commit()
     return n
