@@ -259,7 +259,8 @@ def reindex(progress: Callable[[int], None] | None = None, total_cb=None) -> int
                 progress(now - told["groups"])
                 told["groups"] = now
 
-        n = eng.rebuild(entries(), progress=entries_done, timeout=60.0)
+        procs = current_app.config.get("SEARCH_BUILD_PROCS") or None
+        n = eng.rebuild(entries(), progress=entries_done, procs=procs, timeout=60.0)
         if progress and told["groups"] < len(groups):
             progress(len(groups) - told["groups"])
         s.execute(delete(SearchOutbox).where(SearchOutbox.id <= last))

@@ -153,10 +153,7 @@ def _close_reader(reader) -> None:
 
 
 def build_procs() -> int:
-    """Worker processes for a rebuild: ``DOCMGMT_SEARCH_BUILD_PROCS``, else the cores (≤ 4)."""
-    raw = os.environ.get("DOCMGMT_SEARCH_BUILD_PROCS", "").strip()
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
+    """Worker processes for a rebuild when not told: one per CPU core, at most 4."""
     return max(1, min(4, os.cpu_count() or 1))
 
 
