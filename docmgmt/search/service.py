@@ -162,7 +162,9 @@ def search(
         return result
     result.searched = True
     with contextlib.suppress(IndexBusy):  # changes committed elsewhere, still waiting
-        drain(timeout=0.5, rounds=1)  # one batch at most: a search never waits long
+        # One batch of removals and changes at most (never a bulk import's rows): a search
+        # never waits long.
+        drain(timeout=0.5, rounds=1, bulk=False)
     eng = engine()
     known = lambda fieldname, term: eng.doc_frequency(fieldname, term) > 0  # noqa: E731
     built = qp.build(plan, known)
