@@ -89,6 +89,9 @@ class Config:
     SEARCH_INDEX_DIR = os.environ.get("DOCMGMT_SEARCH_DIR", "")
     SEARCH_WINDOW = int(os.environ.get("DOCMGMT_SEARCH_WINDOW", "500"))
     SEARCH_LOCK_TIMEOUT = float(os.environ.get("DOCMGMT_SEARCH_LOCK_TIMEOUT", "10"))
+    # Worker processes a rebuild (`search reindex`, restore) writes segments with; 0: one per
+    # CPU core, at most 4.
+    SEARCH_BUILD_PROCS = int(os.environ.get("DOCMGMT_SEARCH_BUILD_PROCS", "0"))
     # Records one disposal may name (checked, tombstoned and certified in one transaction).
     DISPOSAL_MAX_RECORDS = int(os.environ.get("DOCMGMT_DISPOSAL_MAX_RECORDS", "5000"))
     # The Chinese TrueType font embedded in PDFs; empty = look in the usual system places.

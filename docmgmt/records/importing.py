@@ -256,7 +256,7 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
     Rows whose external ID is already filed are skipped in both modes. ``progress(phase,
     done, total)`` hears of both phases: validating (rows of the file), filing (good rows)."""
     from docmgmt import storage
-    from docmgmt.search.models import SearchOutbox
+    from docmgmt.search import queue_bulk
 
     if mode not in ("block", "skip"):
         raise ValidationFailed(_("Choose what to do with rows in error."), field="mode")
@@ -310,10 +310,10 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
         imp.processed_rows = min(len(rows), i + CHUNK)
         if progress:
             progress("filing", imp.processed_rows, len(rows))
-    # Search learns of the new records through the outbox, like any other change.
+    # Search learns of the new records through the outbox, as bulk rows: indexed in large
+    # batches after every other waiting change (a removal never waits behind an import).
     ids = db.session.scalars(select(Record.id).where(Record.import_id == imp.id)).all()
-    for i in range(0, len(ids), 5000):
-        db.session.execute(insert(SearchOutbox), [{"group": f"rec:{x}"} for x in ids[i : i + 5000]])
+    queue_bulk(db.session, (f"rec:{x}" for x in ids))
     from docmgmt.faults import failpoint
 
     failpoint("import")  # fault tests: the server dies here, before the commit

@@ -18,7 +18,7 @@ error and no update is lost.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,12 +29,15 @@ from sqlalchemy.orm import Session
 from docmgmt.extensions import db
 from docmgmt.search import sources
 from docmgmt.search.engine import Engine, IndexBusy
-from docmgmt.search.models import SearchOutbox
+from docmgmt.search.models import BULK, CHANGE, REMOVAL, SearchOutbox
 
 log = logging.getLogger(__name__)
 _QUEUED = "search_queued"
 _DIRTY = "search_dirty"
-BATCH = 500
+_BULK = "search_bulk"
+BATCH = 500  # outbox rows per index commit
+BULK_BATCH = 1000  # rows per commit when indexing a bulk import (the lock is held meanwhile)
+BULK_STEP = 100  # bulk rows an ordinary commit takes along when a backlog waits
 
 
 def index_dir(app=None) -> Path:
@@ -65,28 +68,61 @@ def _queue(session, flush_context):
     watched = sources.watched()
     if not watched:
         return
-    queued = session.info.setdefault(_QUEUED, set())
-    groups = set()
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    queued = session.info.setdefault(_QUEUED, {})
+    groups: dict[str, int] = {}
+    deleted = set(session.deleted)
+    for obj in list(session.new) + list(session.dirty) + list(deleted):
         if isinstance(obj, watched):
             for src in sources.SOURCES:
                 if isinstance(obj, src.watches):
-                    groups.update(src.groups_of(obj))
-    groups -= queued
+                    removal = obj in deleted or bool(src.removes and src.removes(obj))
+                    priority = REMOVAL if removal else CHANGE
+                    for g in src.groups_of(obj):
+                        groups[g] = min(priority, groups.get(g, CHANGE))
+    # A group already queued in this transaction is queued again only to raise its priority.
+    groups = {g: p for g, p in groups.items() if p < queued.get(g, BULK + 1)}
     if groups:
-        session.connection().execute(insert(SearchOutbox), [{"group": g} for g in sorted(groups)])
+        session.connection().execute(
+            insert(SearchOutbox), [{"group": g, "priority": p} for g, p in sorted(groups.items())]
+        )
         queued.update(groups)
+
+
+def queue_bulk(session, groups: Iterable[str], chunk: int = 5000) -> None:
+    """Queue the groups of a bulk change (an import): indexed in large batches after every
+    other waiting change, so thousands of new rows never hold up a removal."""
+    batch: list[dict] = []
+    for g in groups:
+        batch.append({"group": g, "priority": BULK})
+        if len(batch) >= chunk:
+            session.execute(insert(SearchOutbox), batch)
+            batch = []
+    if batch:
+        session.execute(insert(SearchOutbox), batch)
+    session.info[_BULK] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session):
     if session.in_nested_transaction():  # a savepoint: the outer transaction decides
         return
-    if session.info.pop(_QUEUED, None):
+    queued = session.info.pop(_QUEUED, None)
+    bulk = session.info.pop(_BULK, None)
+    if queued or bulk:
         session.info[_DIRTY] = True
         if has_app_context() and current_app.config.get("SEARCH_SYNC", True):
+            timeout = current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0)
             try:
-                drain(timeout=current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0))
+                # Removals and changes first, all of them; a bulk import's own rows after
+                # (by whoever committed them); otherwise one small batch of any waiting bulk
+                # rows, so a backlog left by a stopped import drains with ordinary use.
+                drain(timeout=timeout, bulk=False)
+                drain(
+                    timeout=timeout,
+                    rounds=10**6 if bulk else 1,
+                    bulk=True,
+                    batch=BULK_BATCH if bulk else BULK_STEP,
+                )
             except IndexBusy:
                 log.warning("search index busy; changes stay in the outbox for the next drain")
             except Exception:  # the commit stands; `search check` / the next drain repairs
@@ -96,20 +132,30 @@ def _committed(session):
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session):
     session.info.pop(_QUEUED, None)
+    session.info.pop(_BULK, None)
 
 
-def pending() -> int:
+def pending(urgent_only: bool = False) -> int:
     with Session(db.engine) as s:
-        return s.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+        q = select(func.count()).select_from(SearchOutbox)
+        if urgent_only:
+            q = q.where(SearchOutbox.priority < BULK)
+        return s.scalar(q) or 0
 
 
-def drain(timeout: float = 10.0, rounds: int = 20) -> int:
-    """Apply outbox rows to the index; returns how many groups were re-indexed."""
+def drain(
+    timeout: float = 10.0, rounds: int = 20, bulk: bool = True, batch: int | None = None
+) -> int:
+    """Apply outbox rows to the index, most urgent first (removals, then other changes, then
+    bulk rows); returns how many groups were re-indexed. ``bulk=False`` leaves bulk rows."""
     eng = engine()
     done = 0
+    waiting = select(SearchOutbox.id, SearchOutbox.group, SearchOutbox.priority)
+    if not bulk:
+        waiting = waiting.where(SearchOutbox.priority < BULK)
     for _ in range(rounds):
         with Session(db.engine) as s:
-            if not s.scalar(select(SearchOutbox.id).limit(1)):
+            if not s.scalar(waiting.with_only_columns(SearchOutbox.id).limit(1)):
                 return done
             # End the read transaction before waiting for the index lock: on SQLite an open
             # reader would keep the lock holder from deleting its outbox rows (a deadlock).
@@ -117,11 +163,24 @@ def drain(timeout: float = 10.0, rounds: int = 20) -> int:
             writer_lock = eng.writer(timeout=timeout)  # held while the database is read
             try:
                 rows = s.execute(
-                    select(SearchOutbox.id, SearchOutbox.group)
-                    .order_by(SearchOutbox.id)
-                    .limit(BATCH)
+                    waiting.order_by(SearchOutbox.priority, SearchOutbox.id).limit(1)
                 ).all()
-                groups = sorted({g for _, g in rows})
+                size = batch or (BULK_BATCH if rows and rows[0].priority >= BULK else BATCH)
+                rows = s.execute(
+                    waiting.order_by(SearchOutbox.priority, SearchOutbox.id).limit(size)
+                ).all()
+                groups = sorted({r.group for r in rows})
+                # Other rows of the same groups (queued again later, or at another priority)
+                # are covered by this read of the database too.
+                ids = {r.id for r in rows}
+                for i in range(0, len(groups), 500):
+                    ids.update(
+                        s.scalars(
+                            select(SearchOutbox.id).where(
+                                SearchOutbox.group.in_(groups[i : i + 500])
+                            )
+                        )
+                    )
                 entries = _entries_for(s, groups)
                 for g in groups:
                     writer_lock.delete_by_term("group", g)
@@ -131,7 +190,9 @@ def drain(timeout: float = 10.0, rounds: int = 20) -> int:
                 writer_lock.cancel()
                 raise
             writer_lock.commit()
-            s.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([i for i, _ in rows])))
+            ids = sorted(ids)
+            for i in range(0, len(ids), 500):
+                s.execute(delete(SearchOutbox).where(SearchOutbox.id.in_(ids[i : i + 500])))
             s.commit()
             done += len(groups)
     return done
@@ -150,6 +211,12 @@ def _entries_for(session: Session, groups: list[str]):
     return out
 
 
+def current_entries(groups: Iterable[str]) -> dict:
+    """The entries these groups have in the database now, by key."""
+    with Session(db.engine) as s:
+        return {e.key: e for e in _entries_for(s, sorted(set(groups)))}
+
+
 # ------------------------------------------------------------------ rebuild and check
 
 
@@ -161,33 +228,41 @@ def all_groups(session: Session):
 def reindex(progress: Callable[[int], None] | None = None, total_cb=None) -> int:
     """Rebuild the whole index from the database, replacing what is there in one commit.
 
-    Searches keep answering from the old index until the new one is committed; writers wait
-    for the lock (or leave their changes in the outbox, which this rebuild then covers)."""
+    Entries are read in batches and written as segments by worker processes in parallel
+    (``Engine.rebuild``); searches keep answering from the old index until the new one is
+    committed, and writers wait for the lock (or leave their changes in the outbox, which
+    this rebuild then covers). ``progress`` hears of groups indexed (``total_cb``: of all)."""
     eng = engine()
     if not eng.exists():
         eng.create()
-    from whoosh.writing import CLEAR
-
-    n = 0
     with Session(db.engine) as s:
-        w = eng.writer(timeout=60.0, bulk=True)
-        try:
-            last = s.scalar(select(func.max(SearchOutbox.id))) or 0
-            groups = list(all_groups(s))
-            if total_cb:
-                total_cb(len(groups))
+        last = s.scalar(select(func.max(SearchOutbox.id))) or 0
+        groups = list(all_groups(s))
+        s.rollback()  # no read transaction held open while the index is built
+        if total_cb:
+            total_cb(len(groups))
+        groups_after: list[int] = []  # groups read when the n-th entry was yielded
+        told = {"groups": 0}
+
+        def entries():
             for i in range(0, len(groups), 200):
                 chunk = groups[i : i + 200]
                 for e in _entries_for(s, chunk):
-                    w.add_document(**e.fields())
-                    n += 1
+                    groups_after.append(i + len(chunk))
+                    yield e
                 s.expunge_all()
-                if progress:
-                    progress(len(chunk))
-        except BaseException:
-            w.cancel()
-            raise
-        w.commit(mergetype=CLEAR)
+
+        def entries_done(k: int, _n=[0]) -> None:  # noqa: B006 (a counter)
+            _n[0] += k
+            now = groups_after[_n[0] - 1] if _n[0] else 0
+            if progress and now > told["groups"]:
+                progress(now - told["groups"])
+                told["groups"] = now
+
+        procs = current_app.config.get("SEARCH_BUILD_PROCS") or None
+        n = eng.rebuild(entries(), progress=entries_done, procs=procs, timeout=60.0)
+        if progress and told["groups"] < len(groups):
+            progress(len(groups) - told["groups"])
         s.execute(delete(SearchOutbox).where(SearchOutbox.id <= last))
         s.commit()
     return n
@@ -208,10 +283,19 @@ class CheckReport:
 
 
 def check(fix: bool = False) -> CheckReport:
-    """Compare every entry the database implies with the index; optionally repair."""
+    """Compare every entry the database implies with the index; optionally repair.
+
+    ``fix`` repairs every difference found, directly (not through the outbox, where it could
+    wait behind other rows): under the index lock each group concerned is read again from
+    the database and replaced, and entries of no group the database knows are deleted."""
     eng = engine()
     rep = CheckReport()
-    indexed = dict(eng.fingerprints()) if eng.exists() else {}
+    indexed: dict[str, str] = {}
+    indexed_groups: dict[str, str] = {}
+    if eng.exists():
+        for key, fp, group in eng.fingerprints(with_group=True):
+            indexed[key] = fp
+            indexed_groups[key] = group
     groups_by_key: dict[str, str] = {}
     want: dict[str, str] = {}
     with Session(db.engine) as s:
@@ -228,17 +312,36 @@ def check(fix: bool = False) -> CheckReport:
     rep.extra = sorted(k for k in indexed if k not in want)
     rep.stale = sorted(k for k in want if k in indexed and indexed[k] != want[k])
     if fix and not rep.ok:
-        bad_groups = {groups_by_key[k] for k in rep.missing + rep.stale}
-        if bad_groups:
-            with Session(db.engine) as s:
-                s.execute(insert(SearchOutbox), [{"group": g} for g in sorted(bad_groups)])
-                s.commit()
-        w = eng.writer()
-        for k in rep.extra:
-            w.delete_by_term("key", k)
-        w.commit()
-        drain()
+        bad = {groups_by_key[k] for k in rep.missing + rep.stale}
+        bad |= {indexed_groups[k] for k in rep.extra if indexed_groups.get(k)}
+        repair(sorted(bad), extra_keys=rep.extra)
     return rep
+
+
+def repair(groups: list[str], extra_keys: Iterable[str] = (), timeout: float = 60.0) -> int:
+    """Replace these groups in the index with what the database holds now (and delete the
+    given keys), in batches, each under the index lock while the database is read."""
+    eng = engine()
+    extra_keys = list(extra_keys)
+    done = 0
+    for i in range(0, max(len(groups), 1), BULK_BATCH):
+        chunk = groups[i : i + BULK_BATCH]
+        with Session(db.engine) as s:
+            w = eng.writer(timeout=timeout)
+            try:
+                for g in chunk:
+                    w.delete_by_term("group", g)
+                if i == 0:
+                    for k in extra_keys:
+                        w.delete_by_term("key", k)
+                for e in _entries_for(s, chunk):
+                    w.add_document(**e.fields())
+            except BaseException:
+                w.cancel()
+                raise
+            w.commit()
+        done += len(chunk)
+    return done
 
 
 def kind_label(kind: str) -> str:

@@ -32,6 +32,9 @@ def note_text(note: str) -> str:
         "too_many_terms": _("Only the first %(n)s terms were used.", n=qp.MAX_CLAUSES),
         "only_exclusions": _("Add a word to look for; words starting with - only exclude."),
         "empty": _("Type a word, a phrase in quotes, or a document number."),
+        "lagging": _(
+            "Recent changes are still being added to the index: the counts may be approximate."
+        ),
     }.get(note, note)
 
 
@@ -80,6 +83,7 @@ class Page:
     sort: str = "relevance"
     may_include_history: bool = False
     searched: bool = False  # the query had something to look for
+    lagging: bool = False  # changes wait for the index: counts may be slightly off
 
     @property
     def pages(self) -> int:
@@ -158,16 +162,20 @@ def search(
         return result
     result.searched = True
     with contextlib.suppress(IndexBusy):  # changes committed elsewhere, still waiting
-        drain(timeout=0.5, rounds=1)  # one batch at most: a search never waits long
+        # One batch of removals and changes at most (never a bulk import's rows): a search
+        # never waits long.
+        drain(timeout=0.5, rounds=1, bulk=False)
     eng = engine()
     known = lambda fieldname, term: eng.doc_frequency(fieldname, term) > 0  # noqa: E731
     built = qp.build(plan, known)
     if built.query is None:
         return result
     filtered = any((f.kind, f.doc_type, f.department, f.state, f.date_from, f.date_to))
+    query = Q.AndMaybe(built.query, built.boost) if built.boost is not None else built.query
+    keep = predicate(user, f)
     hits = eng.run(
-        Q.AndMaybe(built.query, built.boost) if built.boost is not None else built.query,
-        keep=predicate(user, f),
+        query,
+        keep=keep,
         keep_for_facets=predicate(user, f, with_filters=False) if filtered and facets else None,
         sort=sort,
         offset=(page - 1) * per_page,
@@ -176,10 +184,23 @@ def search(
         contains=built.contains,
         excludes=built.excludes,
     )
-    result.total, result.exact = hits.total, hits.exact
+    rows, gone = hits.rows, []
+    if current_app.config.get("SEARCH_VERIFY_HITS", True):
+        rows, gone = verified(eng, query, hits.rows, keep, built)
+    result.total, result.exact = max(0, hits.total - len(gone)), hits.exact
     result.facets = hits.facets if facets else {}
+    for row in gone:  # counted by the index, not there any more: not counted either
+        for name, c in result.facets.items():
+            value = row.get(name, "")
+            if c.get(value, 0) > 1:
+                c[value] -= 1
+            else:
+                c.pop(value, None)
+    result.lagging = _lagging()
+    if result.lagging:
+        result.notes.append(note_text("lagging"))
     needles = plan.needles()
-    for row in hits.rows:
+    for row in rows:
         result.hits.append(
             Hit(
                 key=row["key"],
@@ -196,6 +217,51 @@ def search(
             )
         )
     return result
+
+
+def verified(eng, query, rows: list[dict], keep, built) -> tuple[list[dict], list[dict]]:
+    """The page of hits checked against the database before it is shown: (shown, gone).
+
+    The index may lag behind a commit (its changes wait in the outbox while another worker
+    holds the index lock, or behind a long import). Each hit's entry is read again from the
+    database, only for this page: one whose source is gone is dropped; one whose entry
+    changed (disposed of, withdrawn, superseded, moved to another department) is shown only
+    if the current entry still matches the query and this searcher may still read it, and
+    then with the current text. So a hit is never shown from a stale entry."""
+    from docmgmt.search import current_entries
+
+    if not rows:
+        return rows, []
+    fresh = current_entries(row["group"] for row in rows)
+    shown, gone, changed = [], [], {}
+    for row in rows:
+        entry = fresh.get(row["key"])
+        if entry is None:
+            gone.append(row)
+            continue
+        fields = entry.fields()
+        if fields["fingerprint"] == row.get("fingerprint"):
+            shown.append(row)
+        else:
+            changed[row["key"]] = fields | {"score": row.get("score")}
+            shown.append(changed[row["key"]])
+    if changed:
+        still = eng.matching(
+            query,
+            [fresh[k] for k in changed],
+            keep,
+            contains=built.contains,
+            excludes=built.excludes,
+        )
+        gone += [row for row in rows if row["key"] in changed and row["key"] not in still]
+        shown = [row for row in shown if row["key"] not in changed or row["key"] in still]
+    return shown, gone
+
+
+def _lagging() -> bool:
+    from docmgmt.search import pending
+
+    return pending() > 0
 
 
 def highlight(text: str, needles: list[str], width: int = FRAGMENT_CHARS) -> Markup:

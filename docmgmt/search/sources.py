@@ -29,6 +29,9 @@ class Source:
     all_groups: Callable[[Session], Iterator[str]]
     entries: Callable[[Session, list[str]], list[Entry]]  # current entries of these groups
     url: Callable[[dict], str] | None = None  # where a hit opens, from its meta
+    # Whether a changed row takes something out of search (or out of some readers' view): its
+    # group is then re-indexed before any other waiting change. Deleted rows always are.
+    removes: Callable[[object], bool] | None = None
 
 
 SOURCES: list[Source] = []
@@ -65,6 +68,18 @@ def _revision_groups(obj) -> Iterable[str]:
         doc_id = obj.document_id or (obj.document.id if obj.document is not None else None)
         if doc_id is not None:
             yield f"doc:{doc_id}"
+
+
+def _revision_removes(obj) -> bool:
+    from docmgmt.versioning.models import Document, Revision, RevisionState
+
+    if isinstance(obj, Document):
+        return bool(obj.is_obsolete)
+    return isinstance(obj, Revision) and obj.state in (
+        RevisionState.SUPERSEDED,  # staff no longer see it
+        RevisionState.OBSOLETE,
+        RevisionState.CANCELLED,
+    )
 
 
 def _all_documents(session: Session) -> Iterator[str]:
@@ -153,6 +168,7 @@ def register_revisions() -> None:
             groups_of=_revision_groups,
             all_groups=_all_documents,
             entries=_revision_entries,
+            removes=_revision_removes,
             url=lambda meta: url_for(
                 "versioning.revision", doc_id=meta["document_id"], rev_id=meta["revision_id"]
             ),
@@ -247,6 +263,12 @@ def _record_groups(obj) -> Iterable[str]:
         yield f"rec:{obj.id}"
 
 
+def _record_removes(obj) -> bool:
+    from docmgmt.records.models import RecordState
+
+    return obj.state == RecordState.DISPOSED
+
+
 def _all_records(session: Session) -> Iterator[str]:
     from docmgmt.records.models import Record
 
@@ -301,6 +323,7 @@ def register_records() -> None:
             groups_of=_record_groups,
             all_groups=_all_records,
             entries=_record_entries,
+            removes=_record_removes,
             url=lambda meta: url_for("records.detail", record_id=meta["record_id"]),
         )
     )
