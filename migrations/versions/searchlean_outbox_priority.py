@@ -2,7 +2,7 @@
 a bulk import's rows after everybody else's
 
 Revision ID: searchlean_outbox_priority
-Revises: authsec_session_version
+Revises: ldap_directory_accounts
 Create Date: 2026-12-02 07:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "searchlean_outbox_priority"
-down_revision = "authsec_session_version"
+down_revision = "ldap_directory_accounts"
 branch_labels = None
 depends_on = None
 
