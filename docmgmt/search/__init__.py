@@ -34,6 +34,8 @@ from docmgmt.search.models import SearchOutbox
 log = logging.getLogger(__name__)
 _QUEUED = "search_queued"
 _DIRTY = "search_dirty"
+_INDEXED = "search_indexed"
+_WROTE = "search_wrote"
 BATCH = 500
 
 
@@ -51,7 +53,24 @@ def engine(app=None) -> Engine:
     return engines[str(path)]
 
 
+def backend(app=None):
+    """The engine chosen for ``app`` (docmgmt/search/backends.py)."""
+    from docmgmt.search.backends import backend as _backend
+
+    return _backend(app)
+
+
+def _transactional() -> bool:
+    """The PostgreSQL engine: the index is written in the transaction of the change."""
+    from docmgmt.search.backends import choice
+
+    return has_app_context() and choice() == "postgres"
+
+
 def init_app(app) -> None:
+    from docmgmt.search.backends import choice
+
+    choice(app)  # a wrong DOCMGMT_SEARCH_BACKEND stops the start, with the reason
     sources.register_revisions()
     sources.register_training()
     sources.register_records()
@@ -72,16 +91,36 @@ def _queue(session, flush_context):
             for src in sources.SOURCES:
                 if isinstance(obj, src.watches):
                     groups.update(src.groups_of(obj))
+    session.info[_WROTE] = True
     groups -= queued
+    if groups and _transactional() and not session.info.get(_INDEXED):
+        queued.update(groups)  # indexed by _index_before_commit, in this transaction
+        return
     if groups:
         session.connection().execute(insert(SearchOutbox), [{"group": g} for g in sorted(groups)])
         queued.update(groups)
+
+
+@event.listens_for(Session, "before_commit")
+def _index_before_commit(session):
+    if session.in_nested_transaction() or not _transactional():
+        return
+    from docmgmt.search import pg
+
+    session.flush()
+    if session.info.pop(_WROTE, False):  # a read-only transaction costs nothing
+        pg.in_transaction(session, session.info.pop(_QUEUED, set()))
+    # A change flushed after this point (another before_commit hook) goes to the outbox,
+    # applied right after the commit.
+    session.info[_INDEXED] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session):
     if session.in_nested_transaction():  # a savepoint: the outer transaction decides
         return
+    session.info.pop(_INDEXED, None)
+    session.info.pop(_WROTE, None)
     if session.info.pop(_QUEUED, None):
         session.info[_DIRTY] = True
         if has_app_context() and current_app.config.get("SEARCH_SYNC", True):
@@ -96,6 +135,8 @@ def _committed(session):
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session):
     session.info.pop(_QUEUED, None)
+    session.info.pop(_INDEXED, None)
+    session.info.pop(_WROTE, None)
 
 
 def pending() -> int:
@@ -105,6 +146,10 @@ def pending() -> int:
 
 def drain(timeout: float = 10.0, rounds: int = 20) -> int:
     """Apply outbox rows to the index; returns how many groups were re-indexed."""
+    if _transactional():
+        from docmgmt.search import pg
+
+        return pg.drain()
     eng = engine()
     done = 0
     for _ in range(rounds):
@@ -163,6 +208,10 @@ def reindex(progress: Callable[[int], None] | None = None, total_cb=None) -> int
 
     Searches keep answering from the old index until the new one is committed; writers wait
     for the lock (or leave their changes in the outbox, which this rebuild then covers)."""
+    if _transactional():
+        from docmgmt.search import pg
+
+        return pg.rebuild(progress, total_cb)
     eng = engine()
     if not eng.exists():
         eng.create()
@@ -209,9 +258,9 @@ class CheckReport:
 
 def check(fix: bool = False) -> CheckReport:
     """Compare every entry the database implies with the index; optionally repair."""
-    eng = engine()
+    b = backend()
     rep = CheckReport()
-    indexed = dict(eng.fingerprints()) if eng.exists() else {}
+    indexed = dict(b.fingerprints())
     groups_by_key: dict[str, str] = {}
     want: dict[str, str] = {}
     with Session(db.engine) as s:
@@ -227,7 +276,10 @@ def check(fix: bool = False) -> CheckReport:
     rep.missing = sorted(k for k in want if k not in indexed)
     rep.extra = sorted(k for k in indexed if k not in want)
     rep.stale = sorted(k for k in want if k in indexed and indexed[k] != want[k])
-    if fix and not rep.ok:
+    if fix and not rep.ok and b.transactional:
+        b.repair({groups_by_key[k] for k in rep.missing + rep.stale}, rep.extra)
+    elif fix and not rep.ok:
+        eng = b.engine
         bad_groups = {groups_by_key[k] for k in rep.missing + rep.stale}
         if bad_groups:
             with Session(db.engine) as s:

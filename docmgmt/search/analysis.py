@@ -74,6 +74,11 @@ def _pieces(text: str) -> list[tuple[str, int, int, int]]:
     return out
 
 
+def term_set(*texts: str) -> set[str]:
+    """The distinct terms of ``texts``, without positions (the PostgreSQL engine's lexemes)."""
+    return {t[0] for text in texts if text for t in _pieces(text)}
+
+
 class BigramTokenizer(Tokenizer):
     """Whoosh tokenizer over :func:`pieces`; lower-casing and folding are built in."""
 

@@ -185,3 +185,81 @@ def build(plan: Plan, known) -> Built:
     if must_not:
         q = Q.AndNot(q, Q.Or(must_not))
     return Built(q, Q.Or(boost) if boost else None, contains, excludes)
+
+
+# ------------------------------------------------------------------ engine-neutral plan
+#
+# The same planning, without Whoosh objects, for an engine that stores each entry's terms as
+# a set (PostgreSQL: a tsvector without positions). A candidate holds every term of one
+# option of each run; the exact checks on the folded text then decide, as in ``build``.
+
+# Up to three ASCII separators or spaces between the parts of a number (GB/T27922 ~ GB/T 27922).
+# The same text is a valid regular expression for Python (str or bytes) and PostgreSQL.
+SEP = r"[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]{0,3}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """An exact test of a folded, lower-cased text: a substring, or a regular expression."""
+
+    value: str
+    regex: bool = False
+
+    def test(self, text: str) -> bool:
+        return bool(re.search(self.value, text)) if self.regex else self.value in text
+
+
+@dataclass
+class Need:
+    """One run of a clause: candidates hold all terms of one of ``options`` (or, for a single
+    Chinese character, any term starting with ``prefix``); ``check`` is then exact."""
+
+    options: list[list[str]]
+    prefix: str = ""
+    check: Check | None = None
+
+
+@dataclass
+class Term:
+    """One clause, neutral: what finds candidates, and the exact checks on a field's text."""
+
+    field: str  # "content", "title" or "number": the text ``checks`` apply to
+    needs: list[Need]
+    checks: list[Check]
+    negate: bool = False
+    found: list[Check] = field(default_factory=list)  # the clause as found in a title/number
+
+
+def run_need(run: str) -> Need | None:
+    """The terms and the exact check of one run of a query (Chinese or letters/digits)."""
+    ps = pieces(run)
+    if not ps:
+        return None
+    folded = fold(run).lower()
+    if is_cjk(folded):
+        if len(ps) == 1 and len(ps[0].text) == 1:
+            return Need([[ps[0].text]], prefix=ps[0].text)
+        return Need([[p.text for p in ps]], check=Check(folded) if len(folded) > 2 else None)
+    parts = [p.text for p in ps[1:]] if len(ps) > 1 else [ps[0].text]
+    pattern = SEP.join(parts)
+    return Need([parts], check=Check(pattern, regex=True) if len(parts) > 1 else None)
+
+
+def neutral(plan: Plan) -> list[Term]:
+    """Every clause of ``plan`` as :class:`Term` (what ``build`` does, for set-of-terms engines)."""
+    out: list[Term] = []
+    for c in plan.clauses:
+        needs = [n for n in (run_need(m.group(0)) for m in RUN.finditer(fold(c.text))) if n]
+        if not needs:
+            continue
+        whole = [Check(_needle(c.text).decode())]
+        by_run = [n.check or Check(n.prefix or n.options[0][0]) for n in needs]
+        if c.quoted or (c.negate and c.field is None):  # as written, as a whole
+            checks = whole
+        elif c.field is not None:  # a field clause is checked on that field, run by run
+            checks = by_run
+        else:
+            checks = [n.check for n in needs if n.check is not None]
+        found = whole if c.quoted else by_run
+        out.append(Term(c.field or "content", needs, checks, c.negate, found))
+    return out

@@ -235,7 +235,7 @@ def test_unquoted_punctuation_and_unknown_fields_explain_themselves(
 def _index_keys(app):
     from docmgmt import search
 
-    return {k for k, _fp in search.engine(app).fingerprints()}
+    return {k for k, _fp in search.backend(app).fingerprints()}
 
 
 def test_a_rolled_back_change_leaves_nothing_in_the_index(app, people):
@@ -274,21 +274,12 @@ def test_a_committed_change_is_in_the_index_and_a_newer_one_replaces_it(
 
 def test_check_reports_differences_and_fix_or_reindex_repairs_them(app, corpus, runner):
     from docmgmt import search
+    from docmgmt.search.engine import Entry
 
-    eng = search.engine(app)
+    eng = search.backend(app)
     victim = sorted(_index_keys(app))[0]
-    w = eng.writer()
-    w.delete_by_term("key", victim)
-    w.add_document(
-        key="rev:999999",
-        kind="revision",
-        group="doc:999999",
-        number="X",
-        title="x",
-        content="孤儿",
-        audience="all",
-    )
-    w.commit()
+    eng.remove([victim])
+    eng.put([Entry("rev:999999", "revision", "doc:999999", "X", "x", "孤儿")])
 
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 1
@@ -301,9 +292,7 @@ def test_check_reports_differences_and_fix_or_reindex_repairs_them(app, corpus, 
     assert search.check().ok
 
     # Reindex from scratch gives the same index, with a progress bar.
-    w = eng.writer()
-    w.delete_by_term("key", victim)
-    w.commit()
+    eng.remove([victim])
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0, result.output
     assert "5 entries indexed" in result.output
@@ -311,7 +300,7 @@ def test_check_reports_differences_and_fix_or_reindex_repairs_them(app, corpus, 
 
 
 def test_changes_left_in_the_outbox_are_applied_by_the_next_search(
-    app, corpus, people, client, token_for
+    whoosh_engine, app, corpus, people, client, token_for
 ):
     """A worker that could not get the index lock leaves its change waiting; nothing is lost."""
     from sqlalchemy import select
@@ -394,4 +383,62 @@ def test_training_sessions_are_found_by_quality_and_auditors_only(
     assert hits[0]["url"].startswith("/training/sessions/")
     assert _numbers(client, token_for(people["auditor"]), "安装规范")["total"] == 1
     assert _numbers(client, token_for(people["staff"]), "抽真空")["total"] == 0
+    assert search.check().ok
+
+
+# ---------------------------------------------------------------- the engines
+
+
+def test_the_engine_is_chosen_by_the_setting_and_a_wrong_choice_stops_the_start(
+    app, tmp_path, database_url
+):
+    from docmgmt import create_app, search
+
+    expected = "postgres" if database_url.startswith("postgresql") else "whoosh"
+    assert search.backend(app).name == expected
+    with pytest.raises(RuntimeError, match="choose one of whoosh, postgres"):
+        create_app({"TESTING": True, "SEARCH_BACKEND": "lucene", "STORAGE_DIR": str(tmp_path)})
+    with pytest.raises(RuntimeError, match="needs DATABASE_URL to be a PostgreSQL"):
+        create_app(
+            {
+                "TESTING": True,
+                "SEARCH_BACKEND": "postgres",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+                "STORAGE_DIR": str(tmp_path),
+            }
+        )
+
+
+def test_the_postgres_engine_indexes_in_the_transaction_of_the_change(
+    postgres_engine, app, people, client, token_for
+):
+    """No outbox, no lag, nothing on local disk: the index is a table of the database, and a
+    change is searchable exactly when it commits, from any connection (any app server)."""
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+
+    from docmgmt import search
+    from docmgmt.versioning import operations as ops
+
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # another app server
+    count = "SELECT count(*) FROM search_entry WHERE content LIKE '%冷凝器清洗%'"
+    doc = ops.create_document(people["qm"], "冷凝器维护规程", "procedure")
+    ops.create_draft(people["qm"], doc, body="# 1\n每季度冷凝器清洗一次")
+    db.session.flush()
+    with other.connect() as conn:
+        assert conn.scalar(text(count)) == 0  # not before the commit
+    db.session.commit()
+    with other.connect() as conn:
+        assert conn.scalar(text(count)) == 1  # in the same commit
+    other.dispose()
+    assert search.pending() == 0
+    headers = token_for(people["qm"])
+    hit = _numbers(client, headers, "冷凝器清洗", history="true")["hits"]
+    assert [h["number"] for h in hit] == [doc.number]
+    assert "<mark>冷凝器清洗</mark>" in hit[0]["fragment_html"]
+    assert not Path(search.index_dir(app)).exists()  # nothing on local disk
+    ops.update_draft(people["qm"], doc.revisions[0], body="# 1\n每月检查一次")
+    db.session.commit()
+    assert _numbers(client, headers, "冷凝器清洗", history="true")["total"] == 0
     assert search.check().ok
