@@ -251,6 +251,10 @@ class PostgresBackend:
             bc = t.found
             score = score + 4 * cast(_all(T.c.fnumber, bc), Integer)
             score = score + 2 * cast(_all(T.c.ftitle, bc), Integer)
+            for need in t.needs:  # a whole number ranks before one found inside a longer run
+                if need.whole:
+                    whole = cast(literal(_quote(need.whole)), TSQUERY)
+                    score = score + cast(T.c.terms.op("@@")(whole), Integer)
         with db.engine.connect() as conn:
             hits, exact = self._scan(conn, terms, tsq, score, rules, window)
             if sort == "date":

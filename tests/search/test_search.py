@@ -442,3 +442,78 @@ def test_the_postgres_engine_indexes_in_the_transaction_of_the_change(
     db.session.commit()
     assert _numbers(client, headers, "冷凝器清洗", history="true")["total"] == 0
     assert search.check().ok
+
+
+# ---------------------------------------------------------------- letters and digits
+
+
+GLUED = {
+    "aircon": (
+        "空调安装作业指导书",
+        "# 1 型号\n适用 KFR-35GW/BP2 室内机，执行 GB/T27922-2011 第 5 条。\n"
+        "售后热线 13812345678，参见 XX-SP-04A1。",
+    ),
+    "fridge": (
+        "冰箱维修作业指导书",
+        "# 1 型号\n适用 BCD-216WMPV 冰箱，执行 GB/T 19001-2016。\n"
+        "批号 9201155，热线 021-5555 0000，参见 XX-SP-04B2。",
+    ),
+}
+
+# query → (keys found, keys not found): three or more letters or digits inside a longer run
+GLUED_RECALL = [
+    ("35GW", {"aircon"}, {"fridge"}),
+    ("5GW/BP", {"aircon"}, {"fridge"}),
+    ("GW/BP2", {"aircon"}, {"fridge"}),
+    ("gw/bp", {"aircon"}, {"fridge"}),
+    ("27922", {"aircon"}, {"fridge"}),
+    ("T27922", {"aircon"}, {"fridge"}),
+    ("GB/T27922-2011", {"aircon"}, {"fridge"}),
+    ("GB/T 27922-2011", {"aircon"}, {"fridge"}),
+    ("7922-201", {"aircon"}, {"fridge"}),
+    ("1234567", {"aircon"}, {"fridge"}),
+    ("５６７８", {"aircon"}, {"fridge"}),  # full-width digits, the end of the phone number
+    ("SP-04A", {"aircon"}, {"fridge"}),
+    ("04A1", {"aircon"}, {"fridge"}),
+    ("04a", {"aircon"}, {"fridge"}),
+    ("216WM", {"fridge"}, {"aircon"}),
+    ("2011", {"aircon", "fridge"}, set()),  # whole in one, inside 9201155 in the other
+    ("35LW", set(), {"aircon", "fridge"}),
+    ("1234568", set(), {"aircon", "fridge"}),
+    ("GB/T27923", set(), {"aircon", "fridge"}),
+]
+
+
+@pytest.fixture
+def glued(effective_doc, draft_of, approve, people):
+    from docmgmt.clock import local_today
+    from docmgmt.versioning import operations as ops
+
+    found = {}
+    for key, (title, body) in GLUED.items():
+        doc = ops.create_document(people["qm"], title, "procedure")
+        db.session.commit()
+        rev = approve(draft_of(doc, body=body))
+        ops.publish_revision(people["qm"], rev, local_today())
+        db.session.commit()
+        found[key] = doc.number
+    return found
+
+
+def test_numbers_glued_to_letters_and_digits_are_found_by_their_parts(
+    client, glued, people, token_for
+):
+    headers = token_for(people["staff"])
+    by_number = {v: k for k, v in glued.items()}
+    for q, must, must_not in GLUED_RECALL:
+        res = _numbers(client, headers, q)
+        got = {by_number[h["number"]] for h in res["hits"] if h["number"] in by_number}
+        assert must <= got, f"{q!r} missed {must - got}"
+        assert not (must_not & got), f"{q!r} wrongly found {must_not & got}"
+    # A whole number ranks before the same digits inside a longer run, and both are marked.
+    hits = _numbers(client, headers, "2011")["hits"]
+    assert [by_number[h["number"]] for h in hits] == ["aircon", "fridge"]
+    assert "<mark>2011</mark>" in hits[0]["fragment_html"]
+    assert "9<mark>2011</mark>55" in hits[1]["fragment_html"]
+    hits = _numbers(client, headers, "5GW/BP")["hits"]
+    assert "KFR-3<mark>5GW/BP</mark>2" in hits[0]["fragment_html"]
