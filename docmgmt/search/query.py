@@ -26,7 +26,6 @@ FIELDS = {"number": "number", "title": "title", "content": "content", "body": "c
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _PARTS = re.compile(r"[0-9]+|[a-z]+")
-_CHUNKS = re.compile(r"[0-9a-z]+")
 
 
 @dataclass
@@ -145,18 +144,14 @@ class Latin:
 
     whole: str  # the folded run, e.g. "gb/t27922-2011"
     parts: list[str]  # split at separators and letter/digit boundaries: gb t 27922 2011
-    grams: list[str]  # every three characters of each chunk of three or more
+    grams: list[str]  # every three characters of the run, separators included
     check: Check | None  # exact test of the folded text, separators optional between parts
 
 
 def latin(run: str) -> Latin:
     whole = fold(run).lower()
     parts = [m.group(0) for m in _PARTS.finditer(whole)]
-    grams = list(
-        dict.fromkeys(
-            c[i : i + 3] for c in _CHUNKS.findall(whole) if len(c) >= 3 for i in range(len(c) - 2)
-        )
-    )
+    grams = list(dict.fromkeys(whole[i : i + 3] for i in range(len(whole) - 2)))
     if len(parts) > 1:
         check = Check(SEP.join(parts), regex=True)
     else:

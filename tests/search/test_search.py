@@ -481,6 +481,8 @@ GLUED_RECALL = [
     ("35LW", set(), {"aircon", "fridge"}),
     ("1234568", set(), {"aircon", "fridge"}),
     ("GB/T27923", set(), {"aircon", "fridge"}),
+    ("SP-04", {"aircon", "fridge"}, set()),  # inside XX-SP-04A1 and XX-SP-04B2
+    ("P-04A", {"aircon"}, {"fridge"}),
 ]
 
 
