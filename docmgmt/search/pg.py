@@ -172,6 +172,24 @@ def rebuild(progress=None, total_cb=None) -> int:
     return n
 
 
+def bulk_load(entries: Iterable[Entry], chunk: int = 2000) -> int:
+    """Replace every entry by ``entries`` in one transaction (benchmarks, restores)."""
+    n, batch = 0, []
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:c, 0)"), {"c": GLOBAL_CLASS})
+        conn.execute(delete(T))
+        for e in entries:
+            batch.append(e)
+            if len(batch) >= chunk:
+                n += insert_entries(conn, batch)
+                batch = []
+        n += insert_entries(conn, batch)
+    with db.engine.connect() as conn:
+        conn.execute(text("ANALYZE search_entry"))
+        conn.commit()
+    return n
+
+
 # ------------------------------------------------------------------ reading
 
 
