@@ -88,8 +88,27 @@ def _pieces(text: str) -> list[tuple[str, int, int, int]]:
 
 
 def term_set(*texts: str) -> set[str]:
-    """The distinct terms of ``texts``, without positions (the PostgreSQL engine's lexemes)."""
-    return {t[0] for text in texts if text for t in _pieces(text)}
+    """The distinct terms of ``texts``, without positions (the PostgreSQL engine's lexemes):
+    the texts of :func:`pieces`, computed without building positions (three times faster)."""
+    out: set[str] = set()
+    for text in texts:
+        if not text:
+            continue
+        for m in RUN.finditer(fold(text)):
+            run = m.group(0)
+            if is_cjk(run):
+                if len(run) == 1:
+                    out.add(run)
+                else:
+                    out.update([run[i : i + 2] for i in range(len(run) - 1)])
+                continue
+            low = run.lower()
+            parts = _PART.findall(low)
+            if len(parts) > 1:
+                out.add(low)
+            out.update(parts)
+            out.update([low[i : i + GRAM] for i in range(len(low) - GRAM + 1)])
+    return out
 
 
 class BigramTokenizer(Tokenizer):
