@@ -6,7 +6,8 @@
 Generates the corpus of benchmarks/corpus.py and builds it three times: the Whoosh index
 through the app's engine (the analyser, schema and bulk path of `flask search reindex`); the
 PostgreSQL engine's table (``search_entry`` in schema ``--pg-schema`` of the database of
-``--pg-url`` or $BENCH_DATABASE_URL, created and emptied here; skipped without a URL); an
+``--pg-url`` or $BENCH_DATABASE_URL, created and emptied here; skipped without a URL; not a
+test database: tests/main/test_backup.py dumps and restores a whole database); an
 SQLite FTS5 table with the trigram tokenizer. Each engine is then searched in a fresh process
 of its own, so its resident memory (RSS) is its own: the first query of that process (cold),
 then every query class through the app's search service as a staff member sees it (role
@@ -323,6 +324,7 @@ def main() -> None:
     ap.add_argument("--window", type=int, default=None, help="SEARCH_WINDOW (default: setting)")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     ap.add_argument("--pg-schema", default="bench_search", help="created and emptied here")
+    # (drop it afterwards: DROP SCHEMA bench_search CASCADE)
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--workdir", help="keep the corpus here; reuse what an earlier run built")
     ap.add_argument("--search-only", help=argparse.SUPPRESS)  # the child process of one engine
