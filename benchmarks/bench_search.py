@@ -1,19 +1,30 @@
-"""Search benchmark: build throughput, index size and query latency, Whoosh beside SQLite FTS5.
+"""Search benchmark: both engines beside SQLite FTS5 (trigram), on one corpus, in one run.
 
     .venv/bin/python benchmarks/bench_search.py [--records 100000] [--revisions 1000]
+        [--pg-url postgresql://user:pass@host/db] [--engines whoosh,postgres,fts5]
 
-Generates the corpus of benchmarks/corpus.py, builds the app's Whoosh index through the app's
-own engine (the same analyser, schema and bulk path as `flask search reindex`), and the same
-texts into an SQLite FTS5 table with the trigram tokenizer. Each query class is then timed
-through the app's search service as a staff member sees it (role filter, ranking window,
-highlighted fragments of the top 10), and through FTS5 (ranked top 10 with snippets).
+Generates the corpus of benchmarks/corpus.py and builds it three times: the Whoosh index
+through the app's engine (the analyser, schema and bulk path of `flask search reindex`); the
+PostgreSQL engine's table (``search_entry`` in schema ``--pg-schema`` of the database of
+``--pg-url`` or $BENCH_DATABASE_URL, created and emptied here; skipped without a URL; not a
+test database: tests/main/test_backup.py dumps and restores a whole database); an
+SQLite FTS5 table with the trigram tokenizer. Each engine is then searched in a fresh process
+of its own, so its resident memory (RSS) is its own: the first query of that process (cold),
+then every query class through the app's search service as a staff member sees it (role
+filter, ranking window, highlighted fragments of the top 10); FTS5 as ranked top 10 with
+snippets (a scan with instr() for terms under three characters, which trigram cannot
+index). Hit counts are of everything that matches (quality manager with history, unlimited
+window) beside FTS5's.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +37,18 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import corpus  # noqa: E402
 
 QUERIES = {
-    "single term": ["派工", "回访", "投诉", "压缩机", "满意", "售货机", "故障", "培训"],
+    "2-char": ["派工", "回访", "投诉", "满意", "故障", "培训", "空调", "冰箱"],
+    "3-4 char": [
+        "压缩机",
+        "售货机",
+        "派工单",
+        "热水器",
+        "服务质量",
+        "回访记录",
+        "主控板",
+        "客户投诉",
+    ],
+    "substring": ["工单号", "务质", "控板", "访记", "户投", "修人", "冷媒", "水不畅"],
     "two-term AND": [
         "客户 投诉",
         "回访 满意",
@@ -48,7 +70,18 @@ QUERIES = {
         '"二次上门"',
     ],
     "document number": ["XX-SP-20", "GB/T 27922", "27922", "XX-SP-07"],  # + record numbers
+    "glued number": ["7922-201", "SP-02", "T27922"],  # + parts of record numbers
 }
+ENGINES = ("whoosh", "postgres", "fts5")
+
+
+def queries() -> dict[str, list[str]]:
+    picked = [r for i, r in enumerate(corpus.records(300)) if i % 100 == 7]
+    out = {k: list(v) for k, v in QUERIES.items()}
+    out["document number"] += [r["number"] for r in picked]
+    out["glued number"] += [r["number"][6:14] for r in picked]  # "2303-000" of PG-202303-000107
+    out["glued number"] += ["J-" + r["number"][-6:-1] for r in picked]  # BJ-000107 begins so
+    return out
 
 
 def entries(n_revisions: int, n_records: int):
@@ -91,9 +124,120 @@ def pct(values, p):
     return values[min(len(values) - 1, max(0, round(p / 100 * len(values)) - 1))]
 
 
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# ------------------------------------------------------------------ apps
+
+
+def make_app(engine: str, tmp: Path, args):
+    from docmgmt import create_app
+
+    config = {
+        "ENV_NAME": "development",  # a local run with the development key
+        "STORAGE_DIR": str(tmp / "storage"),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "BABEL_DEFAULT_LOCALE": "en",
+        "SEARCH_BACKEND": engine,
+        **({"SEARCH_WINDOW": args.window} if args.window else {}),
+    }
+    if engine == "postgres":
+        url = args.pg_url
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        config["SQLALCHEMY_DATABASE_URI"] = url
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"options": f"-csearch_path={args.pg_schema}"}
+        }
+    else:
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp / 'app.sqlite3'}"
+    return create_app(config)
+
+
+def prepare(app, engine: str, args):
+    """Migrated schema and the two searching users; returns (staff, quality manager)."""
+    import logging
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select, text
+
+    from docmgmt.auth import operations as auth_ops
+    from docmgmt.auth.models import User
+    from docmgmt.extensions import db
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if engine == "postgres":
+        with db.engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{args.pg_schema}"'))
+    upgrade(revision="heads")
+    users = []
+    for name, role in (("bench", "staff"), ("benchqm", "quality_manager")):
+        u = db.session.scalar(select(User).where(User.username == name))
+        if u is None:
+            u = auth_ops.create_user(None, name, name.title(), "bench-pass-1", [role])
+            db.session.commit()
+        users.append(u)
+    return users
+
+
+# ------------------------------------------------------------------ building
+
+
+def build(engine: str, tmp: Path, args) -> dict:
+    if engine == "fts5":
+        return build_fts(tmp / "fts.sqlite3", args)
+    from docmgmt import search
+
+    app = make_app(engine, tmp, args)
+    with app.app_context():
+        prepare(app, engine, args)
+        t0 = time.perf_counter()
+        if engine == "whoosh":
+            eng = search.engine()
+            eng.create()
+            n = eng.bulk_load(entries(args.revisions, args.records))
+        else:
+            from docmgmt.search import pg
+
+            n = pg.bulk_load(entries(args.revisions, args.records))
+        seconds = time.perf_counter() - t0
+        size = search.backend().size_bytes()
+    return {"entries": n, "seconds": seconds, "bytes": size}
+
+
+def build_fts(path: Path, args) -> dict:
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE VIRTUAL TABLE fts USING fts5(number, title, content, tokenize='trigram')")
+    t0 = time.perf_counter()
+    with conn:
+        conn.executemany(
+            "INSERT INTO fts(number, title, content) VALUES (?, ?, ?)",
+            ((e.number, e.title, e.content) for e in entries(args.revisions, args.records)),
+        )
+    seconds = time.perf_counter() - t0
+    conn.close()
+    return {
+        "entries": args.revisions + args.records,
+        "seconds": seconds,
+        "bytes": path.stat().st_size,
+    }
+
+
+# ------------------------------------------------------------------ searching (own process)
+
+
+def fts_terms(text: str) -> list[str]:
+    return [text.strip('"')] if text.startswith('"') else text.split()
+
+
 def fts_query(conn, text):
-    """Ranked top 10 with snippets; trigram needs 3 characters, shorter terms fall back to LIKE."""
-    terms = [t.strip('"') for t in text.split()] if not text.startswith('"') else [text.strip('"')]
+    """Ranked top 10 with snippets; trigram needs 3 characters, shorter terms: a scan."""
+    terms = fts_terms(text)
     if all(len(t) >= 3 for t in terms):
         match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
         sql = (
@@ -101,9 +245,75 @@ def fts_query(conn, text):
             "WHERE fts MATCH ? ORDER BY rank LIMIT 10"
         )
         return conn.execute(sql, (match,)).fetchall()
-    where = " AND ".join("content LIKE ?" for _ in terms)
+    # instr(), not LIKE: FTS5 takes LIKE over and finds nothing under three characters.
+    where = " AND ".join("instr(content, ?) > 0" for _ in terms)
     sql = f"SELECT rowid, number, substr(content, 1, 80) FROM fts WHERE {where} LIMIT 10"
-    return conn.execute(sql, [f"%{t}%" for t in terms]).fetchall()
+    return conn.execute(sql, terms).fetchall()
+
+
+def fts_count(conn, text) -> int:
+    terms = fts_terms(text)
+    if all(len(t) >= 3 for t in terms):
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        return conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0]
+    where = " AND ".join("instr(content, ?) > 0" for _ in terms)
+    return conn.execute(f"SELECT count(*) FROM fts WHERE {where}", terms).fetchone()[0]
+
+
+def search_phase(engine: str, tmp: Path, args) -> dict:
+    """Run in a process of its own: cold first query, RSS, latency and counts per class."""
+    qs = queries()
+    out: dict = {"rss_start_mb": rss_mb(), "classes": {}, "counts": {}}
+    if engine == "fts5":
+        conn = sqlite3.connect(tmp / "fts.sqlite3")
+        run = lambda q: fts_query(conn, q)  # noqa: E731
+        count = lambda q: fts_count(conn, q)  # noqa: E731
+        t0 = time.perf_counter()
+        run("派工单")
+        out["cold_ms"] = (time.perf_counter() - t0) * 1000
+        return _measure(out, qs, run, count, args)
+
+    from docmgmt import search
+    from docmgmt.search.service import Filters
+
+    app = make_app(engine, tmp, args)
+    with app.app_context():
+        staff, qm = prepare(app, engine, args)
+        out["rss_start_mb"] = rss_mb()
+        t0 = time.perf_counter()
+        page = search.search(staff, "派工单")
+        [str(h.fragment) for h in page.hits]
+        out["cold_ms"] = (time.perf_counter() - t0) * 1000
+
+        def run(q):
+            page = search.search(staff, q)
+            return [str(h.fragment) for h in page.hits]  # highlights are part of the work
+
+        def count(q):
+            page = search.search(qm, q, Filters(history=True), facets=False, window=10**7)
+            return page.total
+
+        return _measure(out, qs, run, count, args)
+
+
+def _measure(out, qs, run, count, args) -> dict:
+    for cls, items in qs.items():
+        for q in items:  # warm each query once
+            run(q)
+        times = []
+        for _ in range(args.repeat):
+            for q in items:
+                t0 = time.perf_counter()
+                run(q)
+                times.append((time.perf_counter() - t0) * 1000)
+        out["classes"][cls] = {"median": statistics.median(times), "p95": pct(times, 95)}
+    out["rss_end_mb"] = rss_mb()
+    for cls, items in qs.items():
+        out["counts"][cls] = [count(q) for q in items]
+    return out
+
+
+# ------------------------------------------------------------------ the run
 
 
 def main() -> None:
@@ -112,124 +322,99 @@ def main() -> None:
     ap.add_argument("--revisions", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--window", type=int, default=None, help="SEARCH_WINDOW (default: setting)")
+    ap.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    ap.add_argument("--pg-schema", default="bench_search", help="created and emptied here")
+    # (drop it afterwards: DROP SCHEMA bench_search CASCADE)
+    ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--workdir", help="keep the corpus here; reuse what an earlier run built")
+    ap.add_argument("--search-only", help=argparse.SUPPRESS)  # the child process of one engine
     args = ap.parse_args()
-
-    from flask_migrate import upgrade
-
-    from docmgmt import create_app, search
-    from docmgmt.auth import operations as auth_ops
-    from docmgmt.extensions import db
-
     tmp = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench-search-"))
     tmp.mkdir(parents=True, exist_ok=True)
-    reuse = (tmp / "built").exists()
-    app = create_app(
-        {
-            **({"SEARCH_WINDOW": args.window} if args.window else {}),
-            "ENV_NAME": "development",  # a local run with the development key
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'app.sqlite3'}",
-            "STORAGE_DIR": str(tmp / "storage"),
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "BABEL_DEFAULT_LOCALE": "en",
-        }
-    )
-    record_numbers = [r["number"] for i, r in enumerate(corpus.records(300)) if i % 100 == 7]
-    queries = dict(QUERIES)
-    queries["document number"] = QUERIES["document number"] + record_numbers
-    print(f"corpus: {args.revisions} revisions (2-6k chars) + {args.records} records")
 
-    with app.app_context():
-        import logging
+    if args.search_only:
+        print(json.dumps(search_phase(args.search_only, tmp, args)))
+        return
 
-        from sqlalchemy import select
-
-        from docmgmt.auth.models import User
-
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-        upgrade(revision="heads")
-        staff = db.session.scalar(select(User).where(User.username == "bench"))
-        if staff is None:
-            staff = auth_ops.create_user(None, "bench", "Bench", "bench-pass-1", ["staff"])
-            db.session.commit()
-        eng = search.engine()
-        fts_path = tmp / "fts.sqlite3"
-        if reuse:
-            print(f"reusing the index and the FTS5 table in {tmp}: {eng.count()} entries")
-        else:
-            build_both(eng, fts_path, args)
-            (tmp / "built").touch()
-        run_queries(search, staff, sqlite3.connect(fts_path), queries, args)
-    print(f"\n(files in {tmp}; delete when done)")
-
-
-def build_both(eng, fts_path, args) -> None:
-    total = args.revisions + args.records
-    eng.create()
-    t0 = time.perf_counter()
-    n = eng.bulk_load(entries(args.revisions, args.records))
-    build = time.perf_counter() - t0
+    engines = [e for e in args.engines.split(",") if e]
+    if "postgres" in engines and not args.pg_url:
+        print("postgres: skipped (give --pg-url or BENCH_DATABASE_URL)")
+        engines.remove("postgres")
     print(
-        f"whoosh build: {n} entries in {build:.1f} s = {n / build:.0f} entries/s, "
-        f"index {eng.size_bytes() / 1e6:.0f} MB"
+        f"corpus: {args.revisions} revisions (2-6k chars) + {args.records} records; "
+        f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    conn = sqlite3.connect(fts_path)
-    conn.execute("CREATE VIRTUAL TABLE fts USING fts5(number, title, content, tokenize='trigram')")
-    t0 = time.perf_counter()
-    with conn:
-        conn.executemany(
-            "INSERT INTO fts(number, title, content) VALUES (?, ?, ?)",
-            ((e.number, e.title, e.content) for e in entries(args.revisions, args.records)),
-        )
-    fts_build = time.perf_counter() - t0
-    print(
-        f"fts5 build: {total} rows in {fts_build:.1f} s = {total / fts_build:.0f} rows/s, "
-        f"file {fts_path.stat().st_size / 1e6:.0f} MB"
-    )
-    conn.close()
-
-
-def run_queries(search, staff, conn, queries, args) -> None:
-    # First query on a cold searcher (files opened, caches empty).
-    t0 = time.perf_counter()
-    search.search(staff, "派工单")
-    print(f"whoosh first query after opening: {(time.perf_counter() - t0) * 1000:.0f} ms")
-    print()
-    print("| query class | whoosh median | whoosh p95 | fts5 median | fts5 p95 | whoosh results |")
-    print("|---|---|---|---|---|---|")
-    for cls, qs in queries.items():
-        wt, ft, totals = [], [], []
-        for q in qs:  # warm each query once
-            search.search(staff, q)
-            fts_query(conn, q)
-        for _ in range(args.repeat):
-            for q in qs:
-                t0 = time.perf_counter()
-                page = search.search(staff, q)
-                [str(h.fragment) for h in page.hits]
-                wt.append((time.perf_counter() - t0) * 1000)
-                totals.append(f"{page.total}{'' if page.exact else '+'}")
-                t0 = time.perf_counter()
-                fts_query(conn, q)
-                ft.append((time.perf_counter() - t0) * 1000)
-        shown = ", ".join(totals[: len(qs)][:4])
+    built = {}
+    marker = tmp / f"built-{args.revisions}-{args.records}.json"
+    if marker.exists():
+        built = json.loads(marker.read_text())
+    for e in engines:
+        if e not in built:
+            built[e] = build(e, tmp, args)
+            marker.write_text(json.dumps(built))
+        b = built[e]
         print(
-            f"| {cls} | {statistics.median(wt):.1f} ms | {pct(wt, 95):.1f} ms | "
-            f"{statistics.median(ft):.1f} ms | {pct(ft, 95):.1f} ms | {shown} … |"
+            f"{e:8} build: {b['entries']} entries in {b['seconds']:.1f} s "
+            f"({b['entries'] / b['seconds']:.0f}/s), size {b['bytes'] / 1e6:.0f} MB"
         )
+    results = {}
+    for e in engines:
+        cmd = [sys.executable, __file__, "--search-only", e, "--workdir", str(tmp)]
+        for flag in ("records", "revisions", "repeat", "window", "pg_url", "pg_schema"):
+            value = getattr(args, flag)
+            if value not in (None, ""):
+                cmd += ["--" + flag.replace("_", "-"), str(value)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode != 0:
+            print(f"{e}: search phase failed\n{proc.stderr[-3000:]}")
+            continue
+        results[e] = json.loads(proc.stdout.strip().splitlines()[-1])
+    report(engines, built, results)
+    print(f"\n(files in {tmp}; delete when done; load now {os.getloadavg()[0]:.1f})")
+
+
+def report(engines, built, results) -> None:
+    shown = [e for e in engines if e in results]
     print()
-    print("per query (whoosh median ms, fts5 median ms):")
-    for cls, qs in queries.items():
-        for q in qs:
-            w, f = [], []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                search.search(staff, q)
-                w.append((time.perf_counter() - t0) * 1000)
-                t0 = time.perf_counter()
-                fts_query(conn, q)
-                f.append((time.perf_counter() - t0) * 1000)
-            print(f"  {cls:16} {q:20} {statistics.median(w):7.1f} {statistics.median(f):7.1f}")
+    print("| | " + " | ".join(shown) + " |")
+    print("|---|" + "---|" * len(shown))
+    print("| build | " + " | ".join(f"{built[e]['seconds']:.1f} s" for e in shown) + " |")
+    print("| size | " + " | ".join(f"{built[e]['bytes'] / 1e6:.0f} MB" for e in shown) + " |")
+    print(
+        "| RSS before → after searching | "
+        + " | ".join(
+            f"{results[e]['rss_start_mb']:.0f} → {results[e]['rss_end_mb']:.0f} MB" for e in shown
+        )
+        + " |"
+    )
+    print(
+        "| first query (cold) | "
+        + " | ".join(f"{results[e]['cold_ms']:.0f} ms" for e in shown)
+        + " |"
+    )
+    print()
+    print("median / p95 per query class, top 10 with highlights:")
+    print()
+    print("| query class | " + " | ".join(shown) + " |")
+    print("|---|" + "---|" * len(shown))
+    classes = list(results[shown[0]]["classes"]) if shown else []
+    for cls in classes:
+        cells = []
+        for e in shown:
+            c = results[e]["classes"][cls]
+            cells.append(f"{c['median']:.1f} / {c['p95']:.1f} ms")
+        print(f"| {cls} | " + " | ".join(cells) + " |")
+    print()
+    print("hits per query (everything that matches), engine beside FTS5:")
+    qs = queries()
+    for cls in classes:
+        diffs = []
+        for i, q in enumerate(qs[cls]):
+            counts = {e: results[e]["counts"][cls][i] for e in shown}
+            mark = "" if len(set(counts.values())) == 1 else "  ≠"
+            diffs.append(f"  {q:22} " + "  ".join(f"{e} {c}" for e, c in counts.items()) + mark)
+        print(f"{cls}:")
+        print("\n".join(diffs))
 
 
 if __name__ == "__main__":

@@ -86,6 +86,10 @@ class Config:
     # Search: where the index lives (default STORAGE_DIR/search), how many of the newest
     # matches a query ranks, how long a writer waits for the index lock before leaving its
     # change in the outbox for the next one.
+    # Search engine: "whoosh" (embedded, a folder per server) or "postgres" (a table of the
+    # app's PostgreSQL database, written in the change's transaction); empty = postgres when
+    # DATABASE_URL is PostgreSQL, whoosh otherwise (docmgmt/search/backends.py).
+    SEARCH_BACKEND = os.environ.get("DOCMGMT_SEARCH_BACKEND", "")
     SEARCH_INDEX_DIR = os.environ.get("DOCMGMT_SEARCH_DIR", "")
     SEARCH_WINDOW = int(os.environ.get("DOCMGMT_SEARCH_WINDOW", "500"))
     SEARCH_LOCK_TIMEOUT = float(os.environ.get("DOCMGMT_SEARCH_LOCK_TIMEOUT", "10"))

@@ -90,6 +90,24 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def whoosh_engine(app):
+    """For a test of the embedded engine itself (its lock, its outbox): on PostgreSQL the
+    suite otherwise searches with the PostgreSQL engine. Request it before anything is
+    indexed (first in the test's arguments)."""
+    app.config["SEARCH_BACKEND"] = "whoosh"
+    return app
+
+
+@pytest.fixture
+def postgres_engine(app):
+    """For a test of the PostgreSQL engine itself: skipped on SQLite."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("the PostgreSQL search engine needs PostgreSQL")
+    app.config["SEARCH_BACKEND"] = "postgres"
+    return app
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 _QUEUED = "search_queued"
 _DIRTY = "search_dirty"
 _BULK = "search_bulk"
+_INDEXED = "search_indexed"
+_WROTE = "search_wrote"
 BATCH = 500  # outbox rows per index commit
 BULK_BATCH = 1000  # rows per commit when indexing a bulk import (the lock is held meanwhile)
 BULK_STEP = 100  # bulk rows an ordinary commit takes along when a backlog waits
@@ -54,7 +56,24 @@ def engine(app=None) -> Engine:
     return engines[str(path)]
 
 
+def backend(app=None):
+    """The engine chosen for ``app`` (docmgmt/search/backends.py)."""
+    from docmgmt.search.backends import backend as _backend
+
+    return _backend(app)
+
+
+def _transactional() -> bool:
+    """The PostgreSQL engine: the index is written in the transaction of the change."""
+    from docmgmt.search.backends import choice
+
+    return has_app_context() and choice() == "postgres"
+
+
 def init_app(app) -> None:
+    from docmgmt.search.backends import choice
+
+    choice(app)  # a wrong DOCMGMT_SEARCH_BACKEND stops the start, with the reason
     sources.register_revisions()
     sources.register_training()
     sources.register_records()
@@ -79,8 +98,12 @@ def _queue(session, flush_context):
                     priority = REMOVAL if removal else CHANGE
                     for g in src.groups_of(obj):
                         groups[g] = min(priority, groups.get(g, CHANGE))
+    session.info[_WROTE] = True
     # A group already queued in this transaction is queued again only to raise its priority.
     groups = {g: p for g, p in groups.items() if p < queued.get(g, BULK + 1)}
+    if groups and _transactional() and not session.info.get(_INDEXED):
+        queued.update(groups)  # indexed by _index_before_commit, in this transaction
+        return
     if groups:
         session.connection().execute(
             insert(SearchOutbox), [{"group": g, "priority": p} for g, p in sorted(groups.items())]
@@ -90,7 +113,8 @@ def _queue(session, flush_context):
 
 def queue_bulk(session, groups: Iterable[str], chunk: int = 5000) -> None:
     """Queue the groups of a bulk change (an import): indexed in large batches after every
-    other waiting change, so thousands of new rows never hold up a removal."""
+    other waiting change, so thousands of new rows never hold up a removal. (The PostgreSQL
+    engine takes them over before the commit, like every outbox row: one transaction.)"""
     batch: list[dict] = []
     for g in groups:
         batch.append({"group": g, "priority": BULK})
@@ -100,12 +124,31 @@ def queue_bulk(session, groups: Iterable[str], chunk: int = 5000) -> None:
     if batch:
         session.execute(insert(SearchOutbox), batch)
     session.info[_BULK] = True
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _index_before_commit(session):
+    if session.in_nested_transaction() or not _transactional():
+        return
+    from docmgmt.search import pg
+
+    session.flush()
+    if session.info.pop(_WROTE, False):  # a read-only transaction costs nothing
+        # What this transaction changed and what the outbox holds (bulk rows included).
+        pg.in_transaction(session, set(session.info.pop(_QUEUED, {})))
+        session.info.pop(_BULK, None)
+    # A change flushed after this point (another before_commit hook) goes to the outbox,
+    # applied right after the commit.
+    session.info[_INDEXED] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session):
     if session.in_nested_transaction():  # a savepoint: the outer transaction decides
         return
+    session.info.pop(_INDEXED, None)
+    session.info.pop(_WROTE, None)
     queued = session.info.pop(_QUEUED, None)
     bulk = session.info.pop(_BULK, None)
     if queued or bulk:
@@ -113,6 +156,9 @@ def _committed(session):
         if has_app_context() and current_app.config.get("SEARCH_SYNC", True):
             timeout = current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0)
             try:
+                if _transactional():  # the PostgreSQL engine: one take of the outbox
+                    drain(timeout=timeout)
+                    return
                 # Removals and changes first, all of them; a bulk import's own rows after
                 # (by whoever committed them); otherwise one small batch of any waiting bulk
                 # rows, so a backlog left by a stopped import drains with ordinary use.
@@ -133,6 +179,8 @@ def _committed(session):
 def _rolled_back(session):
     session.info.pop(_QUEUED, None)
     session.info.pop(_BULK, None)
+    session.info.pop(_INDEXED, None)
+    session.info.pop(_WROTE, None)
 
 
 def pending(urgent_only: bool = False) -> int:
@@ -147,7 +195,12 @@ def drain(
     timeout: float = 10.0, rounds: int = 20, bulk: bool = True, batch: int | None = None
 ) -> int:
     """Apply outbox rows to the index, most urgent first (removals, then other changes, then
-    bulk rows); returns how many groups were re-indexed. ``bulk=False`` leaves bulk rows."""
+    bulk rows); returns how many groups were re-indexed. ``bulk=False`` leaves bulk rows.
+    The PostgreSQL engine takes every waiting row in one transaction of its own."""
+    if _transactional():
+        from docmgmt.search import pg
+
+        return pg.drain()
     eng = engine()
     done = 0
     waiting = select(SearchOutbox.id, SearchOutbox.group, SearchOutbox.priority)
@@ -228,10 +281,15 @@ def all_groups(session: Session):
 def reindex(progress: Callable[[int], None] | None = None, total_cb=None) -> int:
     """Rebuild the whole index from the database, replacing what is there in one commit.
 
-    Entries are read in batches and written as segments by worker processes in parallel
-    (``Engine.rebuild``); searches keep answering from the old index until the new one is
-    committed, and writers wait for the lock (or leave their changes in the outbox, which
-    this rebuild then covers). ``progress`` hears of groups indexed (``total_cb``: of all)."""
+    Whoosh: entries are read in batches and written as segments by worker processes in
+    parallel (``Engine.rebuild``); searches keep answering from the old index until the new
+    one is committed, and writers wait for the lock (or leave their changes in the outbox,
+    which this rebuild then covers). PostgreSQL: one transaction (docmgmt/search/pg.py).
+    ``progress`` hears of groups indexed (``total_cb``: of all)."""
+    if _transactional():
+        from docmgmt.search import pg
+
+        return pg.rebuild(progress, total_cb)
     eng = engine()
     if not eng.exists():
         eng.create()
@@ -288,12 +346,14 @@ def check(fix: bool = False) -> CheckReport:
     ``fix`` repairs every difference found, directly (not through the outbox, where it could
     wait behind other rows): under the index lock each group concerned is read again from
     the database and replaced, and entries of no group the database knows are deleted."""
-    eng = engine()
+    b = backend()
     rep = CheckReport()
     indexed: dict[str, str] = {}
     indexed_groups: dict[str, str] = {}
-    if eng.exists():
-        for key, fp, group in eng.fingerprints(with_group=True):
+    if b.transactional:
+        indexed = dict(b.fingerprints())
+    elif b.engine.exists():
+        for key, fp, group in b.engine.fingerprints(with_group=True):
             indexed[key] = fp
             indexed_groups[key] = group
     groups_by_key: dict[str, str] = {}
@@ -311,7 +371,9 @@ def check(fix: bool = False) -> CheckReport:
     rep.missing = sorted(k for k in want if k not in indexed)
     rep.extra = sorted(k for k in indexed if k not in want)
     rep.stale = sorted(k for k in want if k in indexed and indexed[k] != want[k])
-    if fix and not rep.ok:
+    if fix and not rep.ok and b.transactional:
+        b.repair({groups_by_key[k] for k in rep.missing + rep.stale}, rep.extra)
+    elif fix and not rep.ok:
         bad = {groups_by_key[k] for k in rep.missing + rep.stale}
         bad |= {indexed_groups[k] for k in rep.extra if indexed_groups.get(k)}
         repair(sorted(bad), extra_keys=rep.extra)

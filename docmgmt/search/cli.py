@@ -22,7 +22,8 @@ def reindex_command():
     finally:
         if bar["bar"] is not None:
             bar["bar"].__exit__(None, None, None)
-    click.echo(f"{n} entries indexed in {search.index_dir()}")
+    where = "the database" if search.backend().transactional else search.index_dir()
+    click.echo(f"{n} entries indexed in {where} ({search.backend().name} engine)")
 
 
 @search_cli.command("check")

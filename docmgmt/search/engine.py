@@ -52,7 +52,7 @@ from whoosh.writing import IndexWriter, SegmentWriter
 from docmgmt.search.analysis import analyzer, fold
 
 INDEX_NAME = "docmgmt"
-SCHEMA_VERSION = 2  # bump when the schema or the analysis changes: the index is rebuilt
+SCHEMA_VERSION = 3  # bump when the schema or the analysis changes: the index is rebuilt
 CHUNK = 12_000  # entries per segment of a rebuild (sorted in memory by one worker)
 CHUNK_LIMITMB = 384  # a worker's in-memory posting pool before it spills to disk
 
@@ -120,7 +120,9 @@ class Entry:
 
 
 def fingerprint(d: dict) -> str:
-    body = {k: v for k, v in d.items() if k != "fingerprint"}
+    # The analysis version too: after a change of analysis every entry reads as stale, so
+    # `search check --fix` rebuilds them (on either engine).
+    body = {k: v for k, v in d.items() if k != "fingerprint"} | {"_analysis": SCHEMA_VERSION}
     return hashlib.sha1(
         json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
     ).hexdigest()
@@ -255,6 +257,11 @@ def _write_segment(path: str, chunk: list[Entry]):
         raise
     w._finish()
     return segment
+
+
+def _has(text: bytes, needle) -> bool:
+    """A substring (bytes) or a compiled pattern (numbers, separators optional: query.latin)."""
+    return needle in text if isinstance(needle, bytes) else needle.search(text) is not None
 
 
 class IndexBusy(Exception):
@@ -476,7 +483,7 @@ class Engine:
 
     @staticmethod
     def _text_ok(text: bytes, contains, excludes) -> bool:
-        return all(n in text for n in contains) and not any(n in text for n in excludes)
+        return all(_has(text, n) for n in contains) and not any(_has(text, n) for n in excludes)
 
     def run(
         self,

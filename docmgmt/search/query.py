@@ -25,6 +25,7 @@ MAX_CLAUSES = 12
 FIELDS = {"number": "number", "title": "title", "content": "content", "body": "content"}
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_PARTS = re.compile(r"[0-9]+|[a-z]+")
 
 
 @dataclass
@@ -111,14 +112,21 @@ def _run_query(fieldname: str, run: str, known, positional: bool = True) -> Q.Qu
         if positional:
             return Q.Phrase(fieldname, terms)
         return Q.And([Q.Term(fieldname, t) for t in terms])
-    whole = ps[0]
-    parts = [p for p in ps if p is not whole] if len(ps) > 1 else ps
-    if len(ps) > 1 and known(fieldname, whole.text):
-        return Q.Term(fieldname, whole.text)
-    if len(parts) == 1:
-        return Q.Term(fieldname, parts[0].text)
-    # Parts of a number stay a positional phrase: SP-20 must not match "SP … 20".
-    return Q.Phrase(fieldname, [p.text for p in parts])
+    lat = latin(run)
+    if len(lat.parts) == 1:
+        exact = Q.Term(fieldname, lat.parts[0])
+    else:
+        # Parts of a number stay a positional phrase: SP-20 must not match "SP … 20". The
+        # whole run as one term is not enough: GB/T is a whole run in "GB/T 19001" but only
+        # parts of "GB/T27922"; it adds to the ranking where it is known.
+        exact = Q.Phrase(fieldname, lat.parts)
+        if known(fieldname, lat.whole):
+            exact = Q.Or([Q.Term(fieldname, lat.whole), exact])
+    if not lat.grams:
+        return exact
+    # Or inside a longer run, through its grams (checked exactly afterwards); a whole match
+    # matches both and ranks first.
+    return Q.Or([exact, Q.And([Q.Term(fieldname, g) for g in lat.grams])])
 
 
 def _clause_query(fieldname: str, clause: Clause, known, positional=True) -> Q.Query | None:
@@ -128,6 +136,27 @@ def _clause_query(fieldname: str, clause: Clause, known, positional=True) -> Q.Q
     if not subs:
         return None
     return subs[0] if len(subs) == 1 else Q.And(subs)
+
+
+@dataclass
+class Latin:
+    """A run of letters and digits of a query, as the index knows it (docmgmt/search/analysis)."""
+
+    whole: str  # the folded run, e.g. "gb/t27922-2011"
+    parts: list[str]  # split at separators and letter/digit boundaries: gb t 27922 2011
+    grams: list[str]  # every three characters of the run, separators included
+    check: Check | None  # exact test of the folded text, separators optional between parts
+
+
+def latin(run: str) -> Latin:
+    whole = fold(run).lower()
+    parts = [m.group(0) for m in _PARTS.finditer(whole)]
+    grams = list(dict.fromkeys(whole[i : i + 3] for i in range(len(whole) - 2)))
+    if len(parts) > 1:
+        check = Check(SEP.join(parts), regex=True)
+    else:
+        check = Check(parts[0]) if grams else None
+    return Latin(whole, parts, grams, check)
 
 
 @dataclass
@@ -170,11 +199,13 @@ def build(plan: Plan, known) -> Built:
             if c.quoted:
                 contains.append(_needle(c.text))
             else:
-                contains.extend(
-                    m.group(0).encode()
-                    for m in RUN.finditer(fold(c.text))
-                    if is_cjk(m.group(0)) and len(m.group(0)) > 2
-                )
+                for m in RUN.finditer(fold(c.text)):
+                    r = m.group(0)
+                    if is_cjk(r):
+                        if len(r) > 2:
+                            contains.append(r.encode())
+                    elif (chk := latin(r).check) is not None:
+                        contains.append(chk.compiled())
             for extra in ("title", "number"):
                 bq = _clause_query(extra, c, known, positional=False)
                 if bq is not None:
@@ -185,3 +216,88 @@ def build(plan: Plan, known) -> Built:
     if must_not:
         q = Q.AndNot(q, Q.Or(must_not))
     return Built(q, Q.Or(boost) if boost else None, contains, excludes)
+
+
+# ------------------------------------------------------------------ engine-neutral plan
+#
+# The same planning, without Whoosh objects, for an engine that stores each entry's terms as
+# a set (PostgreSQL: a tsvector without positions). A candidate holds every term of one
+# option of each run; the exact checks on the folded text then decide, as in ``build``.
+
+# Up to three ASCII separators or spaces between the parts of a number (GB/T27922 ~ GB/T 27922).
+# The same text is a valid regular expression for Python (str or bytes) and PostgreSQL.
+SEP = r"[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]{0,3}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """An exact test of a folded, lower-cased text: a substring, or a regular expression."""
+
+    value: str
+    regex: bool = False
+
+    def test(self, text: str) -> bool:
+        return bool(re.search(self.value, text)) if self.regex else self.value in text
+
+    def compiled(self):
+        """For Whoosh's check of the UTF-8 text column: bytes, or a compiled bytes pattern."""
+        return re.compile(self.value.encode()) if self.regex else self.value.encode()
+
+
+@dataclass
+class Need:
+    """One run of a clause: candidates hold all terms of one of ``options`` (or, for a single
+    Chinese character, any term starting with ``prefix``); ``check`` is then exact."""
+
+    options: list[list[str]]
+    prefix: str = ""
+    check: Check | None = None
+    whole: str = ""  # letters/digits: the run as one term, a match of which ranks first
+
+
+@dataclass
+class Term:
+    """One clause, neutral: what finds candidates, and the exact checks on a field's text."""
+
+    field: str  # "content", "title" or "number": the text ``checks`` apply to
+    needs: list[Need]
+    checks: list[Check]
+    negate: bool = False
+    found: list[Check] = field(default_factory=list)  # the clause as found in a title/number
+
+
+def run_need(run: str) -> Need | None:
+    """The terms and the exact check of one run of a query (Chinese or letters/digits)."""
+    ps = pieces(run)
+    if not ps:
+        return None
+    folded = fold(run).lower()
+    if is_cjk(folded):
+        if len(ps) == 1 and len(ps[0].text) == 1:
+            return Need([[ps[0].text]], prefix=ps[0].text)
+        return Need([[p.text for p in ps]], check=Check(folded) if len(folded) > 2 else None)
+    lat = latin(run)
+    options = [lat.parts] if len(lat.parts) > 1 or not lat.grams else []
+    if lat.grams:
+        options.append(lat.grams)
+    return Need(options, check=lat.check, whole=lat.whole)
+
+
+def neutral(plan: Plan) -> list[Term]:
+    """Every clause of ``plan`` as :class:`Term` (what ``build`` does, for set-of-terms engines)."""
+    out: list[Term] = []
+    for c in plan.clauses:
+        needs = [n for n in (run_need(m.group(0)) for m in RUN.finditer(fold(c.text))) if n]
+        if not needs:
+            continue
+        whole = [Check(_needle(c.text).decode())]
+        by_run = [n.check or Check(n.prefix or n.options[0][0]) for n in needs]
+        if c.quoted or (c.negate and c.field is None):  # as written, as a whole
+            checks = whole
+        elif c.field is not None:  # a field clause is checked on that field, run by run
+            checks = by_run
+        else:
+            checks = [n.check for n in needs if n.check is not None]
+        found = whole if c.quoted else by_run
+        out.append(Term(c.field or "content", needs, checks, c.negate, found))
+    return out

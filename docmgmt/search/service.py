@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -11,7 +10,6 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from whoosh import query as Q
 
 from docmgmt.search import query as qp
 from docmgmt.search.analysis import fold
@@ -94,38 +92,39 @@ def _day(d: date | None) -> int | None:
     return d.year * 10000 + d.month * 100 + d.day if d else None
 
 
-def predicate(user, f: Filters, with_filters: bool = True):
-    """What this user may see (and, with ``with_filters``, the chosen filters), as a test of
-    each candidate's columns while the index is scanned: before ranking, counting or paging."""
+def rules_for(user, f: Filters, with_filters: bool = True):
+    """What this user may see (and, with ``with_filters``, the chosen filters), as data that
+    each engine applies while matching: before ranking, counting or paging."""
     from docmgmt.auth.permissions import can_read_history
     from docmgmt.auth.scope import department_codes
+    from docmgmt.search.backends import Rules
 
     privileged = can_read_history(user)
-    history = privileged and f.history
-    wanted = (
-        [(n, getattr(f, n)) for n in ("kind", "doc_type", "department", "state") if getattr(f, n)]
-        if with_filters
-        else []
-    )
+    audiences = ["all"]
+    if privileged:
+        audiences.append("restricted")  # training: quality managers and auditors
+        if f.history:
+            audiences.append("history")
     limited = department_codes(user)  # docmgmt/auth/scope.py: None = not limited
-    lo = _day(f.date_from) if with_filters else None
-    hi = _day(f.date_to) if with_filters else None
+    wanted = (
+        tuple(
+            (n, getattr(f, n)) for n in ("kind", "doc_type", "department", "state") if getattr(f, n)
+        )
+        if with_filters
+        else ()
+    )
+    return Rules(
+        audiences=tuple(audiences),
+        departments=frozenset(limited) if limited is not None else None,
+        wanted=wanted,
+        day_from=_day(f.date_from) if with_filters else None,
+        day_to=_day(f.date_to) if with_filters else None,
+    )
 
-    def keep(v: dict) -> bool:
-        audience = v["audience"]
-        if audience == "restricted":  # training: quality managers and auditors
-            if not privileged:
-                return False
-        elif audience != "all" and not history:
-            return False
-        if limited is not None and v["department"] not in limited:
-            return False
-        for name, value in wanted:
-            if v[name] != value:
-                return False
-        return (lo is None or v["day"] >= lo) and (hi is None or v["day"] <= hi)
 
-    return keep
+def predicate(user, f: Filters, with_filters: bool = True):
+    """:func:`rules_for` as a test of each candidate's columns (the Whoosh engine's form)."""
+    return rules_for(user, f, with_filters).keep()
 
 
 def search(
@@ -140,8 +139,7 @@ def search(
     window: int | None = None,
 ) -> Page:
     from docmgmt.auth.permissions import can_read_history
-    from docmgmt.search import drain, engine
-    from docmgmt.search.engine import IndexBusy
+    from docmgmt.search.backends import backend
 
     f = filters or Filters()
     sort = sort if sort in SORTS else "relevance"
@@ -161,41 +159,21 @@ def search(
             result.notes.append(note_text("empty"))
         return result
     result.searched = True
-    with contextlib.suppress(IndexBusy):  # changes committed elsewhere, still waiting
-        # One batch of removals and changes at most (never a bulk import's rows): a search
-        # never waits long.
-        drain(timeout=0.5, rounds=1, bulk=False)
-    eng = engine()
-    known = lambda fieldname, term: eng.doc_frequency(fieldname, term) > 0  # noqa: E731
-    built = qp.build(plan, known)
-    if built.query is None:
-        return result
     filtered = any((f.kind, f.doc_type, f.department, f.state, f.date_from, f.date_to))
-    query = Q.AndMaybe(built.query, built.boost) if built.boost is not None else built.query
-    keep = predicate(user, f)
-    hits = eng.run(
-        query,
-        keep=keep,
-        keep_for_facets=predicate(user, f, with_filters=False) if filtered and facets else None,
+    hits = backend().search(
+        plan,
+        rules_for(user, f),
+        rules_for(user, f, with_filters=False) if filtered and facets else None,
         sort=sort,
         offset=(page - 1) * per_page,
         limit=per_page,
         window=window or current_app.config.get("SEARCH_WINDOW", WINDOW),
-        contains=built.contains,
-        excludes=built.excludes,
     )
-    rows, gone = hits.rows, []
-    if current_app.config.get("SEARCH_VERIFY_HITS", True):
-        rows, gone = verified(eng, query, hits.rows, keep, built)
-    result.total, result.exact = max(0, hits.total - len(gone)), hits.exact
+    # An engine fed through the outbox (Whoosh) has checked this page against the database
+    # already (``verified``): a hit is never shown from a stale entry.
+    rows = hits.rows
+    result.total, result.exact = hits.total, hits.exact
     result.facets = hits.facets if facets else {}
-    for row in gone:  # counted by the index, not there any more: not counted either
-        for name, c in result.facets.items():
-            value = row.get(name, "")
-            if c.get(value, 0) > 1:
-                c[value] -= 1
-            else:
-                c.pop(value, None)
     result.lagging = _lagging()
     if result.lagging:
         result.notes.append(note_text("lagging"))
@@ -217,6 +195,22 @@ def search(
             )
         )
     return result
+
+
+def without_gone(hits, shown: list[dict], gone: list[dict]):
+    """``hits`` with the page ``verified`` let through (``shown``), less the rows it found
+    gone: not shown, not counted either."""
+    from docmgmt.search.engine import Hits
+
+    facets = {name: dict(c) for name, c in hits.facets.items()}
+    for row in gone:  # counted by the index, not there any more
+        for name, c in facets.items():
+            value = row.get(name, "")
+            if c.get(value, 0) > 1:
+                c[value] -= 1
+            else:
+                c.pop(value, None)
+    return Hits(max(0, hits.total - len(gone)), hits.exact, shown, facets, hits.facets_exact)
 
 
 def verified(eng, query, rows: list[dict], keep, built) -> tuple[list[dict], list[dict]]:

@@ -52,7 +52,7 @@ def _filed(import_id):
 
 
 def test_an_import_is_done_when_it_commits_even_while_the_index_is_locked(
-    app, client, people, token_for, wo_type
+    whoosh_engine, app, client, people, token_for, wo_type
 ):
     from docmgmt import search
     from docmgmt.records import importing

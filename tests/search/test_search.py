@@ -235,7 +235,7 @@ def test_unquoted_punctuation_and_unknown_fields_explain_themselves(
 def _index_keys(app):
     from docmgmt import search
 
-    return {k for k, _fp in search.engine(app).fingerprints()}
+    return {k for k, _fp in search.backend(app).fingerprints()}
 
 
 def test_a_rolled_back_change_leaves_nothing_in_the_index(app, people):
@@ -274,21 +274,12 @@ def test_a_committed_change_is_in_the_index_and_a_newer_one_replaces_it(
 
 def test_check_reports_differences_and_fix_or_reindex_repairs_them(app, corpus, runner):
     from docmgmt import search
+    from docmgmt.search.engine import Entry
 
-    eng = search.engine(app)
+    eng = search.backend(app)
     victim = sorted(_index_keys(app))[0]
-    w = eng.writer()
-    w.delete_by_term("key", victim)
-    w.add_document(
-        key="rev:999999",
-        kind="revision",
-        group="doc:999999",
-        number="X",
-        title="x",
-        content="孤儿",
-        audience="all",
-    )
-    w.commit()
+    eng.remove([victim])
+    eng.put([Entry("rev:999999", "revision", "doc:999999", "X", "x", "孤儿")])
 
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 1
@@ -301,9 +292,7 @@ def test_check_reports_differences_and_fix_or_reindex_repairs_them(app, corpus, 
     assert search.check().ok
 
     # Reindex from scratch gives the same index, with a progress bar.
-    w = eng.writer()
-    w.delete_by_term("key", victim)
-    w.commit()
+    eng.remove([victim])
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0, result.output
     assert "5 entries indexed" in result.output
@@ -311,7 +300,7 @@ def test_check_reports_differences_and_fix_or_reindex_repairs_them(app, corpus, 
 
 
 def test_changes_left_in_the_outbox_are_applied_by_the_next_search(
-    app, corpus, people, client, token_for
+    whoosh_engine, app, corpus, people, client, token_for
 ):
     """A worker that could not get the index lock leaves its change waiting; nothing is lost."""
     from sqlalchemy import select
@@ -395,3 +384,138 @@ def test_training_sessions_are_found_by_quality_and_auditors_only(
     assert _numbers(client, token_for(people["auditor"]), "安装规范")["total"] == 1
     assert _numbers(client, token_for(people["staff"]), "抽真空")["total"] == 0
     assert search.check().ok
+
+
+# ---------------------------------------------------------------- the engines
+
+
+def test_the_engine_is_chosen_by_the_setting_and_a_wrong_choice_stops_the_start(
+    app, tmp_path, database_url
+):
+    from docmgmt import create_app, search
+
+    expected = "postgres" if database_url.startswith("postgresql") else "whoosh"
+    assert search.backend(app).name == expected
+    with pytest.raises(RuntimeError, match="choose one of whoosh, postgres"):
+        create_app({"TESTING": True, "SEARCH_BACKEND": "lucene", "STORAGE_DIR": str(tmp_path)})
+    with pytest.raises(RuntimeError, match="needs DATABASE_URL to be a PostgreSQL"):
+        create_app(
+            {
+                "TESTING": True,
+                "SEARCH_BACKEND": "postgres",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+                "STORAGE_DIR": str(tmp_path),
+            }
+        )
+
+
+def test_the_postgres_engine_indexes_in_the_transaction_of_the_change(
+    postgres_engine, app, people, client, token_for
+):
+    """No outbox, no lag, nothing on local disk: the index is a table of the database, and a
+    change is searchable exactly when it commits, from any connection (any app server)."""
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+
+    from docmgmt import search
+    from docmgmt.versioning import operations as ops
+
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # another app server
+    count = "SELECT count(*) FROM search_entry WHERE content LIKE '%冷凝器清洗%'"
+    doc = ops.create_document(people["qm"], "冷凝器维护规程", "procedure")
+    ops.create_draft(people["qm"], doc, body="# 1\n每季度冷凝器清洗一次")
+    db.session.flush()
+    with other.connect() as conn:
+        assert conn.scalar(text(count)) == 0  # not before the commit
+    db.session.commit()
+    with other.connect() as conn:
+        assert conn.scalar(text(count)) == 1  # in the same commit
+    other.dispose()
+    assert search.pending() == 0
+    headers = token_for(people["qm"])
+    hit = _numbers(client, headers, "冷凝器清洗", history="true")["hits"]
+    assert [h["number"] for h in hit] == [doc.number]
+    assert "<mark>冷凝器清洗</mark>" in hit[0]["fragment_html"]
+    assert not Path(search.index_dir(app)).exists()  # nothing on local disk
+    ops.update_draft(people["qm"], doc.revisions[0], body="# 1\n每月检查一次")
+    db.session.commit()
+    assert _numbers(client, headers, "冷凝器清洗", history="true")["total"] == 0
+    assert search.check().ok
+
+
+# ---------------------------------------------------------------- letters and digits
+
+
+GLUED = {
+    "aircon": (
+        "空调安装作业指导书",
+        "# 1 型号\n适用 KFR-35GW/BP2 室内机，执行 GB/T27922-2011 第 5 条。\n"
+        "售后热线 13812345678，参见 XX-SP-04A1。",
+    ),
+    "fridge": (
+        "冰箱维修作业指导书",
+        "# 1 型号\n适用 BCD-216WMPV 冰箱，执行 GB/T 19001-2016。\n"
+        "批号 9201155，热线 021-5555 0000，参见 XX-SP-04B2。",
+    ),
+}
+
+# query → (keys found, keys not found): three or more letters or digits inside a longer run
+GLUED_RECALL = [
+    ("35GW", {"aircon"}, {"fridge"}),
+    ("5GW/BP", {"aircon"}, {"fridge"}),
+    ("GW/BP2", {"aircon"}, {"fridge"}),
+    ("gw/bp", {"aircon"}, {"fridge"}),
+    ("27922", {"aircon"}, {"fridge"}),
+    ("T27922", {"aircon"}, {"fridge"}),
+    ("GB/T27922-2011", {"aircon"}, {"fridge"}),
+    ("GB/T 27922-2011", {"aircon"}, {"fridge"}),
+    ("7922-201", {"aircon"}, {"fridge"}),
+    ("1234567", {"aircon"}, {"fridge"}),
+    ("５６７８", {"aircon"}, {"fridge"}),  # full-width digits, the end of the phone number
+    ("SP-04A", {"aircon"}, {"fridge"}),
+    ("04A1", {"aircon"}, {"fridge"}),
+    ("04a", {"aircon"}, {"fridge"}),
+    ("216WM", {"fridge"}, {"aircon"}),
+    ("2011", {"aircon", "fridge"}, set()),  # whole in one, inside 9201155 in the other
+    ("35LW", set(), {"aircon", "fridge"}),
+    ("1234568", set(), {"aircon", "fridge"}),
+    ("GB/T27923", set(), {"aircon", "fridge"}),
+    ("SP-04", {"aircon", "fridge"}, set()),  # inside XX-SP-04A1 and XX-SP-04B2
+    ("P-04A", {"aircon"}, {"fridge"}),
+]
+
+
+@pytest.fixture
+def glued(effective_doc, draft_of, approve, people):
+    from docmgmt.clock import local_today
+    from docmgmt.versioning import operations as ops
+
+    found = {}
+    for key, (title, body) in GLUED.items():
+        doc = ops.create_document(people["qm"], title, "procedure")
+        db.session.commit()
+        rev = approve(draft_of(doc, body=body))
+        ops.publish_revision(people["qm"], rev, local_today())
+        db.session.commit()
+        found[key] = doc.number
+    return found
+
+
+def test_numbers_glued_to_letters_and_digits_are_found_by_their_parts(
+    client, glued, people, token_for
+):
+    headers = token_for(people["staff"])
+    by_number = {v: k for k, v in glued.items()}
+    for q, must, must_not in GLUED_RECALL:
+        res = _numbers(client, headers, q)
+        got = {by_number[h["number"]] for h in res["hits"] if h["number"] in by_number}
+        assert must <= got, f"{q!r} missed {must - got}"
+        assert not (must_not & got), f"{q!r} wrongly found {must_not & got}"
+    # A whole number ranks before the same digits inside a longer run, and both are marked.
+    hits = _numbers(client, headers, "2011")["hits"]
+    assert [by_number[h["number"]] for h in hits] == ["aircon", "fridge"]
+    assert "<mark>2011</mark>" in hits[0]["fragment_html"]
+    assert "9<mark>2011</mark>55" in hits[1]["fragment_html"]
+    hits = _numbers(client, headers, "5GW/BP")["hits"]
+    assert "KFR-3<mark>5GW/BP</mark>2" in hits[0]["fragment_html"]

@@ -101,7 +101,7 @@ def _current(key, group):
 
 
 def test_a_disposal_leaves_the_index_in_its_own_request_before_thousands_of_waiting_rows(
-    app, client, people, token_for, wo_type
+    whoosh_engine, app, client, people, token_for, wo_type
 ):
     from docmgmt import search
 
@@ -124,7 +124,7 @@ def test_a_disposal_leaves_the_index_in_its_own_request_before_thousands_of_wait
 
 
 def test_a_stale_entry_is_never_shown_while_the_index_lags(
-    app, client, people, token_for, wo_type, create_document, draft_of, approve
+    whoosh_engine, app, client, people, token_for, wo_type, create_document, draft_of, approve
 ):
     """Another worker holds the index lock: the disposal and the new revision stay in the
     outbox, the index keeps the old entries, and the search still shows none of them."""
@@ -181,7 +181,7 @@ def test_a_stale_entry_is_never_shown_while_the_index_lags(
 
 
 def test_check_fix_repairs_missing_extra_and_stale_entries_behind_waiting_rows(
-    app, runner, people, wo_type
+    whoosh_engine, app, runner, people, wo_type
 ):
     from docmgmt import search
     from docmgmt.records.models import Record

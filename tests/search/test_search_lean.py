@@ -158,7 +158,9 @@ def test_a_rebuild_writes_parallel_segments_and_replaces_the_index_in_one_commit
     assert not [n for n in names if n.startswith("_old") or "ctmp" in n]
 
 
-def test_reindex_takes_the_bulk_path_with_a_progress_bar(app, runner, people, effective_doc):
+def test_reindex_takes_the_bulk_path_with_a_progress_bar(
+    whoosh_engine, app, runner, people, effective_doc
+):
     from docmgmt import search
 
     effective_doc()
