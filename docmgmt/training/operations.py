@@ -166,6 +166,16 @@ def sync_user(user: User, actor=None, now: datetime | None = None) -> list:
     now = now or utcnow()
     created = []
     if not user.is_active_flag:
+        # A person who left (deactivated here, or by the directory sync) owes no more reading;
+        # the tasks they completed stay as their history.
+        for t in db.session.scalars(
+            select(TrainingTask).where(
+                TrainingTask.user_id == user.id, TrainingTask.state == TaskState.OPEN
+            )
+        ):
+            t.state = TaskState.CANCELLED
+            t.closed_reason = "deactivated"
+        db.session.flush()
         return created
     wanted: dict[int, int] = {}
     for r in requirements_for(user):

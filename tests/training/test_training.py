@@ -415,3 +415,25 @@ def test_the_matrix_page_and_a_session_through_the_form(
     assert "Passed" in text and "Failed" in text
     r = client.get(f"/training/revisions/{rev.id}")
     assert "1 of 3 done" in page_text(r)
+
+
+def test_deactivating_a_person_cancels_their_open_tasks_and_keeps_the_done_ones(
+    client, runner, people, techs, create_document, draft_of, approve, token_for, today
+):
+    qm = token_for(people["qm"])
+    done_doc, open_doc = create_document(), create_document()
+    for doc in (done_doc, open_doc):
+        _require(client, qm, doc, "department", "AS")
+        _publish(people, approve(draft_of(doc)), today)
+    done = [t for t in _tasks(client, qm) if t["document_id"] == done_doc.id][0]
+    r = client.post(
+        f"/api/v1/training/tasks/{done['id']}/acknowledge",
+        json={"password": PASSWORD},
+        headers=token_for(techs["tech"]),
+    )
+    assert r.status_code == 200, r.get_json()
+    result = runner.invoke(args=["users", "deactivate", "tech"])
+    assert result.exit_code == 0, result.output
+    states = {t["document_id"]: t["state"] for t in _tasks(client, qm, user_id=techs["tech"].id)}
+    assert states == {done_doc.id: "done", open_doc.id: "cancelled"}
+    assert _tasks(client, qm, state="open") == []
