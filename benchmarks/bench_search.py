@@ -85,38 +85,7 @@ def queries() -> dict[str, list[str]]:
 
 
 def entries(n_revisions: int, n_records: int):
-    from docmgmt.search.engine import Entry
-
-    for r in corpus.revisions(n_revisions):
-        yield Entry(
-            key=r["key"],
-            kind="revision",
-            group=r["group"],
-            number=r["number"],
-            title=r["title"],
-            content=f"{r['number']} {r['version']} {r['title']}\n{r['summary']}\n{r['body']}",
-            doc_type="procedure",
-            department=r["department"],
-            state=r["state"],
-            audience="all" if r["state"] == "effective" else "history",
-            day=r["day"],
-            meta={"version": r["version"]},
-        )
-    # A rebuild writes the newest records first, so the ranking window holds the newest.
-    recs = sorted(corpus.records(n_records), key=lambda r: r["day"], reverse=True)
-    for r in recs:
-        yield Entry(
-            key=r["key"],
-            kind="record",
-            group=r["group"],
-            number=r["number"],
-            title=r["title"],
-            content=f"{r['number']} {r['title']}\n{r['body']}",
-            doc_type=r["type"],
-            department=r["department"],
-            state="filed",
-            day=r["day"],
-        )
+    return corpus.search_entries(n_revisions, n_records)
 
 
 def pct(values, p):

@@ -48,37 +48,7 @@ QUERIES = [
 def entries(n_revisions: int, n_records: int):
     import corpus
 
-    from docmgmt.search.engine import Entry
-
-    for r in corpus.revisions(n_revisions):
-        yield Entry(
-            key=r["key"],
-            kind="revision",
-            group=r["group"],
-            number=r["number"],
-            title=r["title"],
-            content=f"{r['number']} {r['version']} {r['title']}\n{r['summary']}\n{r['body']}",
-            doc_type="procedure",
-            department=r["department"],
-            state=r["state"],
-            audience="all" if r["state"] == "effective" else "history",
-            day=r["day"],
-            meta={"version": r["version"]},
-        )
-    # A rebuild writes the newest records first (see docmgmt/search/sources.py).
-    for r in sorted(corpus.records(n_records), key=lambda r: r["day"], reverse=True):
-        yield Entry(
-            key=r["key"],
-            kind="record",
-            group=r["group"],
-            number=r["number"],
-            title=r["title"],
-            content=f"{r['number']} {r['title']}\n{r['body']}",
-            doc_type=r["type"],
-            department=r["department"],
-            state="filed",
-            day=r["day"],
-        )
+    return corpus.search_entries(n_revisions, n_records)
 
 
 def tree_size(path: Path) -> int:

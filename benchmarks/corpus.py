@@ -148,3 +148,39 @@ def records(n: int, seed: int = 11):
             "department": "AS",
             "day": year * 10000 + month * 100 + day,
         }
+
+
+def search_entries(n_revisions: int, n_records: int):
+    """The corpus as search-index entries, as `search reindex` would write them: revisions,
+    then records newest first (a rebuild writes the newest first, so the ranking window holds
+    them; see docmgmt/search/sources.py)."""
+    from docmgmt.search.engine import Entry
+
+    for r in revisions(n_revisions):
+        yield Entry(
+            key=r["key"],
+            kind="revision",
+            group=r["group"],
+            number=r["number"],
+            title=r["title"],
+            content=f"{r['number']} {r['version']} {r['title']}\n{r['summary']}\n{r['body']}",
+            doc_type="procedure",
+            department=r["department"],
+            state=r["state"],
+            audience="all" if r["state"] == "effective" else "history",
+            day=r["day"],
+            meta={"version": r["version"]},
+        )
+    for r in sorted(records(n_records), key=lambda r: r["day"], reverse=True):
+        yield Entry(
+            key=r["key"],
+            kind="record",
+            group=r["group"],
+            number=r["number"],
+            title=r["title"],
+            content=f"{r['number']} {r['title']}\n{r['body']}",
+            doc_type=r["type"],
+            department=r["department"],
+            state="filed",
+            day=r["day"],
+        )

@@ -76,23 +76,12 @@ def login():
         try:
             # The local hash or the directory (docmgmt/auth/directory.py), never both.
             user = ops.user_for_login(form.username.data.strip(), form.password.data)
-        except directory.DirectoryUnavailable as exc:
+        except (directory.DirectoryUnavailable, directory.NoDirectoryAccess) as exc:
             db.session.rollback()
+            down = isinstance(exc, directory.DirectoryUnavailable)
             log_event(
                 user,
-                "auth.directory_unavailable",
-                user,
-                object_type="user",
-                summary=form.username.data.strip()[:64],
-            )
-            db.session.commit()
-            flash(exc.message, "error")
-            return render_template("auth/login.html", form=form), exc.status
-        except directory.NoDirectoryAccess as exc:
-            db.session.rollback()
-            log_event(
-                user,
-                "auth.login_refused",
+                "auth.directory_unavailable" if down else "auth.login_refused",
                 user,
                 object_type="user",
                 summary=form.username.data.strip()[:64],
