@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -232,6 +233,47 @@ def fts_count(conn, text) -> int:
     return conn.execute(f"SELECT count(*) FROM fts WHERE {where}", terms).fetchone()[0]
 
 
+# Both engines find a number written with other separators, or none, between its parts
+# (GB/T27922 ~ GB/T 27922, XX-SP-20 ~ XX SP 20: up to three ASCII separators or spaces, the
+# rule of docmgmt/search/query.py); FTS5 takes the query literally. For the number classes
+# the FTS5 count under that same rule is computed too (a scan of its content), and the
+# engines are compared with it.
+NUMBER_CLASSES = ("document number", "glued number")
+_SEP = r"[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]{0,3}"
+_FULL = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def same_rule(q: str) -> list[re.Pattern]:
+    """One pattern per term of ``q``: its letter/digit parts with optional separators."""
+    out = []
+    for term in fts_terms(q.translate(_FULL).lower()):
+        pieces = re.findall(r"[0-9]+|[a-z]+|[^0-9a-z]+", term)
+        body = ""
+        for i, piece in enumerate(pieces):
+            if re.fullmatch(r"[0-9a-z]+", piece):
+                if i and re.fullmatch(r"[0-9a-z]+", pieces[i - 1]):
+                    body += _SEP  # a letter/digit boundary: T27922 ~ T 27922
+                body += piece
+            elif 0 < i < len(pieces) - 1 and re.fullmatch(r"[\x20-\x7e]+", piece):
+                body += _SEP  # separators between two parts: any, or none
+            else:
+                body += re.escape(piece)
+        out.append(re.compile(body))
+    return out
+
+
+def same_rule_counts(conn, qs) -> list[int]:
+    texts = [
+        " ".join(c.translate(_FULL).lower().split())
+        for (c,) in conn.execute("SELECT content FROM fts")
+    ]
+    counts = []
+    for q in qs:
+        pats = same_rule(q)
+        counts.append(sum(1 for t in texts if all(p.search(t) for p in pats)))
+    return counts
+
+
 def search_phase(engine: str, tmp: Path, args) -> dict:
     """Run in a process of its own: cold first query, RSS, latency and counts per class."""
     qs = queries()
@@ -243,7 +285,9 @@ def search_phase(engine: str, tmp: Path, args) -> dict:
         t0 = time.perf_counter()
         run("派工单")
         out["cold_ms"] = (time.perf_counter() - t0) * 1000
-        return _measure(out, qs, run, count, args)
+        out = _measure(out, qs, run, count, args)
+        out["same_rule"] = {c: same_rule_counts(conn, qs[c]) for c in NUMBER_CLASSES}
+        return out
 
     from docmgmt import search
     from docmgmt.search.service import Filters
@@ -383,8 +427,13 @@ def report(engines, built, results) -> None:
         diffs = []
         for i, q in enumerate(qs[cls]):
             counts = {e: results[e]["counts"][cls][i] for e in shown}
+            line = "  ".join(f"{e} {c}" for e, c in counts.items())
+            same = results.get("fts5", {}).get("same_rule", {}).get(cls)
+            if same is not None:  # compare with FTS5 under the engines' separator rule
+                counts["fts5"] = same[i]
+                line += f" (same separator rule: {same[i]})"
             mark = "" if len(set(counts.values())) == 1 else "  ≠"
-            diffs.append(f"  {q:22} " + "  ".join(f"{e} {c}" for e, c in counts.items()) + mark)
+            diffs.append(f"  {q:22} {line}{mark}")
         print(f"{cls}:")
         print("\n".join(diffs))
 

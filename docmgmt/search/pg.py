@@ -48,7 +48,6 @@ LOCK_CLASS = 27922  # advisory lock class of one group (objid: hashtext of the g
 GLOBAL_CLASS = 27923  # shared by group writers, exclusive for bulk writes and rebuilds
 PER_GROUP_LOCKS = 200  # more groups than this in one transaction: take the exclusive lock
 CHUNK = 500
-COLUMN = {"content": T.c.text, "title": T.c.ftitle, "number": T.c.fnumber}
 
 _INSERT = insert(T).values(terms=func.array_to_tsvector(bindparam("lex", type_=ARRAY(Text))))
 
@@ -237,19 +236,61 @@ class PostgresBackend:
     name = "postgres"
     transactional = True
 
-    def _where(self, terms: list[Term], tsq):
-        conds = [T.c.terms.op("@@")(tsq)]
+    @staticmethod
+    def _candidates(tsq, rules):
+        """Entries holding the terms that the searcher may see, as a subquery whose rows the
+        exact checks then test: the fence (OFFSET 0) keeps the planner from testing a long
+        revision's text before the cheap access rules have turned it away."""
+        cols = [T.c.key, T.c.day, *[T.c[n] for n in FACETS], T.c.audience]
+        cols += [T.c.text, T.c.ftitle, T.c.fnumber, T.c.terms]
+        return (
+            select(*cols)
+            .where(T.c.terms.op("@@")(tsq), *_rules(rules))
+            .offset(0)
+            .subquery("candidate")
+        )
+
+    @staticmethod
+    def _checks(c, terms: list[Term]) -> list:
+        column = {"content": c.text, "title": c.ftitle, "number": c.fnumber}
+        conds = []
         for t in terms:
-            cond = _all(COLUMN[t.field], t.checks)
+            cond = _all(column[t.field], t.checks)
             if cond is None:
                 continue
             conds.append(not_(cond) if t.negate else cond)
         return conds
 
-    def _scan(self, conn, terms, tsq, score, rules, window):
+    @staticmethod
+    def _score(c, positive: list[Term]):
+        """Title and number matches first (as Whoosh's field boosts), a whole number before
+        one found inside a longer run. No ts_rank: without positions it is all but constant,
+        and it would read every candidate's term vector (16 kB for a long procedure)."""
+        score = literal(0)
+        for t in positive:
+            if t.field != "content":
+                continue
+            bc = t.found
+            score = score + 4 * cast(_all(c.fnumber, bc), Integer)
+            score = score + 2 * cast(_all(c.ftitle, bc), Integer)
+            for need in t.needs:
+                if need.whole:
+                    whole = cast(literal(_quote(need.whole)), TSQUERY)
+                    score = score + cast(c.terms.op("@@")(whole), Integer)
+        return score
+
+    def _scan(self, conn, terms, tsq, rules, window):
+        c = self._candidates(tsq, rules)
+        positive = [t for t in terms if not t.negate]
         stmt = (
-            select(T.c.key, T.c.day, score.label("score"), *[T.c[n] for n in FACETS], T.c.audience)
-            .where(*self._where(terms, tsq), *_rules(rules))
+            select(
+                c.c.key,
+                c.c.day,
+                self._score(c.c, positive).label("score"),
+                *[c.c[n] for n in FACETS],
+                c.c.audience,
+            )
+            .where(*self._checks(c.c, terms))
             .limit(window)
         )
         rows = [r._asdict() for r in conn.execute(stmt)]
@@ -261,20 +302,8 @@ class PostgresBackend:
         if not positive:
             return Hits(0, True, [], {})
         tsq = cast(literal(_tsquery(terms)), TSQUERY)
-        # Ranking: title and number matches first (as Whoosh's field boosts), then ts_rank.
-        score = func.ts_rank(T.c.terms, tsq)
-        for t in positive:
-            if t.field != "content":
-                continue
-            bc = t.found
-            score = score + 4 * cast(_all(T.c.fnumber, bc), Integer)
-            score = score + 2 * cast(_all(T.c.ftitle, bc), Integer)
-            for need in t.needs:  # a whole number ranks before one found inside a longer run
-                if need.whole:
-                    whole = cast(literal(_quote(need.whole)), TSQUERY)
-                    score = score + cast(T.c.terms.op("@@")(whole), Integer)
         with db.engine.connect() as conn:
-            hits, exact = self._scan(conn, terms, tsq, score, rules, window)
+            hits, exact = self._scan(conn, terms, tsq, rules, window)
             if sort == "date":
                 hits.sort(key=lambda h: (h["day"], h["score"]), reverse=True)
             else:
@@ -288,7 +317,7 @@ class PostgresBackend:
             rows = [full[h["key"]] | {"score": h["score"]} for h in shown if h["key"] in full]
             counted, counted_exact = hits, exact
             if facet_rules is not None:
-                counted, counted_exact = self._scan(conn, terms, tsq, score, facet_rules, window)
+                counted, counted_exact = self._scan(conn, terms, tsq, facet_rules, window)
         counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         for h in counted:
             for name in FACETS:

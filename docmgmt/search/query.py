@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as Q
 
-from docmgmt.search.analysis import RUN, fold, is_cjk, pieces
+from docmgmt.search.analysis import GRAM, RUN, fold, is_cjk, pieces
 
 MAX_QUERY_CHARS = 200
 MAX_CLAUSES = 12
@@ -96,7 +96,8 @@ def parse(text: str) -> Plan:
 
 
 def _run_query(fieldname: str, run: str, known, positional: bool = True) -> Q.Query | None:
-    """One run of the query (a Chinese run or a Latin/digit run) as a query on one field."""
+    """One run of the query (a Chinese run or a Latin/digit run) as a query on one field;
+    ``known(fieldname, term)`` is the number of entries holding ``term``."""
     ps = pieces(run)
     if not ps:
         return None
@@ -111,22 +112,45 @@ def _run_query(fieldname: str, run: str, known, positional: bool = True) -> Q.Qu
         terms = [p.text for p in ps]
         if positional:
             return Q.Phrase(fieldname, terms)
-        return Q.And([Q.Term(fieldname, t) for t in terms])
+        return _all_of(fieldname, terms, known)
     lat = latin(run)
     if len(lat.parts) == 1:
         exact = Q.Term(fieldname, lat.parts[0])
-    else:
-        # Parts of a number stay a positional phrase: SP-20 must not match "SP … 20". The
-        # whole run as one term is not enough: GB/T is a whole run in "GB/T 19001" but only
-        # parts of "GB/T27922"; it adds to the ranking where it is known.
+    elif positional:
+        # A field clause (title:, number:): the parts as a positional phrase, as written.
         exact = Q.Phrase(fieldname, lat.parts)
-        if known(fieldname, lat.whole):
-            exact = Q.Or([Q.Term(fieldname, lat.whole), exact])
+    else:
+        # The content field, whose text is checked afterwards (the regular expression of
+        # ``latin``: parts with at most three separators between them, so SP-20 never
+        # matches "SP … 20"): holding the terms of ``apart`` is enough, and far cheaper than
+        # Whoosh's positional phrase.
+        exact = _all_of(fieldname, lat.apart, known)
+    if len(lat.parts) > 1 and known(fieldname, lat.whole):
+        # The whole run as one term is not enough (GB/T is a whole run in "GB/T 19001" but
+        # only parts of "GB/T27922"); it adds to the ranking where it is known.
+        exact = Q.Or([Q.Term(fieldname, lat.whole), exact])
     if not lat.grams:
         return exact
     # Or inside a longer run, through its grams (checked exactly afterwards); a whole match
     # matches both and ranks first.
-    return Q.Or([exact, Q.And([Q.Term(fieldname, g) for g in lat.grams])])
+    return Q.Or([exact, _all_of(fieldname, lat.grams, known)])
+
+
+# Candidates need only the rarest terms of a run when its text is checked exactly afterwards.
+RAREST = 2
+
+
+def _all_of(fieldname: str, terms: list[str], known) -> Q.Query:
+    """Entries holding every one of ``terms``, found through the ``RAREST`` rarest of them.
+
+    Only where the candidates' text is checked exactly afterwards (the checks of ``build``),
+    so a subset of the terms finds a superset of the candidates and the result is the same.
+    Whoosh intersects in Python: each further term of similar frequency costs a level of
+    matchers on every candidate, while the rarest two already leave few candidates."""
+    terms = list(dict.fromkeys(terms))
+    if len(terms) > RAREST:
+        terms = sorted(terms, key=lambda t: known(fieldname, t))[:RAREST]
+    return Q.And([Q.Term(fieldname, t) for t in terms])
 
 
 def _clause_query(fieldname: str, clause: Clause, known, positional=True) -> Q.Query | None:
@@ -146,6 +170,21 @@ class Latin:
     parts: list[str]  # split at separators and letter/digit boundaries: gb t 27922 2011
     grams: list[str]  # every three characters of the run, separators included
     check: Check | None  # exact test of the folded text, separators optional between parts
+
+    @property
+    def apart(self) -> list[str]:
+        """Terms every text that ``check`` accepts holds, whatever its separators: the inner
+        parts whole, the first and the last part through their grams when three or more
+        long (the first may end a longer part, the last begin one: 7922-201 in
+        "GB/T 27922 2011"), whole when shorter."""
+        out: list[str] = []
+        last = len(self.parts) - 1
+        for i, p in enumerate(self.parts):
+            if i in (0, last) and len(p) >= GRAM:
+                out += [p[j : j + GRAM] for j in range(len(p) - GRAM + 1)]
+            else:
+                out.append(p)
+        return list(dict.fromkeys(out))
 
 
 def latin(run: str) -> Latin:
@@ -277,7 +316,7 @@ def run_need(run: str) -> Need | None:
             return Need([[ps[0].text]], prefix=ps[0].text)
         return Need([[p.text for p in ps]], check=Check(folded) if len(folded) > 2 else None)
     lat = latin(run)
-    options = [lat.parts] if len(lat.parts) > 1 or not lat.grams else []
+    options = [lat.apart] if len(lat.parts) > 1 else [lat.parts] if not lat.grams else []
     if lat.grams:
         options.append(lat.grams)
     return Need(options, check=lat.check, whole=lat.whole)

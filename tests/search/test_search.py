@@ -483,6 +483,12 @@ GLUED_RECALL = [
     ("GB/T27923", set(), {"aircon", "fridge"}),
     ("SP-04", {"aircon", "fridge"}, set()),  # inside XX-SP-04A1 and XX-SP-04B2
     ("P-04A", {"aircon"}, {"fridge"}),
+    # other separators than the text's, the ends inside longer parts: 5555 0000, 27922-2011
+    ("5555-000", {"fridge"}, {"aircon"}),
+    ("27922/201", {"aircon"}, {"fridge"}),
+    ("7922/201", {"aircon"}, {"fridge"}),
+    ("9001/201", {"fridge"}, {"aircon"}),
+    ("555-0001", set(), {"aircon", "fridge"}),
 ]
 
 
