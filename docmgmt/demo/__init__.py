@@ -16,7 +16,7 @@ from docmgmt.auth.models import Department
 from docmgmt.clock import company_tz, utcnow
 from docmgmt.extensions import db
 from docmgmt.training.models import TrainingTask
-from docmgmt.versioning import operations as ops
+from docmgmt.versioning import documents, drafting, publishing, signing
 
 CONTENT = Path(__file__).parent / "content"
 DEMO_PASSWORD = "demo-pass-1"
@@ -82,16 +82,16 @@ def _read(name: str) -> str:
 
 
 def _issue(rev, qm, reviewer, approver, effective: date, prepared: date):
-    ops.submit_for_review(
+    signing.submit_for_review(
         qm, rev, reviewer=reviewer, approver=approver, password=DEMO_PASSWORD, now=_at(prepared, 9)
     )
-    ops.sign_revision(
+    signing.sign_revision(
         reviewer, rev, "reviewed", DEMO_PASSWORD, now=_at(prepared + timedelta(2), 10)
     )
-    ops.sign_revision(
+    signing.sign_revision(
         approver, rev, "approved", DEMO_PASSWORD, now=_at(prepared + timedelta(4), 15)
     )
-    ops.publish_revision(qm, rev, effective, now=_at(effective, 8))
+    publishing.publish_revision(qm, rev, effective, now=_at(effective, 8))
 
 
 def load() -> None:
@@ -120,17 +120,17 @@ def load() -> None:
     prefix = current_app.config["DOC_NUMBER_PREFIX"]
     prepared = FIRST_ISSUE - timedelta(days=11)
 
-    manual = ops.create_document(
+    manual = documents.create_document(
         qm, MANUAL_TITLE, "manual", department=deps["MGT"], now=_at(prepared, 8)
     )
-    rev = ops.create_draft(
+    rev = drafting.create_draft(
         qm, manual, body=_read("manual.md"), change_summary="新制订", now=_at(prepared, 8)
     )
     _issue(rev, qm, mr, gm, FIRST_ISSUE, prepared)
 
     docs = {}
     for n, (title, dep) in enumerate(PROCEDURES, 1):
-        doc = ops.create_document(
+        doc = documents.create_document(
             qm,
             title,
             "procedure",
@@ -138,7 +138,7 @@ def load() -> None:
             number=f"{prefix}-{current_app.config['DOC_TYPE_CODES']['procedure']}-{n:02d}",
             now=_at(prepared, 8),
         )
-        rev = ops.create_draft(
+        rev = drafting.create_draft(
             qm, doc, body=_read(f"sp-{n:02d}.md"), change_summary="新制订", now=_at(prepared, 8)
         )
         _issue(rev, qm, head, mr, FIRST_ISSUE, prepared)
@@ -162,7 +162,7 @@ def load() -> None:
     a1, a2 = history[0], history[1]
     sp04 = docs[4]
     a1_day = date.fromisoformat(a1["date"])
-    rev = ops.create_draft(
+    rev = drafting.create_draft(
         qm,
         sp04,
         body=_read("sp-04.A1.md"),
@@ -180,7 +180,7 @@ def load() -> None:
 
     # A2 waits for approval: prepared and reviewed, the management representative has not signed.
     start = utcnow().astimezone(company_tz()).date() - timedelta(days=6)
-    rev = ops.create_draft(
+    rev = drafting.create_draft(
         qm,
         sp04,
         body=_read("sp-04.A2.md"),
@@ -189,7 +189,7 @@ def load() -> None:
         pages_affected=a2["pages"],
         now=_at(start, 9),
     )
-    ops.submit_for_review(
+    signing.submit_for_review(
         qm,
         rev,
         reviewer=head,
@@ -197,7 +197,7 @@ def load() -> None:
         password=DEMO_PASSWORD,
         now=_at(start + timedelta(days=2), 10),
     )
-    ops.sign_revision(
+    signing.sign_revision(
         head,
         rev,
         "reviewed",
@@ -531,7 +531,7 @@ def _document_control(users, manual, docs, deps) -> None:
     qm = users["qm"]
     registered = _at(date(2022, 2, 10), 9)
     externals = [
-        ops.create_document(
+        documents.create_document(
             qm,
             title,
             "external",

@@ -91,7 +91,7 @@ def _all_documents(session: Session) -> Iterator[str]:
 
 def in_force_of(document, today: date):
     """The revision in force today, from the loaded revisions (same rule as versioning)."""
-    from docmgmt.versioning.operations import IN_FORCE_STATES
+    from docmgmt.versioning.queries import IN_FORCE_STATES
 
     if document.is_obsolete and (document.obsolete_date is None or document.obsolete_date <= today):
         return None

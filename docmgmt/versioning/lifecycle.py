@@ -7,7 +7,7 @@ draft ──cancel──▶ cancelled          effective/approved ──withdraw
 approved (unpublished, or scheduled and its date not yet come) ──cancel──▶ cancelled
 approved, scheduled ──unschedule──▶ approved (effective date cleared), before its date
 
-Whether the date has come is checked by the verbs (operations.cancel_revision and
+Whether the date has come is checked by the verbs (withdrawing.cancel_revision and
 unschedule_revision), since it depends on the day, not only on the state.
 """
 

@@ -15,8 +15,7 @@ from docmgmt.control.models import Withdrawal
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import error_at_field, options
-from docmgmt.versioning import bp
-from docmgmt.versioning import operations as ops
+from docmgmt.versioning import bp, documents, drafting, publishing, queries, signing, withdrawing
 from docmgmt.versioning.content import blocks_to_html, blocks_to_lines
 from docmgmt.versioning.forms import (
     DocumentEditForm,
@@ -41,7 +40,7 @@ from docmgmt.versioning.models import (
 )
 
 # Templates of every feature show "the version in force" of a document.
-bp.add_app_template_global(ops.in_force_revision, "in_force_of")
+bp.add_app_template_global(queries.in_force_revision, "in_force_of")
 
 
 def _department_choices():
@@ -64,7 +63,7 @@ def get_revision(doc: Document, rev_id: int) -> Revision:
     rev = db.session.get(Revision, rev_id)
     if rev is None or rev.document_id != doc.id:
         raise NotFound(_("No such revision."))
-    if not ops.can_read_revision(current_user, rev):
+    if not queries.can_read_revision(current_user, rev):
         raise PermissionDenied(
             _(
                 "Revision %(v)s of %(n)s is not in force; only the revision in force can be read.",
@@ -87,7 +86,7 @@ def register():
     show_obsolete = can_read_history(current_user) and ("1" in wanted or not wanted)
     docs = db.session.scalars(
         scope_documents(
-            ops.register_query(
+            queries.register_query(
                 doc_type=doc_type
                 if doc_type
                 in {"manual", "procedure", "work_instruction", "record_form", "external"}
@@ -99,7 +98,7 @@ def register():
             current_user,
         )
     ).all()
-    in_force = ops.in_force_map([d.id for d in docs])
+    in_force = queries.in_force_map([d.id for d in docs])
     if not can_read_history(current_user):
         # Staff see the documents they can read: those with a revision in force, and the
         # external standards the company works to.
@@ -108,7 +107,11 @@ def register():
     if can_read_history(current_user):
         # The revision in progress and the one scheduled to take effect (待生效), if any.
         for d in docs:
-            revs = [r for r in (ops.open_revision(d), ops.scheduled_revision(d)) if r is not None]
+            revs = [
+                r
+                for r in (queries.open_revision(d), queries.scheduled_revision(d))
+                if r is not None
+            ]
             if revs:
                 pending[d.id] = revs
     departments = db.session.scalars(select(Department).order_by(Department.code)).all()
@@ -131,7 +134,7 @@ def new_document():
     status = 200
     if form.validate_on_submit():
         try:
-            doc = ops.create_document(
+            doc = documents.create_document(
                 current_user,
                 form.title.data,
                 form.doc_type.data,
@@ -159,7 +162,7 @@ def new_document():
 @login_required
 def document(doc_id):
     doc = get_document(doc_id)
-    current = ops.in_force_revision(doc)
+    current = queries.in_force_revision(doc)
     if not can_read_history(current_user) and doc.doc_type != DocumentType.EXTERNAL:
         if current is None:
             raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))
@@ -168,9 +171,9 @@ def document(doc_id):
         "versioning/document.html",
         doc=doc,
         current=current,
-        record=ops.revision_record(doc),
-        scheduled=ops.scheduled_revision(doc),
-        open_rev=ops.open_revision(doc),
+        record=queries.revision_record(doc),
+        scheduled=queries.scheduled_revision(doc),
+        open_rev=queries.open_revision(doc),
         draft_form=NewDraftForm(),
         withdraw_form=_withdraw_form(),
         pending_withdrawal=_pending_withdrawal(doc),
@@ -200,7 +203,7 @@ def edit_document(doc_id):
     status = 200
     if form.validate_on_submit():
         try:
-            ops.update_document(
+            documents.update_document(
                 current_user,
                 doc,
                 title=form.title.data,
@@ -319,7 +322,7 @@ def new_draft(doc_id):
         flash(_("The form is not valid."), "error")
         return redirect(url_for(".document", doc_id=doc.id), 303)
     try:
-        rev = ops.create_draft(
+        rev = drafting.create_draft(
             current_user,
             doc,
             reedition=form.kind.data == "reedition",
@@ -334,10 +337,10 @@ def new_draft(doc_id):
         return render_template(
             "versioning/document.html",
             doc=doc,
-            current=ops.in_force_revision(doc),
-            record=ops.revision_record(doc),
-            scheduled=ops.scheduled_revision(doc),
-            open_rev=ops.open_revision(doc),
+            current=queries.in_force_revision(doc),
+            record=queries.revision_record(doc),
+            scheduled=queries.scheduled_revision(doc),
+            open_rev=queries.open_revision(doc),
             draft_form=form,
             withdraw_form=_withdraw_form(),
             pending_withdrawal=_pending_withdrawal(doc),
@@ -361,7 +364,7 @@ def _render_revision(doc, rev, status=200, failed=False, **forms):
             [(0, "—")]
             + [
                 (u.id, f"{u.full_name} ({u.job_title})" if u.job_title else u.full_name)
-                for u in ops.eligible_signers(doc.doc_type, step)
+                for u in queries.eligible_signers(doc.doc_type, step)
                 if u.id != current_user.id
             ]
         )
@@ -375,7 +378,7 @@ def _render_revision(doc, rev, status=200, failed=False, **forms):
             image_url=lambda sha: url_for("printing.revision_image", rev_id=rev.id, sha=sha),
         ),
         signed=signed,
-        in_force=ops.in_force_revision(doc),
+        in_force=queries.in_force_revision(doc),
         Meaning=SignatureMeaning,
         State=RevisionState,
         submit_form=submit_form,
@@ -416,7 +419,7 @@ def edit_revision(doc_id, rev_id):
         return redirect(url_for(".revision", doc_id=doc.id, rev_id=rev.id))
     if form.validate_on_submit():
         try:
-            ops.update_draft(
+            drafting.update_draft(
                 current_user,
                 rev,
                 title=form.title.data,
@@ -464,7 +467,7 @@ def _lifecycle_action(doc_id, rev_id, form_cls, form_key, action):
 @login_required
 def submit(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.submit_for_review(
+        signing.submit_for_review(
             current_user,
             rev,
             reviewer=form.reviewer_id.data,
@@ -483,7 +486,9 @@ def sign(doc_id, rev_id, meaning):
         abort(404)
 
     def action(doc, rev, form):
-        ops.sign_revision(current_user, rev, meaning, form.password.data, form.comment.data or "")
+        signing.sign_revision(
+            current_user, rev, meaning, form.password.data, form.comment.data or ""
+        )
         if meaning == SignatureMeaning.APPROVED.value:
             return _(
                 "Revision %(v)s approved. The quality manager can now publish it.", v=rev.version
@@ -497,7 +502,7 @@ def sign(doc_id, rev_id, meaning):
 @login_required
 def reject(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.reject_revision(current_user, rev, form.comment.data)
+        signing.reject_revision(current_user, rev, form.comment.data)
         return _("Revision %(v)s returned to draft.", v=rev.version)
 
     return _lifecycle_action(doc_id, rev_id, RejectForm, "reject_form", action)
@@ -507,7 +512,7 @@ def reject(doc_id, rev_id):
 @login_required
 def publish(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.publish_revision(current_user, rev, form.effective_date.data)
+        publishing.publish_revision(current_user, rev, form.effective_date.data)
         if rev.state == RevisionState.EFFECTIVE:
             return _("Revision %(v)s is now in force.", v=rev.version)
         return _(
@@ -524,7 +529,7 @@ def publish(doc_id, rev_id):
 def cancel(doc_id, rev_id):
     def action(doc, rev, form):
         was_draft = rev.state == RevisionState.DRAFT
-        ops.cancel_revision(current_user, rev, form.reason.data)
+        withdrawing.cancel_revision(current_user, rev, form.reason.data)
         if was_draft:
             return _("Draft %(v)s cancelled.", v=rev.version)
         return _("Revision %(v)s cancelled; a new draft can start.", v=rev.version)
@@ -536,7 +541,7 @@ def cancel(doc_id, rev_id):
 @login_required
 def unschedule(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.unschedule_revision(current_user, rev, form.reason.data)
+        withdrawing.unschedule_revision(current_user, rev, form.reason.data)
         return _(
             "Revision %(v)s is no longer scheduled; it is approved and waits to be published.",
             v=rev.version,

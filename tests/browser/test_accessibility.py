@@ -210,13 +210,13 @@ def test_sign_a_revision_and_file_a_record_with_the_keyboard_alone(  # noqa: F81
 ):
     from docmgmt.records import operations as rops
     from docmgmt.records.models import Record
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import signing
     from docmgmt.versioning.models import Signature
     from tests.conftest import PASSWORD
 
     doc = create_document(title="客户投诉管理控制程序")
     rev = draft_of(doc)
-    ops.submit_for_review(
+    signing.submit_for_review(
         people["qm"],
         rev,
         reviewer=people["reviewer"],
