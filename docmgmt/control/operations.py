@@ -29,8 +29,8 @@ from docmgmt.control.rules import next_review_date
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.notify import Event, notify, quality_managers
-from docmgmt.versioning import drafting, queries, withdrawing
-from docmgmt.versioning.models import Document, DocumentType, RevisionState
+from docmgmt.versioning import drafting, lifecycle, queries, withdrawing
+from docmgmt.versioning.models import Document, DocumentType
 
 # ---------------------------------------------------------------- change requests
 
@@ -155,7 +155,7 @@ def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | 
         draft = drafting.create_draft(
             actor, doc, change_summary=cr.proposed_change, change_number=cr.number, now=now
         )
-    elif draft.state == RevisionState.DRAFT:
+    elif lifecycle.allows(draft, "edit"):
         pass  # the open draft takes the request too: the row below, not a longer string
     else:
         raise InvalidState(

@@ -21,7 +21,7 @@ from docmgmt.extensions import db
 from docmgmt.notify import Event, notify
 from docmgmt.printing import pdf
 from docmgmt.printing.models import ControlledCopy, CopyState, Medium
-from docmgmt.versioning import drafting, queries
+from docmgmt.versioning import drafting, lifecycle, queries
 from docmgmt.versioning.models import Revision, RevisionState, SignatureMeaning
 
 MEANINGS = {
@@ -387,7 +387,7 @@ def save_import(actor, doc, token: str, *, change_summary: str = "", now=None) -
             images=result.images,
             now=now,
         )
-    elif draft.state == RevisionState.DRAFT:
+    elif lifecycle.allows(draft, "edit"):
         drafting.update_draft(
             actor,
             draft,

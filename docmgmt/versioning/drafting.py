@@ -152,7 +152,7 @@ def update_draft(
     now: datetime | None = None,
 ) -> Revision:
     require(can_manage_documents(actor), _("Only a quality manager can edit drafts."))
-    if rev.state != S.DRAFT:
+    if not lifecycle.allows(rev, "edit"):
         raise InvalidState(
             _(
                 "Revision %(v)s is %(s)s: its content is frozen. A change needs a new draft.",

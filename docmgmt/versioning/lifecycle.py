@@ -43,10 +43,14 @@ def state_label(state: S) -> str:
     }[S(state)]
 
 
+def allows(revision, action: str) -> bool:
+    """Whether the table lets ``action`` happen to ``revision`` in its present state."""
+    return revision.state in TRANSITIONS[action][0]
+
+
 def check(revision, action: str) -> S | None:
     """Return the state ``action`` leads to, or raise InvalidState saying why not."""
-    allowed, target = TRANSITIONS[action]
-    if revision.state not in allowed:
+    if not allows(revision, action):
         raise InvalidState(
             _(
                 "Revision %(version)s is %(state)s; it cannot be %(action)s.",
@@ -55,7 +59,7 @@ def check(revision, action: str) -> S | None:
                 action=action_label(action),
             )
         )
-    return target
+    return TRANSITIONS[action][1]
 
 
 def event_label(action: str) -> str:

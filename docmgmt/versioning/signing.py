@@ -16,9 +16,9 @@ from docmgmt.extensions import db
 from docmgmt.notify import Event, notify, quality_managers
 from docmgmt.versioning import lifecycle
 from docmgmt.versioning.content import content_hash
-from docmgmt.versioning.models import Revision, RevisionEvent, Signature, SignatureMeaning
+from docmgmt.versioning.models import Revision, Signature, SignatureMeaning
 from docmgmt.versioning.queries import _may_sign_step
-from docmgmt.versioning.transitions import _revision_link, _transition
+from docmgmt.versioning.transitions import _move, _revision_link, _transition
 
 
 def _sign(
@@ -194,18 +194,7 @@ def sign_revision(
             link=_revision_link(rev),
             actor=actor,
         )
-        db.session.add(
-            RevisionEvent(
-                revision=rev,
-                action="review",
-                from_state=rev.state.value,
-                to_state=rev.state.value,
-                user_id=actor.id,
-                user_name=actor.full_name,
-                comment=sig.comment,
-                occurred_dt=now,
-            )
-        )
+        _move(actor, rev, "review", now, comment=sig.comment)
     return sig
 
 

@@ -21,6 +21,23 @@ def _transition(
     before: dict | None = None,
     after: dict | None = None,
 ) -> None:
+    from_state, to_state = _move(actor, rev, action, now, comment, target)
+    log_event(
+        actor,
+        f"revision.{action}",
+        rev,
+        summary=f"{rev.document.number} {rev.version}" + (f": {comment}" if comment else ""),
+        before=before or {"state": from_state},
+        after=after or {"state": to_state},
+        now=now,
+    )
+
+
+def _move(
+    actor, rev: Revision, action: str, now: datetime, comment: str = "", target: S | None = None
+) -> tuple[S, S]:
+    """The state the table gives ``action`` and the revision's history row, without an audit
+    event: a review is audited by its signature, and stays in review (the table says so)."""
     to_state = target or lifecycle.check(rev, action)
     from_state = rev.state
     rev.state = to_state
@@ -36,15 +53,7 @@ def _transition(
             occurred_dt=now,
         )
     )
-    log_event(
-        actor,
-        f"revision.{action}",
-        rev,
-        summary=f"{rev.document.number} {rev.version}" + (f": {comment}" if comment else ""),
-        before=before or {"state": from_state},
-        after=after or {"state": to_state},
-        now=now,
-    )
+    return from_state, to_state
 
 
 def _revision_link(rev: Revision):

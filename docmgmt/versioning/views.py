@@ -15,7 +15,16 @@ from docmgmt.control.models import Withdrawal
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import error_at_field, options
-from docmgmt.versioning import bp, documents, drafting, publishing, queries, signing, withdrawing
+from docmgmt.versioning import (
+    bp,
+    documents,
+    drafting,
+    lifecycle,
+    publishing,
+    queries,
+    signing,
+    withdrawing,
+)
 from docmgmt.versioning.content import blocks_to_html, blocks_to_lines
 from docmgmt.versioning.forms import (
     DocumentEditForm,
@@ -412,7 +421,7 @@ def edit_revision(doc_id, rev_id):
     if request.method == "GET":
         form.body.data = rev.body_source
     status = 200
-    if rev.state != RevisionState.DRAFT:
+    if not lifecycle.allows(rev, "edit"):
         flash(
             _("Revision %(v)s is no longer a draft: its content is frozen.", v=rev.version), "error"
         )
