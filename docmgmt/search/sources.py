@@ -327,3 +327,19 @@ def register_records() -> None:
             url=lambda meta: url_for("records.detail", record_id=meta["record_id"]),
         )
     )
+
+
+def kind_label(kind: str) -> str:
+    from flask_babel import gettext as _
+
+    return {
+        "revision": _("Document revisions"),
+        "record": _("Records"),
+        "training": _("Training"),
+    }.get(kind, kind)
+
+
+def hit_url(hit) -> str | None:
+    """Where a hit opens, decided by the source that indexed it."""
+    src = next((s for s in SOURCES if s.kind == hit.kind and s.url), None)
+    return src.url(hit.meta) if src is not None else None
