@@ -176,18 +176,22 @@ def document(doc_id):
         if current is None:
             raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))
         return redirect(url_for(".revision", doc_id=doc.id, rev_id=current.id))
+    return _render_document(doc)
+
+
+def _render_document(doc, status=200, draft_form=None):
     return render_template(
         "versioning/document.html",
         doc=doc,
-        current=current,
+        current=queries.in_force_revision(doc),
         record=queries.revision_record(doc),
         scheduled=queries.scheduled_revision(doc),
         open_rev=queries.open_revision(doc),
-        draft_form=NewDraftForm(),
+        draft_form=draft_form or NewDraftForm(),
         withdraw_form=_withdraw_form(),
         pending_withdrawal=_pending_withdrawal(doc),
         withdrawal_decision_form=WithdrawalDecisionForm(),
-    )
+    ), status
 
 
 def _withdraw_form():
@@ -263,21 +267,34 @@ def withdraw(doc_id):
     )
 
 
-def _act_and_return(form, invalid_message: str, action, back: str):
-    """The withdrawal actions, answered on the page they came from: check the form, call
-    ``action`` (the operation; it returns the success message), commit, flash, go ``back``."""
+def _act(form, action, *, done, failed, invalid_message: str):
+    """Every lifecycle action posted from a page (draft, submit, sign, reject, publish, cancel,
+    unschedule, propose or decide a withdrawal): check the form, call ``action`` (the
+    operation; it returns the success message), commit, flash it and go to ``done()``. A form
+    that does not validate (its message flashed) or a refusal (rolled back) is answered by
+    ``failed(status, refusal)``; the refusal is None for the form."""
     if not form.validate_on_submit():
         flash(invalid_message, "error")
-        return redirect(back, 303)
+        return failed(422, None)
     try:
         message = action()
         db.session.commit()
     except DomainError as exc:
         undo(exc)
-        flash(exc.message, "error")
-        return redirect(back, 303)
+        return failed(exc.status, exc)
     flash(message, "success")
-    return redirect(back, 303)
+    return redirect(done(), 303)
+
+
+def _act_and_return(form, invalid_message: str, action, back: str):
+    """The withdrawal actions, answered on the page they came from (``back``)."""
+
+    def failed(status, refusal):
+        if refusal is not None:
+            flash(refusal.message, "error")
+        return redirect(back, 303)
+
+    return _act(form, action, done=lambda: back, failed=failed, invalid_message=invalid_message)
 
 
 @bp.get("/withdrawals/<int:wd_id>")
@@ -327,10 +344,9 @@ def _approver_choices():
 def new_draft(doc_id):
     doc = get_document(doc_id)
     form = NewDraftForm()
-    if not form.validate_on_submit():
-        flash(_("The form is not valid."), "error")
-        return redirect(url_for(".document", doc_id=doc.id), 303)
-    try:
+    created = []
+
+    def action():
         rev = drafting.create_draft(
             current_user,
             doc,
@@ -339,30 +355,25 @@ def new_draft(doc_id):
             change_summary=form.change_summary.data or "",
             change_number=form.change_number.data or "",
         )
-        db.session.commit()
-    except DomainError as exc:
-        undo(exc)
-        flash(exc.message, "error")
-        return render_template(
-            "versioning/document.html",
-            doc=doc,
-            current=queries.in_force_revision(doc),
-            record=queries.revision_record(doc),
-            scheduled=queries.scheduled_revision(doc),
-            open_rev=queries.open_revision(doc),
-            draft_form=form,
-            withdraw_form=_withdraw_form(),
-            pending_withdrawal=_pending_withdrawal(doc),
-            withdrawal_decision_form=WithdrawalDecisionForm(),
-        ), exc.status
-    flash(
-        _(
+        created.append(rev)
+        return _(
             "Draft %(v)s created from the latest revision. Edit it, then submit it for review.",
             v=rev.version,
-        ),
-        "success",
+        )
+
+    def failed(status, refusal):
+        if refusal is None:
+            return redirect(url_for(".document", doc_id=doc.id), 303)
+        flash(refusal.message, "error")
+        return _render_document(doc, refusal.status, draft_form=form)
+
+    return _act(
+        form,
+        action,
+        done=lambda: url_for(".edit_revision", doc_id=doc.id, rev_id=created[0].id),
+        failed=failed,
+        invalid_message=_("The form is not valid."),
     )
-    return redirect(url_for(".edit_revision", doc_id=doc.id, rev_id=rev.id), 303)
 
 
 def _render_revision(doc, rev, status=200, failed=False, **forms):
@@ -456,20 +467,21 @@ def _lifecycle_action(doc_id, rev_id, form_cls, form_key, action):
     if form_key == "submit_form":
         # Any user id is accepted here; the operation says clearly who may not sign.
         form.reviewer_id.validate_choice = form.approver_id.validate_choice = False
-    if not form.validate_on_submit():
-        flash(_("Please fill in every required field."), "error")
-        return _render_revision(doc, rev, 422, failed=True, **{form_key: form})
-    try:
-        message = action(doc, rev, form)
-        db.session.commit()
-    except DomainError as exc:
-        undo(exc)
-        db.session.refresh(rev)
-        if not error_at_field(form, exc):
-            flash(exc.message, "error")
-        return _render_revision(doc, rev, exc.status, failed=True, **{form_key: form})
-    flash(message, "success")
-    return redirect(url_for(".revision", doc_id=doc.id, rev_id=rev.id), 303)
+
+    def failed(status, refusal):
+        if refusal is not None:
+            db.session.refresh(rev)
+            if not error_at_field(form, refusal):
+                flash(refusal.message, "error")
+        return _render_revision(doc, rev, status, failed=True, **{form_key: form})
+
+    return _act(
+        form,
+        lambda: action(doc, rev, form),
+        done=lambda: url_for(".revision", doc_id=doc.id, rev_id=rev.id),
+        failed=failed,
+        invalid_message=_("Please fill in every required field."),
+    )
 
 
 @bp.post("/<int:doc_id>/revisions/<int:rev_id>/submit")
