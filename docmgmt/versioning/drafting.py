@@ -1,5 +1,6 @@
 """Drafting a revision: its version code, its content (Markdown or blocks), and edits while
-it is a draft. ``now`` may be passed in (the demo loader replays history with it)."""
+it is a draft (the transition table's ``edit``). Verbs check, change, log and flush; they never
+commit; ``now`` may be passed in (the demo loader replays history with it)."""
 
 from datetime import datetime
 

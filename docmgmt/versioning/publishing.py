@@ -1,6 +1,7 @@
 """Publishing an approved revision with its effective date, and activation: it becomes
 effective on that date (superseding the one before), in the request that finds it due or in
-the CLI. The mails that tell people of it are sent from here."""
+the CLI (docmgmt.versioning.scheduling commits each). The mails that tell people of it are
+sent from here. Verbs check, change, log and flush; they never commit."""
 
 from datetime import date, datetime
 

@@ -1,5 +1,6 @@
 """Signing a revision: the preparer submits it to a named reviewer and approver, who review
-(审核) and approve (核准) with their password given again, or reject it back to a draft."""
+(审核) and approve (核准) with their password given again, or reject it back to a draft.
+Verbs check, change, log and flush; they never commit."""
 
 from datetime import datetime
 

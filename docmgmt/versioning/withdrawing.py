@@ -1,5 +1,7 @@
 """Taking back: cancelling a revision (a draft, or an approved one before its date),
-unscheduling a published one before its date, and withdrawing a whole document (作废)."""
+unscheduling a published one before its date, and withdrawing a whole document (作废), which
+only the approval of a withdrawal (docmgmt.control.operations) calls. Verbs check, change,
+log and flush; they never commit."""
 
 from datetime import datetime
 
