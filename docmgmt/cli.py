@@ -316,7 +316,12 @@ def activate():
 @click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
 def load_demo(if_empty):
     """Load the demo company: users, the manual and the 22 procedures."""
-    from docmgmt.demo import DEMO_PASSWORD, DEMO_USERS, load
+    from docmgmt.demo.data import DemoDataError
+
+    try:
+        from docmgmt.demo.loader import DEMO_PASSWORD, DEMO_USERS, load
+    except DemoDataError as exc:  # the data file breaks a rule: say which, change nothing
+        raise click.ClickException(str(exc)) from None
 
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("Database already has data; demo not loaded.")

@@ -64,12 +64,12 @@ SETUP = (
     + """
 from datetime import timedelta
 from docmgmt.clock import local_today
-from docmgmt.versioning import operations as ops
+from docmgmt.versioning import publishing, signing
 doc = db.session.scalar(select(Document).where(Document.number == "XX-SP-04"))
 other = db.session.scalar(select(Document).where(Document.number == "XX-SP-01"))
 rev = [r for r in doc.revisions if r.version == "A2"][0]
-ops.sign_revision(user("mr"), rev, "approved", "demo-pass-1")
-ops.publish_revision(user("qm"), rev, local_today() + timedelta(days=1))
+signing.sign_revision(user("mr"), rev, "approved", "demo-pass-1")
+publishing.publish_revision(user("qm"), rev, local_today() + timedelta(days=1))
 db.session.commit()
 print(json.dumps({"doc": doc.id, "other": other.id, "rev": rev.id,
                   "staff": token("dispatcher"), "qm": token("qm")}))

@@ -108,10 +108,10 @@ SETUP = {
     "publish": PRELUDE
     + """
 from docmgmt.versioning.models import Document
-from docmgmt.versioning import operations as ops
+from docmgmt.versioning import signing
 doc = db.session.scalar(select(Document).where(Document.number == "XX-SP-04"))
 rev = [r for r in doc.revisions if r.version == "A2"][0]
-ops.sign_revision(user("mr"), rev, "approved", "demo-pass-1"); db.session.commit()
+signing.sign_revision(user("mr"), rev, "approved", "demo-pass-1"); db.session.commit()
 from docmgmt.clock import local_today
 print(json.dumps({"path": f"/api/v1/revisions/{rev.id}/publish", "token": token("qm"),
                   "body": {"effective_date": local_today().isoformat()}, "rev": rev.id}))

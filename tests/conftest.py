@@ -155,10 +155,10 @@ def people(create_user):
 
 @pytest.fixture
 def create_document(app, people):
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import documents
 
     def _create(title="报修、送修和上门维修服务控制程序", doc_type="procedure", **kw):
-        doc = ops.create_document(people["qm"], title, doc_type, **kw)
+        doc = documents.create_document(people["qm"], title, doc_type, **kw)
         db.session.commit()
         return doc
 
@@ -183,10 +183,10 @@ BODY = """# 1 目的
 
 @pytest.fixture
 def draft_of(app, people):
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import drafting
 
     def _draft(doc, body=BODY, **kw):
-        rev = ops.create_draft(people["qm"], doc, body=body, **kw)
+        rev = drafting.create_draft(people["qm"], doc, body=body, **kw)
         db.session.commit()
         return rev
 
@@ -196,18 +196,18 @@ def draft_of(app, people):
 @pytest.fixture
 def approve(app, people):
     """Take a draft through preparation, review and approval via the operations."""
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import signing
 
     def _approve(rev):
-        ops.submit_for_review(
+        signing.submit_for_review(
             people["qm"],
             rev,
             reviewer=people["reviewer"],
             approver=people["approver"],
             password=PASSWORD,
         )
-        ops.sign_revision(people["reviewer"], rev, "reviewed", PASSWORD)
-        ops.sign_revision(people["approver"], rev, "approved", PASSWORD)
+        signing.sign_revision(people["reviewer"], rev, "reviewed", PASSWORD)
+        signing.sign_revision(people["approver"], rev, "approved", PASSWORD)
         db.session.commit()
         return rev
 
@@ -218,12 +218,12 @@ def approve(app, people):
 def effective_doc(create_document, draft_of, approve, people):
     """A procedure with A0 in force since today."""
     from docmgmt.clock import local_today
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     def _make(**kw):
         doc = create_document(**kw)
         rev = approve(draft_of(doc))
-        ops.publish_revision(people["qm"], rev, local_today())
+        publishing.publish_revision(people["qm"], rev, local_today())
         db.session.commit()
         return doc, rev
 

@@ -129,7 +129,7 @@ def clause_matrix(d_from: date, d_to: date, viewer=None) -> list[dict]:
     training completion on it; record types with how many records were filed in the period;
     ``gap`` when the clause has no evidence. With ``viewer``, only what they may see."""
     from docmgmt.training.models import TaskState, TrainingTask
-    from docmgmt.versioning.operations import in_force_revision
+    from docmgmt.versioning.queries import in_force_revision
 
     check_period(d_from, d_to)
     start, end = _day_bounds(d_from, d_to)
@@ -394,7 +394,7 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
     from docmgmt.printing import operations as pops
     from docmgmt.printing import pdf
     from docmgmt.training.models import TrainingTask
-    from docmgmt.versioning.operations import in_force_revision
+    from docmgmt.versioning.queries import in_force_revision
 
     files: dict[str, bytes] = {}
     company = current_app.config["COMPANY_NAME"]

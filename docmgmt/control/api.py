@@ -126,7 +126,7 @@ def _review_json(r: PeriodicReview) -> dict:
 
 
 def _link_json(link: DocumentLink) -> dict:
-    from docmgmt.versioning.operations import in_force_revision
+    from docmgmt.versioning.queries import in_force_revision
 
     current = in_force_revision(link.target)
     return {

@@ -12,7 +12,7 @@ from docmgmt.control import operations as ops
 from docmgmt.extensions import db
 from docmgmt.formtools import xlsx_append
 from docmgmt.templating import type_label
-from docmgmt.versioning import operations as vops
+from docmgmt.versioning import queries
 from docmgmt.versioning.models import Document, DocumentType
 
 
@@ -22,7 +22,7 @@ def master_list_rows(user) -> list[dict]:
             select(Document).where(Document.is_obsolete.is_(False)).order_by(Document.number), user
         )
     ).all()
-    in_force = vops.in_force_map([d.id for d in docs])
+    in_force = queries.in_force_map([d.id for d in docs])
     rows = []
     for doc in docs:
         current = in_force.get(doc.id)

@@ -29,8 +29,8 @@ from docmgmt.control.rules import next_review_date
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.notify import Event, notify, quality_managers
-from docmgmt.versioning import operations as vops
-from docmgmt.versioning.models import Document, DocumentType, RevisionState
+from docmgmt.versioning import drafting, lifecycle, queries, withdrawing
+from docmgmt.versioning.models import Document, DocumentType
 
 # ---------------------------------------------------------------- change requests
 
@@ -71,7 +71,7 @@ def create_request(
     require(not is_read_only(actor), _("Auditors cannot request changes."))
     if document.is_obsolete:
         raise InvalidState(_("Document %(n)s is obsolete.", n=document.number))
-    if document.doc_type != DocumentType.EXTERNAL and vops.in_force_revision(document) is None:
+    if document.doc_type != DocumentType.EXTERNAL and queries.in_force_revision(document) is None:
         # The same refusal for everyone: a request asks to change what is in force.
         raise InvalidState(
             _(
@@ -150,12 +150,12 @@ def accept_request(actor, cr: ChangeRequest, comment: str = "", now: datetime | 
             _("Document %(n)s is obsolete; the request cannot be accepted.", n=doc.number)
         )
     before = _request_snapshot(cr)
-    draft = vops.open_revision(doc)
+    draft = queries.open_revision(doc)
     if draft is None:
-        draft = vops.create_draft(
+        draft = drafting.create_draft(
             actor, doc, change_summary=cr.proposed_change, change_number=cr.number, now=now
         )
-    elif draft.state == RevisionState.DRAFT:
+    elif lifecycle.allows(draft, "edit"):
         pass  # the open draft takes the request too: the row below, not a longer string
     else:
         raise InvalidState(
@@ -249,7 +249,7 @@ def review_due_date(doc: Document) -> date | None:
     last = last_review(doc)
     since = None
     if doc.doc_type != DocumentType.EXTERNAL:
-        current = vops.in_force_revision(doc)
+        current = queries.in_force_revision(doc)
         since = current.effective_date if current else None
     else:
         since = doc.created_dt.date() if doc.created_dt else None
@@ -431,7 +431,7 @@ def check_permission_to_read(actor, doc: Document) -> None:
     require_document_access(actor, doc)
     if (
         not can_read_history(actor)
-        and vops.in_force_revision(doc) is None
+        and queries.in_force_revision(doc) is None
         and (doc.doc_type != DocumentType.EXTERNAL or doc.is_obsolete)
     ):
         raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))
@@ -504,7 +504,7 @@ def propose_withdrawal(
 
     now = now or utcnow()
     require(can_manage_documents(actor), _("Only a quality manager can withdraw a document."))
-    reason = vops.check_withdrawable(doc, reason, confirm_references)
+    reason = withdrawing.check_withdrawable(doc, reason, confirm_references)
     if pending_withdrawal(doc) is not None:
         raise InvalidState(_("The withdrawal of %(n)s already waits for approval.", n=doc.number))
     from docmgmt.auth.signers import named_signer
@@ -582,10 +582,10 @@ def decide_withdrawal(
         now=now,
     )
     doc = wd.document
-    in_force = vops.in_force_revision(doc)
+    in_force = queries.in_force_revision(doc)
     version = in_force.version if in_force else "—"
     if approve:
-        vops.execute_withdrawal(actor, doc, wd.reason, now=now, confirm_references=True)
+        withdrawing.execute_withdrawal(actor, doc, wd.reason, now=now, confirm_references=True)
 
     def body():
         if approve:

@@ -25,7 +25,7 @@ from docmgmt.control.forms import (
 from docmgmt.control.models import ChangeRequest, DocumentLink, RequestState, Urgency
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
-from docmgmt.versioning import operations as vops
+from docmgmt.versioning import queries
 from docmgmt.versioning.models import Document, DocumentType, Revision, RevisionState
 
 
@@ -349,7 +349,7 @@ def related_for_reading(user, doc: Document) -> list[dict]:
         if visible(user, [target]) != [target]:
             continue
         external = target.doc_type == DocumentType.EXTERNAL
-        current = None if external else vops.in_force_revision(target)
+        current = None if external else queries.in_force_revision(target)
         readable = not target.is_obsolete and (external or current is not None)
         if not (readable or history):
             continue

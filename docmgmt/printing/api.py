@@ -16,7 +16,7 @@ from docmgmt.extensions import db
 from docmgmt.printing import operations as ops
 from docmgmt.printing.models import ControlledCopy
 from docmgmt.versioning.models import Document, Revision
-from docmgmt.versioning.operations import can_read_revision
+from docmgmt.versioning.queries import can_read_revision
 
 blp = Blueprint(
     "printing_api",

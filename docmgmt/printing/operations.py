@@ -21,7 +21,7 @@ from docmgmt.extensions import db
 from docmgmt.notify import Event, notify
 from docmgmt.printing import pdf
 from docmgmt.printing.models import ControlledCopy, CopyState, Medium
-from docmgmt.versioning import operations as vops
+from docmgmt.versioning import drafting, lifecycle, queries
 from docmgmt.versioning.models import Revision, RevisionState, SignatureMeaning
 
 MEANINGS = {
@@ -39,7 +39,7 @@ def _when(dt) -> str:
 
 def record_rows(rev: Revision) -> list[list]:
     rows = []
-    for n, r in enumerate(vops.revision_record(rev.document, upto=rev), start=1):
+    for n, r in enumerate(queries.revision_record(rev.document, upto=rev), start=1):
         signed = r.current_signatures()
         rows.append(
             [
@@ -106,7 +106,7 @@ def print_revision(user, rev: Revision, mode: str, now=None) -> bytes:
     now = now or utcnow()
     if mode not in (pdf.MODE_UNCONTROLLED, pdf.MODE_OBSOLETE):
         raise ValidationFailed(_("Unknown kind of print."), field="mode")
-    if not vops.can_read_revision(user, rev):
+    if not queries.can_read_revision(user, rev):
         raise PermissionDenied(
             _(
                 "Revision %(v)s of %(n)s is not in force; only the revision in force can be read.",
@@ -376,9 +376,9 @@ def save_import(actor, doc, token: str, *, change_summary: str = "", now=None) -
     data, meta = found
     result = docx_in.read_docx(data, meta["filename"])
     title = result.title or None
-    draft = vops.open_revision(doc)
+    draft = queries.open_revision(doc)
     if draft is None:
-        draft = vops.create_draft(
+        draft = drafting.create_draft(
             actor,
             doc,
             title=title,
@@ -387,8 +387,8 @@ def save_import(actor, doc, token: str, *, change_summary: str = "", now=None) -
             images=result.images,
             now=now,
         )
-    elif draft.state == RevisionState.DRAFT:
-        vops.update_draft(
+    elif lifecycle.allows(draft, "edit"):
+        drafting.update_draft(
             actor,
             draft,
             title=title or draft.title,
@@ -431,7 +431,7 @@ def export_docx(user, rev: Revision) -> bytes:
     from docmgmt import storage
     from docmgmt.printing import docx_out
 
-    if not vops.can_read_revision(user, rev):
+    if not queries.can_read_revision(user, rev):
         raise PermissionDenied(
             _(
                 "Revision %(v)s of %(n)s is not in force; only the revision in force can be read.",

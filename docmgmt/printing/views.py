@@ -21,7 +21,7 @@ from docmgmt.printing.models import ControlledCopy, CopyState
 from docmgmt.redirects import redirect_back
 from docmgmt.versioning.content import blocks_to_html
 from docmgmt.versioning.models import Document, Revision
-from docmgmt.versioning.operations import can_read_revision
+from docmgmt.versioning.queries import can_read_revision
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -237,7 +237,7 @@ def verify(token):
     copy = db.session.scalar(select(ControlledCopy).where(ControlledCopy.token == token))
     if copy is None:
         return render_template("printing/verify.html", copy=None), 404
-    from docmgmt.versioning.operations import in_force_revision
+    from docmgmt.versioning.queries import in_force_revision
 
     current = in_force_revision(copy.revision.document)
     return render_template(

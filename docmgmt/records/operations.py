@@ -370,7 +370,7 @@ def content_hash(rt: RecordType, title: str, values: dict, attachments: list[str
 def _form_revision(rt: RecordType):
     if rt.form_document is None:
         return None
-    from docmgmt.versioning.operations import in_force_revision
+    from docmgmt.versioning.queries import in_force_revision
 
     return in_force_revision(rt.form_document)
 

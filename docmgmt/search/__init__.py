@@ -2,7 +2,8 @@
 
 Interface used by the rest of the app:
 
-- ``search(user, text, ...)`` → :class:`Page` (access-aware, filters, facets, highlights);
+- ``service.search(user, text, ...)`` → ``service.Page`` (access-aware, filters, facets,
+  highlights); ``sources.hit_url`` and ``sources.kind_label`` present its hits;
 - ``drain()`` applies committed changes waiting in the outbox (called after every commit);
 - ``reindex(progress)`` rebuilds from the database; ``check()`` compares database and index.
 
@@ -406,23 +407,4 @@ def repair(groups: list[str], extra_keys: Iterable[str] = (), timeout: float = 6
     return done
 
 
-def kind_label(kind: str) -> str:
-    from flask_babel import gettext as _
-
-    return {
-        "revision": _("Document revisions"),
-        "record": _("Records"),
-        "training": _("Training"),
-    }.get(kind, kind)
-
-
-def hit_url(hit) -> str | None:
-    """Where a hit opens, decided by the source that indexed it."""
-    src = next((s for s in sources.SOURCES if s.kind == hit.kind and s.url), None)
-    return src.url(hit.meta) if src is not None else None
-
-
 bp = Blueprint("search", __name__, url_prefix="/search")
-
-from docmgmt.search import views  # noqa: E402,F401
-from docmgmt.search.service import Page, search  # noqa: E402,F401

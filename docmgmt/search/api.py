@@ -5,8 +5,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from docmgmt.api.auth import api_user, require_token
-from docmgmt.search import hit_url
 from docmgmt.search.service import Filters, search
+from docmgmt.search.sources import hit_url
 
 blp = Blueprint("search_api", __name__, url_prefix="/api/v1", description="Full-text search")
 blp.before_request(require_token)

@@ -91,7 +91,7 @@ def _all_documents(session: Session) -> Iterator[str]:
 
 def in_force_of(document, today: date):
     """The revision in force today, from the loaded revisions (same rule as versioning)."""
-    from docmgmt.versioning.operations import IN_FORCE_STATES
+    from docmgmt.versioning.queries import IN_FORCE_STATES
 
     if document.is_obsolete and (document.obsolete_date is None or document.obsolete_date <= today):
         return None
@@ -327,3 +327,19 @@ def register_records() -> None:
             url=lambda meta: url_for("records.detail", record_id=meta["record_id"]),
         )
     )
+
+
+def kind_label(kind: str) -> str:
+    from flask_babel import gettext as _
+
+    return {
+        "revision": _("Document revisions"),
+        "record": _("Records"),
+        "training": _("Training"),
+    }.get(kind, kind)
+
+
+def hit_url(hit) -> str | None:
+    """Where a hit opens, decided by the source that indexed it."""
+    src = next((s for s in SOURCES if s.kind == hit.kind and s.url), None)
+    return src.url(hit.meta) if src is not None else None

@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from docmgmt.auth.models import Department
 from docmgmt.extensions import db
-from docmgmt.search import bp, hit_url, kind_label
+from docmgmt.search import bp
 from docmgmt.search.forms import SearchForm
 from docmgmt.search.service import Filters, search
+from docmgmt.search.sources import hit_url, kind_label
 from docmgmt.templating import type_label
 from docmgmt.versioning.lifecycle import state_label
 from docmgmt.versioning.models import RevisionState

@@ -67,7 +67,7 @@ def _due_days(user: User, document_id: int) -> int | None:
 
 
 def _in_force(document: Document) -> Revision | None:
-    from docmgmt.versioning.operations import in_force_revision
+    from docmgmt.versioning.queries import in_force_revision
 
     return in_force_revision(document)
 
@@ -346,7 +346,7 @@ def get_task(task_id: int) -> TrainingTask:
 def acknowledge(actor, task: TrainingTask, password: str, now: datetime | None = None):
     """Read and understood, signed with the password (an electronic signature)."""
     from docmgmt.auth.operations import verify_signing_password
-    from docmgmt.versioning.operations import is_in_force
+    from docmgmt.versioning.queries import is_in_force
 
     now = now or utcnow()
     if task.user_id != actor.id:

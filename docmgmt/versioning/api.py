@@ -15,7 +15,7 @@ from docmgmt.clock import utcnow
 from docmgmt.control.operations import check_permission_to_read, review_due_date
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
-from docmgmt.versioning import operations as ops
+from docmgmt.versioning import documents, drafting, publishing, queries, signing, withdrawing
 from docmgmt.versioning.models import Document, Revision, SignatureMeaning
 from docmgmt.versioning.schemas import (
     CommentSchema,
@@ -109,7 +109,7 @@ def _get_rev(rev_id) -> Revision:
     if rev is None:
         raise NotFound(_("No such revision."))
     require_access(actor(), rev, _("No such revision."))
-    if not ops.can_read_revision(actor(), rev):
+    if not queries.can_read_revision(actor(), rev):
         raise PermissionDenied(
             _(
                 "Revision %(v)s of %(n)s is not in force; only the revision in force can be read.",
@@ -139,7 +139,7 @@ def list_documents(args):
     history = can_read_history(actor())
     docs = db.session.scalars(
         scope_documents(
-            ops.register_query(
+            queries.register_query(
                 doc_type=args.get("type"),
                 department_id=dep.id if dep else None,
                 q=args.get("q"),
@@ -148,7 +148,7 @@ def list_documents(args):
             actor(),
         )
     ).all()
-    in_force = ops.in_force_map([d.id for d in docs])
+    in_force = queries.in_force_map([d.id for d in docs])
     return [
         _doc_json(d, in_force.get(d.id))
         for d in docs
@@ -162,7 +162,7 @@ def list_documents(args):
 @blp.alt_response(422, schema=None, description="Invalid input")
 def create_document(data):
     """Register a new document (quality managers)."""
-    doc = ops.create_document(
+    doc = documents.create_document(
         actor(),
         data["title"],
         data["doc_type"],
@@ -181,7 +181,7 @@ def create_document(data):
 def get_document(doc_id):
     """One document and its revision in force."""
     doc = _get_doc(doc_id)
-    return _doc_json(doc, ops.in_force_revision(doc))
+    return _doc_json(doc, queries.in_force_revision(doc))
 
 
 @blp.get("/documents/<int:doc_id>/revisions")
@@ -191,7 +191,7 @@ def list_revisions(doc_id):
     doc = _get_doc(doc_id)
     if can_read_history(actor()):
         return [_rev_json(r) for r in doc.revisions]
-    current = ops.in_force_revision(doc)
+    current = queries.in_force_revision(doc)
     return [_rev_json(current)] if current else []
 
 
@@ -201,7 +201,7 @@ def list_revisions(doc_id):
 def create_revision(data, doc_id):
     """Start the next draft: a revision (A1 → A2) or a re-edition (A2 → B0)."""
     doc = _get_doc(doc_id)
-    rev = ops.create_draft(
+    rev = drafting.create_draft(
         actor(),
         doc,
         reedition=data["reedition"],
@@ -223,7 +223,7 @@ def revision_record(doc_id):
     """The revision record table (文件制修订记录) produced from the document's history."""
     doc = _get_doc(doc_id)
     rows = []
-    for n, r in enumerate(ops.revision_record(doc), 1):
+    for n, r in enumerate(queries.revision_record(doc), 1):
         signed = r.current_signatures()
         rows.append(
             {
@@ -260,7 +260,7 @@ def get_revision(rev_id):
 def update_revision(data, rev_id):
     """Edit a draft. Submitted revisions are frozen (409)."""
     rev = _get_rev(rev_id)
-    ops.update_draft(
+    drafting.update_draft(
         actor(),
         rev,
         title=data.get("title"),
@@ -280,7 +280,7 @@ def update_revision(data, rev_id):
 def submit_revision(data, rev_id):
     """Sign as preparer (制订) and route to a reviewer and an approver."""
     rev = _get_rev(rev_id)
-    ops.submit_for_review(
+    signing.submit_for_review(
         actor(),
         rev,
         reviewer=data["reviewer_id"],
@@ -297,7 +297,7 @@ def submit_revision(data, rev_id):
 def sign_revision(data, rev_id):
     """Review (meaning "reviewed", 审核) or approve ("approved", 核准); password required."""
     rev = _get_rev(rev_id)
-    sig = ops.sign_revision(actor(), rev, data["meaning"], data["password"], data["comment"])
+    sig = signing.sign_revision(actor(), rev, data["meaning"], data["password"], data["comment"])
     _commit()
     return sig
 
@@ -308,7 +308,7 @@ def sign_revision(data, rev_id):
 def reject_revision(data, rev_id):
     """Return the revision to draft with a comment."""
     rev = _get_rev(rev_id)
-    ops.reject_revision(actor(), rev, data["comment"])
+    signing.reject_revision(actor(), rev, data["comment"])
     _commit()
     return _rev_json(rev, full=True)
 
@@ -319,7 +319,7 @@ def reject_revision(data, rev_id):
 def publish_revision(data, rev_id):
     """Publish an approved revision with its effective date (today or later)."""
     rev = _get_rev(rev_id)
-    ops.publish_revision(actor(), rev, data["effective_date"], now=utcnow())
+    publishing.publish_revision(actor(), rev, data["effective_date"], now=utcnow())
     _commit()
     return _rev_json(rev, full=True)
 
@@ -331,7 +331,7 @@ def cancel_revision(data, rev_id):
     """Cancel a draft, or an approved revision before its effective date (kept in the history
     as cancelled); the next draft can then start."""
     rev = _get_rev(rev_id)
-    ops.cancel_revision(actor(), rev, data["reason"])
+    withdrawing.cancel_revision(actor(), rev, data["reason"])
     _commit()
     return _rev_json(rev, full=True)
 
@@ -342,7 +342,7 @@ def cancel_revision(data, rev_id):
 def unschedule_revision(data, rev_id):
     """Take a scheduled revision back to approved (its effective date cleared) before its date."""
     rev = _get_rev(rev_id)
-    ops.unschedule_revision(actor(), rev, data["reason"])
+    withdrawing.unschedule_revision(actor(), rev, data["reason"])
     _commit()
     return _rev_json(rev, full=True)
 

@@ -7,7 +7,7 @@ draft ──cancel──▶ cancelled          effective/approved ──withdraw
 approved (unpublished, or scheduled and its date not yet come) ──cancel──▶ cancelled
 approved, scheduled ──unschedule──▶ approved (effective date cleared), before its date
 
-Whether the date has come is checked by the verbs (operations.cancel_revision and
+Whether the date has come is checked by the verbs (withdrawing.cancel_revision and
 unschedule_revision), since it depends on the day, not only on the state.
 """
 
@@ -43,10 +43,14 @@ def state_label(state: S) -> str:
     }[S(state)]
 
 
+def allows(revision, action: str) -> bool:
+    """Whether the table lets ``action`` happen to ``revision`` in its present state."""
+    return revision.state in TRANSITIONS[action][0]
+
+
 def check(revision, action: str) -> S | None:
     """Return the state ``action`` leads to, or raise InvalidState saying why not."""
-    allowed, target = TRANSITIONS[action]
-    if revision.state not in allowed:
+    if not allows(revision, action):
         raise InvalidState(
             _(
                 "Revision %(version)s is %(state)s; it cannot be %(action)s.",
@@ -55,7 +59,7 @@ def check(revision, action: str) -> S | None:
                 action=action_label(action),
             )
         )
-    return target
+    return TRANSITIONS[action][1]
 
 
 def event_label(action: str) -> str:

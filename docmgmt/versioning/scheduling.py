@@ -30,9 +30,9 @@ def apply_due_revisions(now: datetime | None = None) -> list:
     """Activate every due revision, each in its own transaction; returns those this call made
     effective. Never raises for a lost race or a failed activation: it is logged, rolled back
     and tried again by the next request."""
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
-    due = ops.due_revision_ids(now)
+    due = publishing.due_revision_ids(now)
     if not due:
         return []
     done = []
@@ -40,7 +40,7 @@ def apply_due_revisions(now: datetime | None = None) -> list:
         # Start clean: nothing of the request may ride along in the activation's transaction.
         db.session.rollback()
         try:
-            rev = ops.activate_if_due(rev_id, now)
+            rev = publishing.activate_if_due(rev_id, now)
             if rev is None:
                 db.session.rollback()
                 continue

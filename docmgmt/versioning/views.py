@@ -15,8 +15,16 @@ from docmgmt.control.models import Withdrawal
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import error_at_field, options
-from docmgmt.versioning import bp
-from docmgmt.versioning import operations as ops
+from docmgmt.versioning import (
+    bp,
+    documents,
+    drafting,
+    lifecycle,
+    publishing,
+    queries,
+    signing,
+    withdrawing,
+)
 from docmgmt.versioning.content import blocks_to_html, blocks_to_lines
 from docmgmt.versioning.forms import (
     DocumentEditForm,
@@ -41,7 +49,7 @@ from docmgmt.versioning.models import (
 )
 
 # Templates of every feature show "the version in force" of a document.
-bp.add_app_template_global(ops.in_force_revision, "in_force_of")
+bp.add_app_template_global(queries.in_force_revision, "in_force_of")
 
 
 def _department_choices():
@@ -64,7 +72,7 @@ def get_revision(doc: Document, rev_id: int) -> Revision:
     rev = db.session.get(Revision, rev_id)
     if rev is None or rev.document_id != doc.id:
         raise NotFound(_("No such revision."))
-    if not ops.can_read_revision(current_user, rev):
+    if not queries.can_read_revision(current_user, rev):
         raise PermissionDenied(
             _(
                 "Revision %(v)s of %(n)s is not in force; only the revision in force can be read.",
@@ -87,7 +95,7 @@ def register():
     show_obsolete = can_read_history(current_user) and ("1" in wanted or not wanted)
     docs = db.session.scalars(
         scope_documents(
-            ops.register_query(
+            queries.register_query(
                 doc_type=doc_type
                 if doc_type
                 in {"manual", "procedure", "work_instruction", "record_form", "external"}
@@ -99,7 +107,7 @@ def register():
             current_user,
         )
     ).all()
-    in_force = ops.in_force_map([d.id for d in docs])
+    in_force = queries.in_force_map([d.id for d in docs])
     if not can_read_history(current_user):
         # Staff see the documents they can read: those with a revision in force, and the
         # external standards the company works to.
@@ -108,7 +116,11 @@ def register():
     if can_read_history(current_user):
         # The revision in progress and the one scheduled to take effect (待生效), if any.
         for d in docs:
-            revs = [r for r in (ops.open_revision(d), ops.scheduled_revision(d)) if r is not None]
+            revs = [
+                r
+                for r in (queries.open_revision(d), queries.scheduled_revision(d))
+                if r is not None
+            ]
             if revs:
                 pending[d.id] = revs
     departments = db.session.scalars(select(Department).order_by(Department.code)).all()
@@ -131,7 +143,7 @@ def new_document():
     status = 200
     if form.validate_on_submit():
         try:
-            doc = ops.create_document(
+            doc = documents.create_document(
                 current_user,
                 form.title.data,
                 form.doc_type.data,
@@ -159,23 +171,27 @@ def new_document():
 @login_required
 def document(doc_id):
     doc = get_document(doc_id)
-    current = ops.in_force_revision(doc)
+    current = queries.in_force_revision(doc)
     if not can_read_history(current_user) and doc.doc_type != DocumentType.EXTERNAL:
         if current is None:
             raise PermissionDenied(_("Document %(n)s has no revision in force.", n=doc.number))
         return redirect(url_for(".revision", doc_id=doc.id, rev_id=current.id))
+    return _render_document(doc)
+
+
+def _render_document(doc, status=200, draft_form=None):
     return render_template(
         "versioning/document.html",
         doc=doc,
-        current=current,
-        record=ops.revision_record(doc),
-        scheduled=ops.scheduled_revision(doc),
-        open_rev=ops.open_revision(doc),
-        draft_form=NewDraftForm(),
+        current=queries.in_force_revision(doc),
+        record=queries.revision_record(doc),
+        scheduled=queries.scheduled_revision(doc),
+        open_rev=queries.open_revision(doc),
+        draft_form=draft_form or NewDraftForm(),
         withdraw_form=_withdraw_form(),
         pending_withdrawal=_pending_withdrawal(doc),
         withdrawal_decision_form=WithdrawalDecisionForm(),
-    )
+    ), status
 
 
 def _withdraw_form():
@@ -200,7 +216,7 @@ def edit_document(doc_id):
     status = 200
     if form.validate_on_submit():
         try:
-            ops.update_document(
+            documents.update_document(
                 current_user,
                 doc,
                 title=form.title.data,
@@ -251,21 +267,34 @@ def withdraw(doc_id):
     )
 
 
-def _act_and_return(form, invalid_message: str, action, back: str):
-    """The withdrawal actions, answered on the page they came from: check the form, call
-    ``action`` (the operation; it returns the success message), commit, flash, go ``back``."""
+def _act(form, action, *, done, failed, invalid_message: str):
+    """Every lifecycle action posted from a page (draft, submit, sign, reject, publish, cancel,
+    unschedule, propose or decide a withdrawal): check the form, call ``action`` (the
+    operation; it returns the success message), commit, flash it and go to ``done()``. A form
+    that does not validate (its message flashed) or a refusal (rolled back) is answered by
+    ``failed(status, refusal)``; the refusal is None for the form."""
     if not form.validate_on_submit():
         flash(invalid_message, "error")
-        return redirect(back, 303)
+        return failed(422, None)
     try:
         message = action()
         db.session.commit()
     except DomainError as exc:
         undo(exc)
-        flash(exc.message, "error")
-        return redirect(back, 303)
+        return failed(exc.status, exc)
     flash(message, "success")
-    return redirect(back, 303)
+    return redirect(done(), 303)
+
+
+def _act_and_return(form, invalid_message: str, action, back: str):
+    """The withdrawal actions, answered on the page they came from (``back``)."""
+
+    def failed(status, refusal):
+        if refusal is not None:
+            flash(refusal.message, "error")
+        return redirect(back, 303)
+
+    return _act(form, action, done=lambda: back, failed=failed, invalid_message=invalid_message)
 
 
 @bp.get("/withdrawals/<int:wd_id>")
@@ -315,11 +344,10 @@ def _approver_choices():
 def new_draft(doc_id):
     doc = get_document(doc_id)
     form = NewDraftForm()
-    if not form.validate_on_submit():
-        flash(_("The form is not valid."), "error")
-        return redirect(url_for(".document", doc_id=doc.id), 303)
-    try:
-        rev = ops.create_draft(
+    created = []
+
+    def action():
+        rev = drafting.create_draft(
             current_user,
             doc,
             reedition=form.kind.data == "reedition",
@@ -327,30 +355,25 @@ def new_draft(doc_id):
             change_summary=form.change_summary.data or "",
             change_number=form.change_number.data or "",
         )
-        db.session.commit()
-    except DomainError as exc:
-        undo(exc)
-        flash(exc.message, "error")
-        return render_template(
-            "versioning/document.html",
-            doc=doc,
-            current=ops.in_force_revision(doc),
-            record=ops.revision_record(doc),
-            scheduled=ops.scheduled_revision(doc),
-            open_rev=ops.open_revision(doc),
-            draft_form=form,
-            withdraw_form=_withdraw_form(),
-            pending_withdrawal=_pending_withdrawal(doc),
-            withdrawal_decision_form=WithdrawalDecisionForm(),
-        ), exc.status
-    flash(
-        _(
+        created.append(rev)
+        return _(
             "Draft %(v)s created from the latest revision. Edit it, then submit it for review.",
             v=rev.version,
-        ),
-        "success",
+        )
+
+    def failed(status, refusal):
+        if refusal is None:
+            return redirect(url_for(".document", doc_id=doc.id), 303)
+        flash(refusal.message, "error")
+        return _render_document(doc, refusal.status, draft_form=form)
+
+    return _act(
+        form,
+        action,
+        done=lambda: url_for(".edit_revision", doc_id=doc.id, rev_id=created[0].id),
+        failed=failed,
+        invalid_message=_("The form is not valid."),
     )
-    return redirect(url_for(".edit_revision", doc_id=doc.id, rev_id=rev.id), 303)
 
 
 def _render_revision(doc, rev, status=200, failed=False, **forms):
@@ -361,7 +384,7 @@ def _render_revision(doc, rev, status=200, failed=False, **forms):
             [(0, "—")]
             + [
                 (u.id, f"{u.full_name} ({u.job_title})" if u.job_title else u.full_name)
-                for u in ops.eligible_signers(doc.doc_type, step)
+                for u in queries.eligible_signers(doc.doc_type, step)
                 if u.id != current_user.id
             ]
         )
@@ -375,7 +398,7 @@ def _render_revision(doc, rev, status=200, failed=False, **forms):
             image_url=lambda sha: url_for("printing.revision_image", rev_id=rev.id, sha=sha),
         ),
         signed=signed,
-        in_force=ops.in_force_revision(doc),
+        in_force=queries.in_force_revision(doc),
         Meaning=SignatureMeaning,
         State=RevisionState,
         submit_form=submit_form,
@@ -409,14 +432,14 @@ def edit_revision(doc_id, rev_id):
     if request.method == "GET":
         form.body.data = rev.body_source
     status = 200
-    if rev.state != RevisionState.DRAFT:
+    if not lifecycle.allows(rev, "edit"):
         flash(
             _("Revision %(v)s is no longer a draft: its content is frozen.", v=rev.version), "error"
         )
         return redirect(url_for(".revision", doc_id=doc.id, rev_id=rev.id))
     if form.validate_on_submit():
         try:
-            ops.update_draft(
+            drafting.update_draft(
                 current_user,
                 rev,
                 title=form.title.data,
@@ -444,27 +467,28 @@ def _lifecycle_action(doc_id, rev_id, form_cls, form_key, action):
     if form_key == "submit_form":
         # Any user id is accepted here; the operation says clearly who may not sign.
         form.reviewer_id.validate_choice = form.approver_id.validate_choice = False
-    if not form.validate_on_submit():
-        flash(_("Please fill in every required field."), "error")
-        return _render_revision(doc, rev, 422, failed=True, **{form_key: form})
-    try:
-        message = action(doc, rev, form)
-        db.session.commit()
-    except DomainError as exc:
-        undo(exc)
-        db.session.refresh(rev)
-        if not error_at_field(form, exc):
-            flash(exc.message, "error")
-        return _render_revision(doc, rev, exc.status, failed=True, **{form_key: form})
-    flash(message, "success")
-    return redirect(url_for(".revision", doc_id=doc.id, rev_id=rev.id), 303)
+
+    def failed(status, refusal):
+        if refusal is not None:
+            db.session.refresh(rev)
+            if not error_at_field(form, refusal):
+                flash(refusal.message, "error")
+        return _render_revision(doc, rev, status, failed=True, **{form_key: form})
+
+    return _act(
+        form,
+        lambda: action(doc, rev, form),
+        done=lambda: url_for(".revision", doc_id=doc.id, rev_id=rev.id),
+        failed=failed,
+        invalid_message=_("Please fill in every required field."),
+    )
 
 
 @bp.post("/<int:doc_id>/revisions/<int:rev_id>/submit")
 @login_required
 def submit(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.submit_for_review(
+        signing.submit_for_review(
             current_user,
             rev,
             reviewer=form.reviewer_id.data,
@@ -483,7 +507,9 @@ def sign(doc_id, rev_id, meaning):
         abort(404)
 
     def action(doc, rev, form):
-        ops.sign_revision(current_user, rev, meaning, form.password.data, form.comment.data or "")
+        signing.sign_revision(
+            current_user, rev, meaning, form.password.data, form.comment.data or ""
+        )
         if meaning == SignatureMeaning.APPROVED.value:
             return _(
                 "Revision %(v)s approved. The quality manager can now publish it.", v=rev.version
@@ -497,7 +523,7 @@ def sign(doc_id, rev_id, meaning):
 @login_required
 def reject(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.reject_revision(current_user, rev, form.comment.data)
+        signing.reject_revision(current_user, rev, form.comment.data)
         return _("Revision %(v)s returned to draft.", v=rev.version)
 
     return _lifecycle_action(doc_id, rev_id, RejectForm, "reject_form", action)
@@ -507,7 +533,7 @@ def reject(doc_id, rev_id):
 @login_required
 def publish(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.publish_revision(current_user, rev, form.effective_date.data)
+        publishing.publish_revision(current_user, rev, form.effective_date.data)
         if rev.state == RevisionState.EFFECTIVE:
             return _("Revision %(v)s is now in force.", v=rev.version)
         return _(
@@ -524,7 +550,7 @@ def publish(doc_id, rev_id):
 def cancel(doc_id, rev_id):
     def action(doc, rev, form):
         was_draft = rev.state == RevisionState.DRAFT
-        ops.cancel_revision(current_user, rev, form.reason.data)
+        withdrawing.cancel_revision(current_user, rev, form.reason.data)
         if was_draft:
             return _("Draft %(v)s cancelled.", v=rev.version)
         return _("Revision %(v)s cancelled; a new draft can start.", v=rev.version)
@@ -536,7 +562,7 @@ def cancel(doc_id, rev_id):
 @login_required
 def unschedule(doc_id, rev_id):
     def action(doc, rev, form):
-        ops.unschedule_revision(current_user, rev, form.reason.data)
+        withdrawing.unschedule_revision(current_user, rev, form.reason.data)
         return _(
             "Revision %(v)s is no longer scheduled; it is approved and waits to be published.",
             v=rev.version,

@@ -221,12 +221,12 @@ def _populate(dep, tag, people, create_user, effective_doc, draft_of, today):
     from docmgmt.records import importing
     from docmgmt.records import operations as rops
     from docmgmt.training import operations as tops
-    from docmgmt.versioning import operations as vops
+    from docmgmt.versioning import documents, signing
 
     qm, reviewer, approver = people["qm"], people["reviewer"], people["approver"]
     member = create_user(f"{tag.lower()}staff", ["staff"], f"{tag} Person", department=dep)
     doc, rev = effective_doc(title=f"{tag} procedure", department=dep)
-    ext = vops.create_document(
+    ext = documents.create_document(
         qm,
         f"{tag} external standard",
         "external",
@@ -239,7 +239,7 @@ def _populate(dep, tag, people, create_user, effective_doc, draft_of, today):
     draft = draft_of(
         doc, body=f"# 1 {tag} draft\n{tag} changed text.\n", change_summary=f"{tag} change"
     )
-    vops.submit_for_review(qm, draft, reviewer=reviewer, approver=approver, password=PASSWORD)
+    signing.submit_for_review(qm, draft, reviewer=reviewer, approver=approver, password=PASSWORD)
     copy = pops.issue_copy(qm, rev, holder_name=f"{tag} holder", department=dep)
     cr = cops.create_request(
         member, doc, reason=f"{tag} reason", proposed_change=f"{tag} change", urgency="normal"

@@ -172,11 +172,11 @@ def test_a_certificate_from_an_unknown_ca_is_refused(client, directory, app, tmp
 
 
 def _review_waiting_for(reviewer, people, create_document, draft_of):
-    from docmgmt.versioning import operations as vops
+    from docmgmt.versioning import signing
 
     doc = create_document()
     rev = draft_of(doc)
-    vops.submit_for_review(
+    signing.submit_for_review(
         people["qm"], rev, reviewer=reviewer, approver=people["approver"], password=PASSWORD
     )
     db.session.commit()

@@ -34,10 +34,10 @@ def test_axe_core_is_the_pinned_release_with_its_licence():
 
 def _demo():
     """The demo company (every page has content) and the ids the pages need."""
-    from docmgmt import demo
     from docmgmt.auth.models import User
     from docmgmt.certification.models import EvidencePack
     from docmgmt.control.models import ChangeRequest
+    from docmgmt.demo import loader as demo
     from docmgmt.extensions import db
     from docmgmt.printing.models import ControlledCopy
     from docmgmt.records.models import Record, RecordType
@@ -128,7 +128,7 @@ def _context(browser, base, locale, username=None):  # noqa: F811
         page.click("header form button[type=submit]")  # the top bar's language button
         page.wait_for_selector("html[lang=en]")
     if username:
-        from docmgmt.demo import DEMO_PASSWORD
+        from docmgmt.demo.loader import DEMO_PASSWORD
 
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", DEMO_PASSWORD)
@@ -210,13 +210,13 @@ def test_sign_a_revision_and_file_a_record_with_the_keyboard_alone(  # noqa: F81
 ):
     from docmgmt.records import operations as rops
     from docmgmt.records.models import Record
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import signing
     from docmgmt.versioning.models import Signature
     from tests.conftest import PASSWORD
 
     doc = create_document(title="客户投诉管理控制程序")
     rev = draft_of(doc)
-    ops.submit_for_review(
+    signing.submit_for_review(
         people["qm"],
         rev,
         reviewer=people["reviewer"],

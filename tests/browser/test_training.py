@@ -21,12 +21,12 @@ def test_staff_acknowledges_a_new_revision_in_the_browser(
 ):
     from docmgmt.extensions import db
     from docmgmt.training import operations as tops
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc = create_document(title="报修、送修和上门维修服务控制程序")
     tops.set_requirement(people["qm"], doc, "role", "staff", 14)
     rev = approve(draft_of(doc))
-    ops.publish_revision(people["qm"], rev, today)  # the matrix gives 赵敏 a task
+    publishing.publish_revision(people["qm"], rev, today)  # the matrix gives 赵敏 a task
     db.session.commit()
     number, rev_id, base = doc.number, rev.id, live_server
 

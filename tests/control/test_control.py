@@ -187,11 +187,11 @@ def test_reviews_are_recorded_move_the_due_date_and_cannot_be_in_the_future(
     client, auth, people, create_document, draft_of, approve, today
 ):
     from docmgmt.control import operations as ops
-    from docmgmt.versioning import operations as vops
+    from docmgmt.versioning import publishing
 
     doc = create_document()
     rev = approve(draft_of(doc))
-    vops.publish_revision(people["qm"], rev, today)
+    publishing.publish_revision(people["qm"], rev, today)
     db.session.commit()
     assert ops.review_due_date(doc) == add_months(today, 12)
     auth.login("qm")
@@ -220,11 +220,11 @@ def test_overdue_reviews_are_listed_on_the_desk(
     client, auth, people, create_document, draft_of, approve, monkeypatch
 ):
     from docmgmt import clock
-    from docmgmt.versioning import operations as vops
+    from docmgmt.versioning import publishing
 
     doc = create_document(review_interval_months=1)
     rev = approve(draft_of(doc))
-    vops.publish_revision(people["qm"], rev, clock.local_today())
+    publishing.publish_revision(people["qm"], rev, clock.local_today())
     db.session.commit()
     auth.login("qm")
     assert doc.number not in page_text(client.get("/desk")).split("overdue")[-1]

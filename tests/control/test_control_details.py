@@ -54,7 +54,7 @@ def test_every_accepted_request_stays_in_the_revision_record_uncut(
     from pypdf import PdfReader
 
     from docmgmt.control import operations as ops
-    from docmgmt.versioning import operations as vops
+    from docmgmt.versioning import publishing
 
     doc, a0 = effective_doc()
     a0.effective_date = today - timedelta(days=30)  # so the next one can take effect today
@@ -74,7 +74,7 @@ def test_every_accepted_request_stays_in_the_revision_record_uncut(
     draft = db.session.scalar(select(Revision).where(Revision.state == RevisionState.DRAFT))
     assert [cr.number for cr in draft.change_requests] == numbers
     approve(draft)
-    vops.publish_revision(people["qm"], draft, today)
+    publishing.publish_revision(people["qm"], draft, today)
     db.session.commit()
 
     def squeezed(text):
@@ -100,19 +100,19 @@ def test_every_accepted_request_stays_in_the_revision_record_uncut(
 
 def test_an_over_long_change_number_is_refused_not_cut(client, people, token_for, effective_doc):
     from docmgmt.errors import ValidationFailed
-    from docmgmt.versioning import operations as vops
+    from docmgmt.versioning import drafting
 
     doc, _a0 = effective_doc()
-    draft = vops.create_draft(people["qm"], doc)
+    draft = drafting.create_draft(people["qm"], doc)
     db.session.commit()
     with pytest.raises(ValidationFailed, match="Change number is too long: at most 40"):
-        vops.update_draft(people["qm"], draft, change_number="变更" * 21)
+        drafting.update_draft(people["qm"], draft, change_number="变更" * 21)
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(Revision, draft.id).change_number == "-"
     # The same rule for every bounded column, on every database: a title of 201 characters.
     with pytest.raises(ValidationFailed, match="at most 200 characters"):
-        vops.update_draft(people["qm"], draft, title="题" * 201)
+        drafting.update_draft(people["qm"], draft, title="题" * 201)
     db.session.rollback()
 
 

@@ -128,7 +128,7 @@ def test_rejection_approval_publication_and_training_each_mail_who_must_act(
 ):
     from docmgmt.control import operations as ops
     from docmgmt.training import operations as tops
-    from docmgmt.versioning import operations as vops
+    from docmgmt.versioning import publishing, signing
 
     requester = create_user("tech", ["staff"], "孙强", email="tech@example.com")
     doc, a0 = effective_doc()
@@ -138,7 +138,7 @@ def test_rejection_approval_publication_and_training_each_mail_who_must_act(
     draft = ops.accept_request(people["qm"], cr)
     db.session.commit()
     mailbox.clear()
-    vops.submit_for_review(
+    signing.submit_for_review(
         people["qm"],
         draft,
         reviewer=people["reviewer"],
@@ -158,22 +158,22 @@ def test_rejection_approval_publication_and_training_each_mail_who_must_act(
     assert f"{BASE}/documents/{doc.id}/revisions/{draft.id}" in body(rejected)
     mailbox.clear()
     # Approved: the quality manager is told it is ready to publish.
-    vops.submit_for_review(
+    signing.submit_for_review(
         people["qm"],
         draft,
         reviewer=people["reviewer"],
         approver=people["approver"],
         password=PASSWORD,
     )
-    vops.sign_revision(people["reviewer"], draft, "reviewed", PASSWORD)
-    vops.sign_revision(people["approver"], draft, "approved", PASSWORD)
+    signing.sign_revision(people["reviewer"], draft, "reviewed", PASSWORD)
+    signing.sign_revision(people["approver"], draft, "approved", PASSWORD)
     db.session.commit()
     assert any("is approved" in s for s in mailbox.subjects("qm@example.com"))
     assert "ready to be published" in body(mailbox.to("qm@example.com")[-1])
     mailbox.clear()
     # Published at once: the requester hears of it; the staff the matrix names get their
     # training task (one mail each, not two).
-    vops.publish_revision(people["qm"], draft, today)
+    publishing.publish_revision(people["qm"], draft, today)
     db.session.commit()
     # (the requester is staff too: their own training task comes as well)
     [published] = [m for m in mailbox.to("tech@example.com") if "is published" in m["Subject"]]

@@ -42,11 +42,11 @@ def _duplicate_ids(tree):
 
 @pytest.fixture
 def submitted(people, create_document, draft_of):
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import signing
 
     doc = create_document(title="客户投诉管理控制程序")
     rev = draft_of(doc)
-    ops.submit_for_review(
+    signing.submit_for_review(
         people["qm"],
         rev,
         reviewer=people["reviewer"],

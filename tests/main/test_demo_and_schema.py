@@ -19,7 +19,7 @@ def test_demo_load_creates_the_manual_the_22_procedures_and_the_sp04_history(run
     ]
     docs = [d for d in everything if d.doc_type.value != "external"]
     assert [d.number for d in docs][:2] == ["XX-SM-01", "XX-SP-01"] and len(docs) == 23
-    from docmgmt.versioning.operations import in_force_map
+    from docmgmt.versioning.queries import in_force_map
 
     in_force = in_force_map([d.id for d in docs])
     assert len(in_force) == 23

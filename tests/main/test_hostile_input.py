@@ -15,11 +15,11 @@ EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 def test_markup_in_titles_and_records_is_escaped_everywhere(
     app, client, auth, people, token_for, create_document, draft_of, approve, today
 ):
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc = create_document(title=f"投诉程序 {EVIL}")
     rev = approve(draft_of(doc, body=f"# 1 目的\n派工说明 {EVIL}"))
-    ops.publish_revision(people["qm"], rev, today)
+    publishing.publish_revision(people["qm"], rev, today)
     db.session.commit()
     headers = token_for(people["qm"])
     r = client.post(

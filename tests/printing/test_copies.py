@@ -49,12 +49,12 @@ def in_force(effective_doc, create_document, draft_of, approve, people):
     from datetime import timedelta
 
     from docmgmt.clock import local_today, utcnow
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc = create_document(title="报修、送修和上门维修服务控制程序")
     rev = approve(draft_of(doc, body=LONG_BODY))
     # In force since ten days ago, so a new revision can take effect today.
-    ops.publish_revision(
+    publishing.publish_revision(
         people["qm"], rev, local_today() - timedelta(10), now=utcnow() - timedelta(10)
     )
     db.session.commit()
@@ -95,14 +95,14 @@ def test_a_controlled_copy_pdf_names_its_copy_holder_and_is_numbered_x_of_y(
 
 def test_uncontrolled_and_obsolete_prints_say_so(client, auth, people, in_force, draft_of, approve):
     from docmgmt.clock import local_today
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc, a0 = in_force
     auth.login("staff")
     _r, text = _text(client.get(f"/revisions/{a0.id}/print.pdf").data)
     assert "非受控" in text and "赵敏" in text  # who printed it
     a1 = approve(draft_of(doc, body="# 1 目的\n新版本。", change_summary="改写目的"))
-    ops.publish_revision(people["qm"], a1, local_today())
+    publishing.publish_revision(people["qm"], a1, local_today())
     db.session.commit()
     # Superseded: staff may no longer print A0; the quality manager gets it stamped 作废.
     assert client.get(f"/revisions/{a0.id}/print.pdf").status_code in (403, 404)
@@ -169,7 +169,7 @@ def test_superseding_lists_copies_for_recall_and_the_recall_is_recorded(
     client, auth, people, in_force, draft_of, approve, token_for
 ):
     from docmgmt.clock import local_today
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc, a0 = in_force
     qm = token_for(people["qm"])
@@ -180,7 +180,7 @@ def test_superseding_lists_copies_for_recall_and_the_recall_is_recorded(
         assert r.status_code == 201
     assert client.get("/api/v1/copies?due=true", headers=qm).get_json() == []
     a1 = approve(draft_of(doc, body="# 1 目的\n新版本。", change_summary="改写目的"))
-    ops.publish_revision(people["qm"], a1, local_today())
+    publishing.publish_revision(people["qm"], a1, local_today())
     db.session.commit()
     due = client.get("/api/v1/copies?due=true", headers=qm).get_json()
     assert sorted(c["holder_name"] for c in due) == ["售后服务部", "维修站一", "维修站二"]

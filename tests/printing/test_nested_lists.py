@@ -27,11 +27,11 @@ ORDERED = [True, False, False, True, True, True, True]
 
 def _published(create_document, draft_of, approve, people, body=NESTED):
     from docmgmt.clock import local_today
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc = create_document(title="报修、送修和上门维修服务控制程序")
     rev = approve(draft_of(doc, body=body))
-    ops.publish_revision(people["qm"], rev, local_today())
+    publishing.publish_revision(people["qm"], rev, local_today())
     db.session.commit()
     return doc, rev
 

@@ -64,14 +64,14 @@ RECALL = [
 @pytest.fixture
 def corpus(effective_doc, draft_of, approve, people):
     from docmgmt.clock import local_today
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import documents, publishing
 
     found = {}
     for key, (title, body) in CORPUS.items():
-        doc = ops.create_document(people["qm"], title, "procedure")
+        doc = documents.create_document(people["qm"], title, "procedure")
         db.session.commit()
         rev = approve(draft_of(doc, body=body))
-        ops.publish_revision(people["qm"], rev, local_today())
+        publishing.publish_revision(people["qm"], rev, local_today())
         db.session.commit()
         found[key] = doc.number
     return found
@@ -240,10 +240,10 @@ def _index_keys(app):
 
 def test_a_rolled_back_change_leaves_nothing_in_the_index(app, people):
     from docmgmt import search
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import documents, drafting
 
-    doc = ops.create_document(people["qm"], "临时文件", "procedure")
-    ops.create_draft(people["qm"], doc, body="# 1\n不应被索引的草稿内容")
+    doc = documents.create_document(people["qm"], "临时文件", "procedure")
+    drafting.create_draft(people["qm"], doc, body="# 1\n不应被索引的草稿内容")
     db.session.flush()
     db.session.rollback()
     assert search.pending() == 0
@@ -257,15 +257,15 @@ def test_a_committed_change_is_in_the_index_and_a_newer_one_replaces_it(
     from sqlalchemy import select
 
     from docmgmt import search
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import drafting
     from docmgmt.versioning.models import Document
 
     doc = db.session.scalar(select(Document).where(Document.number == corpus["parts"]))
-    rev = ops.create_draft(people["qm"], doc, body="# 1\n第一稿：库存盘点")
+    rev = drafting.create_draft(people["qm"], doc, body="# 1\n第一稿：库存盘点")
     db.session.commit()
     headers = token_for(people["qm"])
     assert _numbers(client, headers, "库存盘点", history="true")["total"] == 1
-    ops.update_draft(people["qm"], rev, body="# 1\n第二稿：年度盘点")
+    drafting.update_draft(people["qm"], rev, body="# 1\n第二稿：年度盘点")
     db.session.commit()
     assert _numbers(client, headers, "库存盘点", history="true")["total"] == 0
     assert _numbers(client, headers, "年度盘点", history="true")["total"] == 1
@@ -306,7 +306,7 @@ def test_changes_left_in_the_outbox_are_applied_by_the_next_search(
     from sqlalchemy import select
 
     from docmgmt import search
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import drafting
     from docmgmt.versioning.models import Document
 
     eng = search.engine(app)
@@ -314,7 +314,7 @@ def test_changes_left_in_the_outbox_are_applied_by_the_next_search(
     app.config["SEARCH_LOCK_TIMEOUT"] = 0.2
     try:
         doc = db.session.scalar(select(Document).where(Document.number == corpus["parts"]))
-        ops.create_draft(people["qm"], doc, body="# 1\n等待索引的草稿：报废流程")
+        drafting.create_draft(people["qm"], doc, body="# 1\n等待索引的草稿：报废流程")
         db.session.commit()  # no error for the user
         assert search.pending() == 1
     finally:
@@ -419,12 +419,12 @@ def test_the_postgres_engine_indexes_in_the_transaction_of_the_change(
     from sqlalchemy import create_engine, text
 
     from docmgmt import search
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import documents, drafting
 
     other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # another app server
     count = "SELECT count(*) FROM search_entry WHERE content LIKE '%冷凝器清洗%'"
-    doc = ops.create_document(people["qm"], "冷凝器维护规程", "procedure")
-    ops.create_draft(people["qm"], doc, body="# 1\n每季度冷凝器清洗一次")
+    doc = documents.create_document(people["qm"], "冷凝器维护规程", "procedure")
+    drafting.create_draft(people["qm"], doc, body="# 1\n每季度冷凝器清洗一次")
     db.session.flush()
     with other.connect() as conn:
         assert conn.scalar(text(count)) == 0  # not before the commit
@@ -438,7 +438,7 @@ def test_the_postgres_engine_indexes_in_the_transaction_of_the_change(
     assert [h["number"] for h in hit] == [doc.number]
     assert "<mark>冷凝器清洗</mark>" in hit[0]["fragment_html"]
     assert not Path(search.index_dir(app)).exists()  # nothing on local disk
-    ops.update_draft(people["qm"], doc.revisions[0], body="# 1\n每月检查一次")
+    drafting.update_draft(people["qm"], doc.revisions[0], body="# 1\n每月检查一次")
     db.session.commit()
     assert _numbers(client, headers, "冷凝器清洗", history="true")["total"] == 0
     assert search.check().ok
@@ -495,14 +495,14 @@ GLUED_RECALL = [
 @pytest.fixture
 def glued(effective_doc, draft_of, approve, people):
     from docmgmt.clock import local_today
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import documents, publishing
 
     found = {}
     for key, (title, body) in GLUED.items():
-        doc = ops.create_document(people["qm"], title, "procedure")
+        doc = documents.create_document(people["qm"], title, "procedure")
         db.session.commit()
         rev = approve(draft_of(doc, body=body))
-        ops.publish_revision(people["qm"], rev, local_today())
+        publishing.publish_revision(people["qm"], rev, local_today())
         db.session.commit()
         found[key] = doc.number
     return found

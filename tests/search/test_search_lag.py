@@ -130,12 +130,12 @@ def test_a_stale_entry_is_never_shown_while_the_index_lags(
     outbox, the index keeps the old entries, and the search still shows none of them."""
     from docmgmt import search
     from docmgmt.clock import local_today, utcnow
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     record = _old_record(people, wo_type, "赵德明", "13900001111")
     kept = _old_record(people, wo_type, "赵德明", "13900002222", days_ago=30)
     doc = create_document()
-    ops.publish_revision(
+    publishing.publish_revision(
         people["qm"],
         approve(draft_of(doc)),
         local_today() - timedelta(days=10),
@@ -153,7 +153,7 @@ def test_a_stale_entry_is_never_shown_while_the_index_lags(
         a1 = approve(
             draft_of(doc, body="# 1 目的\n新版：由客服系统自动派工。", change_summary="改版")
         )
-        ops.publish_revision(people["qm"], a1, local_today())  # A0 is superseded
+        publishing.publish_revision(people["qm"], a1, local_today())  # A0 is superseded
         db.session.commit()
         assert search.pending() >= 2  # nothing reached the index
         key = f"rec:{record.id}"

@@ -42,9 +42,9 @@ def _require(client, headers, doc, kind, value, days=14):
 def _publish(people, rev, day, days_ago=0):
     """Publish ``rev`` effective ``day``; ``days_ago`` publishes it back then (A0 before A1)."""
     from docmgmt.clock import utcnow
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
-    ops.publish_revision(
+    publishing.publish_revision(
         people["qm"], rev, day - timedelta(days=days_ago), now=utcnow() - timedelta(days=days_ago)
     )
     db.session.commit()

@@ -42,11 +42,12 @@ def _events(action, obj_id):
 
 def _move_clock(monkeypatch, days):
     from docmgmt import clock
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import documents, drafting, publishing, signing, withdrawing
 
     later = clock.utcnow() + timedelta(days=days)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
-    monkeypatch.setattr(ops, "utcnow", lambda: later)
+    for verbs in (documents, drafting, signing, publishing, withdrawing):
+        monkeypatch.setattr(verbs, "utcnow", lambda: later)
 
 
 def _race(app, paths_and_headers):
@@ -83,12 +84,12 @@ def test_the_day_a_scheduled_revision_falls_due_every_concurrent_read_is_answere
     app, people, effective_doc, draft_of, approve, today, token_for, monkeypatch
 ):
     from docmgmt.training.models import TrainingTask
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc, a0 = effective_doc()
     other, _other_a0 = effective_doc(title="客户投诉管理控制程序")
     a1 = approve(draft_of(doc, change_summary="调整响应时间"))
-    ops.publish_revision(people["qm"], a1, today + timedelta(days=1))
+    publishing.publish_revision(people["qm"], a1, today + timedelta(days=1))
     db.session.commit()
     tasks_before = db.session.scalar(select(func.count()).select_from(TrainingTask))
     qm, staff = token_for(people["qm"]), token_for(people["staff"])
@@ -131,27 +132,27 @@ def test_a_failed_activation_does_not_fail_the_read_and_is_tried_again(
     client, auth, people, effective_doc, draft_of, approve, today, monkeypatch
 ):
     """Whatever goes wrong while activating, the page is served; the next request retries."""
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc, a0 = effective_doc()
     a1 = approve(draft_of(doc, change_summary="调整"))
-    ops.publish_revision(people["qm"], a1, today + timedelta(days=1))
+    publishing.publish_revision(people["qm"], a1, today + timedelta(days=1))
     db.session.commit()
     auth.login("staff")
     _move_clock(monkeypatch, 1)
-    real = ops._activate
+    real = publishing._activate
 
     def broken(*args, **kwargs):
         raise RuntimeError("receiver failed")
 
-    monkeypatch.setattr(ops, "_activate", broken)
+    monkeypatch.setattr(publishing, "_activate", broken)
     r = client.get(f"/documents/{doc.id}")
     assert r.status_code == 302  # staff are sent to the revision in force
     assert client.get(r.headers["Location"]).status_code == 200
     db.session.expire_all()
     assert db.session.get(Revision, a1.id).state == RevisionState.APPROVED
 
-    monkeypatch.setattr(ops, "_activate", real)
+    monkeypatch.setattr(publishing, "_activate", real)
     assert client.get(f"/documents/{doc.id}/revisions/{a1.id}").status_code == 200
     db.session.expire_all()
     assert db.session.get(Revision, a1.id).state == RevisionState.EFFECTIVE

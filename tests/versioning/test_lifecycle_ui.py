@@ -140,7 +140,7 @@ def test_publishing_today_supersedes_the_previous_revision_and_the_record_has_bo
     client, auth, people, effective_doc, draft_of, approve, today, monkeypatch
 ):
     from docmgmt import clock
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc, a0 = effective_doc()
     a1 = approve(
@@ -149,7 +149,7 @@ def test_publishing_today_supersedes_the_previous_revision_and_the_record_has_bo
     # A0 took effect today; pretend it is tomorrow so A1 can start then.
     tomorrow_now = clock.utcnow() + timedelta(days=1)
     monkeypatch.setattr(clock, "utcnow", lambda: tomorrow_now)
-    monkeypatch.setattr(ops, "utcnow", lambda: tomorrow_now)
+    monkeypatch.setattr(publishing, "utcnow", lambda: tomorrow_now)
     auth.login("qm")
     r = client.post(
         f"/documents/{doc.id}/revisions/{a1.id}/publish",
@@ -170,11 +170,11 @@ def test_a_revision_with_a_future_date_takes_effect_that_day_without_anyone_acti
     client, auth, people, effective_doc, draft_of, approve, today, monkeypatch
 ):
     from docmgmt import clock
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc, a0 = effective_doc()
     a1 = approve(draft_of(doc, change_summary="调整"))
-    ops.publish_revision(people["qm"], a1, today + timedelta(days=3))
+    publishing.publish_revision(people["qm"], a1, today + timedelta(days=3))
     db.session.commit()
     auth.login("staff")
     assert "A0" in page_text(client.get("/documents/"))
@@ -182,7 +182,7 @@ def test_a_revision_with_a_future_date_takes_effect_that_day_without_anyone_acti
 
     later = clock.utcnow() + timedelta(days=3)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
-    monkeypatch.setattr(ops, "utcnow", lambda: later)
+    monkeypatch.setattr(publishing, "utcnow", lambda: later)
     r = client.get(f"/documents/{doc.id}/revisions/{a1.id}")
     assert r.status_code == 200
     db.session.expire_all()
@@ -195,16 +195,16 @@ def test_cli_activates_due_revisions(
     runner, people, effective_doc, draft_of, approve, today, monkeypatch
 ):
     from docmgmt import clock
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc, a0 = effective_doc()
     a1 = approve(draft_of(doc, change_summary="调整"))
-    ops.publish_revision(people["qm"], a1, today + timedelta(days=1))
+    publishing.publish_revision(people["qm"], a1, today + timedelta(days=1))
     db.session.commit()
     result = runner.invoke(args=["revisions", "activate"])
     assert "0 revision(s) activated" in result.output
     later = clock.utcnow() + timedelta(days=1)
-    monkeypatch.setattr(ops, "utcnow", lambda: later)
+    monkeypatch.setattr(publishing, "utcnow", lambda: later)
     result = runner.invoke(args=["revisions", "activate"])
     assert "1 revision(s) activated" in result.output
     db.session.expire_all()
@@ -214,11 +214,11 @@ def test_cli_activates_due_revisions(
 def test_rejection_needs_a_comment_and_returns_the_revision_to_draft(
     client, auth, people, create_document, draft_of
 ):
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import drafting, signing
 
     doc = create_document()
     rev = draft_of(doc)
-    ops.submit_for_review(
+    signing.submit_for_review(
         people["qm"],
         rev,
         reviewer=people["reviewer"],
@@ -239,8 +239,8 @@ def test_rejection_needs_a_comment_and_returns_the_revision_to_draft(
     assert rev.state == RevisionState.DRAFT
     assert rev.events[-1].comment == "第4章缺少派工时限"
     # The draft can be edited again and resubmitted; the new round needs new signatures.
-    ops.update_draft(people["qm"], rev, body="# 1 目的\n补充派工时限：10分钟内联系客户。")
-    ops.submit_for_review(
+    drafting.update_draft(people["qm"], rev, body="# 1 目的\n补充派工时限：10分钟内联系客户。")
+    signing.submit_for_review(
         people["qm"],
         rev,
         reviewer=people["reviewer"],

@@ -42,11 +42,11 @@ def test_auditors_and_quality_managers_read_every_revision(client, auth, people,
 
 def test_the_routed_reviewer_reads_the_revision_they_must_sign(client, auth, people, history):
     from docmgmt.extensions import db
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import signing
     from tests.conftest import PASSWORD
 
     doc, a0, a1 = history
-    ops.submit_for_review(
+    signing.submit_for_review(
         people["qm"],
         a1,
         reviewer=people["reviewer"],
@@ -60,7 +60,7 @@ def test_the_routed_reviewer_reads_the_revision_they_must_sign(client, auth, peo
 
 def test_content_html_is_sanitised(client, auth, people, create_document, draft_of, approve, today):
     from docmgmt.extensions import db
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc = create_document()
     rev = approve(
@@ -70,7 +70,7 @@ def test_content_html_is_sanitised(client, auth, people, create_document, draft_
             "**粗体** [link](javascript:alert(1))",
         )
     )
-    ops.publish_revision(people["qm"], rev, today)
+    publishing.publish_revision(people["qm"], rev, today)
     db.session.commit()
     auth.login("staff")
     html = client.get(f"/documents/{doc.id}/revisions/{rev.id}").get_data(as_text=True)

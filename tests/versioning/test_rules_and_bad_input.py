@@ -41,11 +41,11 @@ def _snapshot():
 
 @pytest.fixture
 def submitted(people, create_document, draft_of):
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import signing
 
     doc = create_document()
     rev = draft_of(doc)
-    ops.submit_for_review(
+    signing.submit_for_review(
         people["qm"],
         rev,
         reviewer=people["reviewer"],
@@ -258,10 +258,10 @@ def test_submitted_content_is_frozen(client, auth, people, submitted):
     assert r.status_code == 302
     assert _snapshot() == before
     from docmgmt.errors import InvalidState
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import drafting
 
     with pytest.raises(InvalidState):
-        ops.update_draft(people["qm"], rev, body="# 改了")
+        drafting.update_draft(people["qm"], rev, body="# 改了")
     db.session.rollback()
     assert _snapshot() == before
 
@@ -348,15 +348,15 @@ def test_a_reedition_with_a_version_other_than_the_next_edition_is_refused(
 def test_after_x9_a_revision_to_the_next_letter_is_not_recorded_as_a_reedition(
     people, create_document, draft_of, approve, today
 ):
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing, withdrawing
 
     doc = create_document()  # brought in at A9: a document's first code is free
     a9 = approve(draft_of(doc, version="A9"))
-    ops.publish_revision(people["qm"], a9, today)
+    publishing.publish_revision(people["qm"], a9, today)
     db.session.commit()
     b0 = draft_of(doc, change_summary="修订")
     assert b0.version == "B0" and not b0.is_reedition
-    ops.cancel_revision(people["qm"], b0, "重来")
+    withdrawing.cancel_revision(people["qm"], b0, "重来")
     db.session.commit()
     b0 = draft_of(doc, change_summary="换版", reedition=True)
     assert b0.version == "B0" and b0.is_reedition
@@ -400,7 +400,7 @@ def test_two_people_publishing_the_same_revision_at_once_publish_it_once(
     from sqlalchemy.orm.exc import StaleDataError
 
     from docmgmt.auth.models import User
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc = create_document()
     rev = approve(draft_of(doc))
@@ -418,7 +418,7 @@ def test_two_people_publishing_the_same_revision_at_once_publish_it_once(
             actor = session.get(User, qm_id)
             barrier.wait()
             try:
-                ops.publish_revision(actor, r, today)
+                publishing.publish_revision(actor, r, today)
                 session.commit()
                 results.append("ok")
             except (StaleDataError, IntegrityError):

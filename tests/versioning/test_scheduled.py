@@ -16,20 +16,21 @@ from tests.conftest import page_text
 
 def _move_clock(monkeypatch, days):
     from docmgmt import clock
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import documents, drafting, publishing, signing, withdrawing
 
     later = clock.utcnow() + timedelta(days=days)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
-    monkeypatch.setattr(ops, "utcnow", lambda: later)
+    for verbs in (documents, drafting, signing, publishing, withdrawing):
+        monkeypatch.setattr(verbs, "utcnow", lambda: later)
 
 
 def _scheduled(people, effective_doc, draft_of, approve, today, days=3):
     """A0 in force since today; A1 approved and published for ``days`` later."""
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc, a0 = effective_doc()
     a1 = approve(draft_of(doc, change_summary="增加回访要求", change_number="CR-7"))
-    ops.publish_revision(people["qm"], a1, today + timedelta(days=days))
+    publishing.publish_revision(people["qm"], a1, today + timedelta(days=days))
     db.session.commit()
     return doc, a0, a1
 
@@ -140,7 +141,7 @@ def test_a_quality_manager_cancels_a_scheduled_revision_and_a_new_draft_can_star
     client, auth, people, effective_doc, draft_of, approve, today, monkeypatch
 ):
     from docmgmt.training.models import TrainingTask
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import queries
 
     doc, a0, a1 = _scheduled(people, effective_doc, draft_of, approve, today)
     auth.login("qm")
@@ -170,7 +171,7 @@ def test_a_quality_manager_cancels_a_scheduled_revision_and_a_new_draft_can_star
     # The version code is given back: the next draft is A1 again.
     r = client.post(f"/documents/{doc.id}/drafts", data={"kind": "revision", "change_summary": "x"})
     assert r.status_code == 303, page_text(r)
-    assert ops.open_revision(db.session.get(type(doc), doc.id)).version == "A1"
+    assert queries.open_revision(db.session.get(type(doc), doc.id)).version == "A1"
 
     # Its date passes: A0 stays in force, nothing was activated, nobody must train on it.
     _move_clock(monkeypatch, 4)
@@ -244,17 +245,18 @@ def test_a_revision_cannot_be_taken_back_once_its_date_has_come(
 ):
     import pytest
 
+    from docmgmt import clock
     from docmgmt.errors import InvalidState
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import withdrawing
 
     doc, a0, a1 = _scheduled(people, effective_doc, draft_of, approve, today, days=1)
     # Due but not yet activated (no request has come in yet today): refused all the same.
-    tomorrow = ops.utcnow() + timedelta(days=1)
+    tomorrow = clock.utcnow() + timedelta(days=1)
     with pytest.raises(InvalidState, match="took effect on"):
-        ops.cancel_revision(people["qm"], a1, "太晚了", now=tomorrow)
+        withdrawing.cancel_revision(people["qm"], a1, "太晚了", now=tomorrow)
     db.session.rollback()
     with pytest.raises(InvalidState, match="took effect on"):
-        ops.unschedule_revision(people["qm"], a1, "太晚了", now=tomorrow)
+        withdrawing.unschedule_revision(people["qm"], a1, "太晚了", now=tomorrow)
     db.session.rollback()
     _move_clock(monkeypatch, 1)
     qm = token_for(people["qm"])
@@ -286,11 +288,11 @@ def test_only_the_quality_manager_takes_a_revision_back(
 def test_a_cancelled_revision_leaves_the_search_index_and_gets_no_copies(
     client, people, effective_doc, draft_of, approve, today, token_for
 ):
-    from docmgmt.versioning import operations as ops
+    from docmgmt.versioning import publishing
 
     doc, a0 = effective_doc()
     a1 = approve(draft_of(doc, body="# 1 目的\n新增夜间应急抢修安排。", change_summary="夜间"))
-    ops.publish_revision(people["qm"], a1, today + timedelta(days=2))
+    publishing.publish_revision(people["qm"], a1, today + timedelta(days=2))
     db.session.commit()
     qm = token_for(people["qm"])
 
