@@ -15,6 +15,7 @@ from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import options
 from docmgmt.redirects import redirect_back
+from docmgmt.templating import role_label
 from docmgmt.training import bp
 from docmgmt.training import operations as ops
 from docmgmt.training.export import record_pdf, record_xlsx
@@ -134,11 +135,15 @@ def matrix():
                 doc = db.session.get(Document, form.document_id.data)
                 if doc is None:
                     raise NotFound(_("No such document."))
+                value = form.target_value.data.strip()
+                if form.target_kind.data == "role":
+                    # The form names roles as people read them (质量经理); the rule stores the code.
+                    value = {role_label(r.value): r.value for r in Role}.get(value, value)
                 ops.set_requirement(
                     current_user,
                     doc,
                     form.target_kind.data,
-                    form.target_value.data,
+                    value,
                     form.due_days.data,
                 )
                 db.session.commit()
@@ -155,7 +160,7 @@ def matrix():
         docs=docs,
         targets=targets,
         cells=cells,
-        roles=[r.value for r in Role],
+        roles=[role_label(r.value) for r in Role],
         departments=departments,
         can_edit=can_manage_documents(current_user),
     )
