@@ -95,6 +95,22 @@ def test_staff_pages_fit_a_phone_and_a_desk(app, live_server, browser):  # noqa:
     assert not found, "\n".join(found)
 
 
+def test_quality_manager_pages_fit_too(app, live_server, browser):  # noqa: F811
+    """The audit trail (before/after as a difference) and the register with its 待生效 and
+    review columns, as the quality manager sees them."""
+    _demo()
+    found = []
+    for width in WIDTHS:
+        ctx, page = _login(browser, live_server, "qm", width)
+        for name, path in (("audit", "/audit/"), ("qm-register", "/documents/"), ("qm-start", "/")):
+            assert page.goto(f"{live_server}{path}").status == 200
+            shot = ARTIFACTS / f"phone-{name}-{width}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            found.extend(f"{name} @{width}px: {p}" for p in page.evaluate(LAYOUT))
+        ctx.close()
+    assert not found, "\n".join(found)
+
+
 def test_top_bar_collapses_on_a_phone_and_opens_with_its_button(app, live_server, browser):  # noqa: F811
     _demo()
     ctx, page = _login(browser, live_server, "tech", 390)
