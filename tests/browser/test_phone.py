@@ -98,11 +98,22 @@ def test_staff_pages_fit_a_phone_and_a_desk(app, live_server, browser):  # noqa:
 def test_quality_manager_pages_fit_too(app, live_server, browser):  # noqa: F811
     """The audit trail (before/after as a difference) and the register with its 待生效 and
     review columns, as the quality manager sees them."""
-    _demo()
+    from docmgmt.extensions import db
+    from docmgmt.versioning.models import Document
+    from docmgmt.versioning.operations import in_force_revision
+
+    ids = _demo()
+    manual = in_force_revision(db.session.get(Document, ids["manual"]))
+    pages = (
+        ("audit", "/audit/"),
+        ("qm-register", "/documents/"),
+        ("qm-start", "/"),
+        ("manual", f"/documents/{manual.document_id}/revisions/{manual.id}"),
+    )
     found = []
     for width in WIDTHS:
         ctx, page = _login(browser, live_server, "qm", width)
-        for name, path in (("audit", "/audit/"), ("qm-register", "/documents/"), ("qm-start", "/")):
+        for name, path in pages:
             assert page.goto(f"{live_server}{path}").status == 200
             shot = ARTIFACTS / f"phone-{name}-{width}.png"
             page.screenshot(path=str(shot), full_page=True)
