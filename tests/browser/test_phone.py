@@ -132,6 +132,23 @@ def test_top_bar_collapses_on_a_phone_and_opens_with_its_button(app, live_server
     assert page.get_attribute("header.topbar button.menu-toggle", "aria-expanded") == "true"
     page.screenshot(path=str(ARTIFACTS / "phone-menu-open-390.png"), full_page=False)
     ctx.close()
+    # Without JavaScript the menu stays open (it wraps) and no dead button shows.
+    from docmgmt.demo import DEMO_PASSWORD
+
+    ctx = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    page = ctx.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "tech")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    assert page.locator("header.topbar nav").is_visible()
+    assert not page.locator("header.topbar button.menu-toggle").is_visible()
+    assert page.evaluate(LAYOUT) == []
+    page.screenshot(path=str(ARTIFACTS / "phone-nojs-start-390.png"), full_page=True)
+    ctx.close()
     # On a desk the menu shows without the button.
     ctx, page = _login(browser, live_server, "tech", 1366)
     assert page.locator("header.topbar nav").is_visible()
