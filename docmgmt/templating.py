@@ -192,6 +192,11 @@ def mark_lang(text) -> Markup:
     return Markup(_HAN_RUN.sub(lambda m: f'<span lang="zh-CN">{m.group(0)}</span>', escaped))
 
 
+def colon() -> str:
+    """The colon after a label: full-width (：) in Chinese, ": " in English."""
+    return "：" if ui_lang().startswith("zh") else ": "
+
+
 def claim_focus() -> bool:
     """True once per page: the first field with an error takes the focus (autofocus)."""
     if g.get("_focus_claimed"):
@@ -229,7 +234,7 @@ def register_template_helpers(app):
 
     # A feature's own template globals (doc_control, related_for_reading, in_force_of) are
     # registered by its blueprint, so this module stays below every feature.
-    app.jinja_env.globals.update(claim_focus=claim_focus)
+    app.jinja_env.globals.update(claim_focus=claim_focus, colon=colon)
 
     @app.context_processor
     def helpers():

@@ -4,7 +4,7 @@ from flask import render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from docmgmt.audit import bp
+from docmgmt.audit import bp, labels
 from docmgmt.audit.models import AuditEvent
 from docmgmt.auth.permissions import can_read_audit, require
 from docmgmt.auth.scope import scoped
@@ -39,6 +39,15 @@ def trail():
     return render_template(
         "audit/trail.html",
         events=events,
+        objects=labels.object_labels(events),
+        action_label=labels.action_label,
+        changes=labels.changes,
+        action_choices=sorted(
+            ((code, str(text)) for code, text in labels.ACTIONS.items()), key=lambda c: c[1]
+        ),
+        object_choices=sorted(
+            ((code, str(text)) for code, text in labels.OBJECTS.items()), key=lambda c: c[1]
+        ),
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),

@@ -11,7 +11,8 @@ from docmgmt.versioning.models import Revision, RevisionState, SignatureMeaning
 
 
 def inbox_for(user) -> dict:
-    """What waits for this user: signatures to give and, for quality managers, their drafts."""
+    """What waits for this user: signatures to give, procedures to read and sign for and, for
+    quality managers, their drafts."""
     waiting = db.session.scalars(
         select(Revision)
         .where(
@@ -66,9 +67,12 @@ def inbox_for(user) -> dict:
         .limit(10)
     ).all()
     from docmgmt.control.operations import withdrawals_waiting_for
+    from docmgmt.training.operations import open_tasks_of
 
     return {
         "to_sign": to_sign,
+        # Read and understood: the person's open tasks, overdue first (earliest due first).
+        "to_read": open_tasks_of(user),
         "my_requests": requests,
         "withdrawals": withdrawals_waiting_for(user),
         **mine,

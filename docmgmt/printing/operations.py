@@ -25,9 +25,9 @@ from docmgmt.versioning import drafting, lifecycle, queries
 from docmgmt.versioning.models import Revision, RevisionState, SignatureMeaning
 
 MEANINGS = {
-    SignatureMeaning.PREPARED: ("制订", "制订 prepared"),
-    SignatureMeaning.REVIEWED: ("审核", "审核 reviewed"),
-    SignatureMeaning.APPROVED: ("核准", "核准 approved"),
+    SignatureMeaning.PREPARED: ("制订", "编制人确认内容"),
+    SignatureMeaning.REVIEWED: ("审核", "审核人确认内容正确、适宜"),
+    SignatureMeaning.APPROVED: ("核准", "核准人批准发布"),
 }
 GONE = (RevisionState.SUPERSEDED, RevisionState.OBSOLETE)
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from docmgmt.auth.models import Department
 from docmgmt.extensions import db
+from docmgmt.records.models import RecordType
 from docmgmt.search import bp
 from docmgmt.search.forms import SearchForm
 from docmgmt.search.service import Filters, search
@@ -17,7 +18,19 @@ from docmgmt.versioning.models import RevisionState
 
 
 def _state_label(value: str) -> str:
-    return state_label(value) if value in RevisionState._value2member_map_ else value
+    if value in RevisionState._value2member_map_:
+        return state_label(value)
+    # A record's state: kept (active) or disposed.
+    return {"active": _("In retention"), "disposed": _("Disposed")}.get(value, value)
+
+
+def _type_label(record_types: dict):
+    """A document type (程序文件) or, for records, the record type's name (派工单, not WO)."""
+
+    def label(value: str) -> str:
+        return record_types.get(value) or type_label(value)
+
+    return label
 
 
 @bp.get("/")
@@ -52,7 +65,9 @@ def results():
         departments=departments,
         kind_label=kind_label,
         hit_url=hit_url,
-        type_label_fn=type_label,
+        type_label_fn=_type_label(
+            dict(db.session.execute(select(RecordType.code, RecordType.name)).all())
+        ),
         state_label_fn=_state_label,
         dept_label=lambda code: departments.get(code, code),
         title=_("Search"),

@@ -343,6 +343,26 @@ def get_task(task_id: int) -> TrainingTask:
     return task
 
 
+def open_tasks_of(user: User) -> list[TrainingTask]:
+    """The person's open read-and-understood tasks, the most urgent (overdue) first."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return db.session.scalars(tasks_query(user=user, state=TaskState.OPEN)).all()
+
+
+def open_task_for(user: User, rev: Revision) -> TrainingTask | None:
+    """The person's open task for this revision: the reading page carries its signature."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        select(TrainingTask).where(
+            TrainingTask.user_id == user.id,
+            TrainingTask.revision_id == rev.id,
+            TrainingTask.state == TaskState.OPEN,
+        )
+    )
+
+
 def acknowledge(actor, task: TrainingTask, password: str, now: datetime | None = None):
     """Read and understood, signed with the password (an electronic signature)."""
     from docmgmt.auth.operations import verify_signing_password

@@ -14,6 +14,8 @@ from docmgmt.auth.scope import require_access, scope_documents, scoped, visible
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import options
+from docmgmt.redirects import redirect_back
+from docmgmt.templating import role_label
 from docmgmt.training import bp
 from docmgmt.training import operations as ops
 from docmgmt.training.export import record_pdf, record_xlsx
@@ -35,6 +37,10 @@ from docmgmt.versioning.content import blocks_to_html
 from docmgmt.versioning.models import Document, Revision, RevisionState
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# The reading page of a revision carries the person's open read-and-understood task for it.
+bp.add_app_template_global(ops.open_task_for, "reading_task_of")
+bp.add_app_template_global(lambda: AcknowledgeForm(formdata=None), "acknowledge_form")
 
 
 def _people():
@@ -81,11 +87,14 @@ def task(task_id):
 @bp.post("/tasks/<int:task_id>/acknowledge")
 @login_required
 def acknowledge(task_id):
+    """Sign read and understood, from the task page or from the revision's reading page (the
+    form names the page in ``next``: the answer, good or bad, goes back there)."""
     t = ops.get_task(task_id)
     form = AcknowledgeForm()
+    back = request.form.get("next")
     if not form.validate_on_submit():
         flash(_("Tick the statement and give your password to sign."), "error")
-        return redirect(url_for(".task", task_id=task_id), 303)
+        return redirect_back(back, url_for(".task", task_id=task_id), 303)
     try:
         ops.acknowledge(current_user, t, form.password.data)
         db.session.commit()
@@ -97,11 +106,11 @@ def acknowledge(task_id):
             ),
             "success",
         )
-        return redirect(url_for(".index"), 303)
+        return redirect_back(back, url_for(".index"), 303)
     except DomainError as exc:
         undo(exc)
         flash(exc.message, "error")
-        return redirect(url_for(".task", task_id=task_id), 303)
+        return redirect_back(back, url_for(".task", task_id=task_id), 303)
 
 
 # ---------------------------------------------------------------- the matrix
@@ -126,11 +135,15 @@ def matrix():
                 doc = db.session.get(Document, form.document_id.data)
                 if doc is None:
                     raise NotFound(_("No such document."))
+                value = form.target_value.data.strip()
+                if form.target_kind.data == "role":
+                    # The form names roles as people read them (质量经理); the rule stores the code.
+                    value = {role_label(r.value): r.value for r in Role}.get(value, value)
                 ops.set_requirement(
                     current_user,
                     doc,
                     form.target_kind.data,
-                    form.target_value.data,
+                    value,
                     form.due_days.data,
                 )
                 db.session.commit()
@@ -147,7 +160,7 @@ def matrix():
         docs=docs,
         targets=targets,
         cells=cells,
-        roles=[r.value for r in Role],
+        roles=[role_label(r.value) for r in Role],
         departments=departments,
         can_edit=can_manage_documents(current_user),
     )

@@ -456,13 +456,33 @@ def _list_html(b: dict) -> str:
     return "".join(out)
 
 
+def heading_anchor(n: int) -> str:
+    """The id of the document's n-th heading (from 1): the outline (目录) links to it."""
+    return f"sec-{n}"
+
+
+def outline(blocks: list[dict], max_level: int = 3) -> list[tuple[int, str, str]]:
+    """(level, plain text, anchor) of the headings down to ``max_level``, for the 目录."""
+    out, n = [], 0
+    for b in blocks:
+        if b.get("type") == "heading":
+            n += 1
+            level = min(6, max(1, int(b["level"])))
+            if level <= max_level:
+                out.append((level, Markup(_inline_html(b["text"])).striptags(), heading_anchor(n)))
+    return out
+
+
 def blocks_to_html(blocks: list[dict], image_url=None) -> Markup:
     parts: list[str] = []
+    headings = 0
     for b in blocks:
         kind = b.get("type")
         if kind == "heading":
             level = min(6, max(1, int(b["level"])))
-            parts.append(f"<h{level}>{_inline_html(b['text'])}</h{level}>")
+            headings += 1
+            anchor = heading_anchor(headings)
+            parts.append(f'<h{level} id="{anchor}">{_inline_html(b["text"])}</h{level}>')
         elif kind == "paragraph":
             parts.append(f"<p>{_inline_html(b['text'])}</p>")
         elif kind == "list":
@@ -483,6 +503,7 @@ def blocks_to_html(blocks: list[dict], image_url=None) -> Markup:
                 "td": {"rowspan", "colspan"},
                 "th": {"rowspan", "colspan"},
                 "img": {"src", "alt"},
+                **{f"h{n}": {"id"} for n in range(1, 7)},
             },
             url_schemes={"http", "https"},
         )

@@ -25,7 +25,7 @@ from docmgmt.versioning import (
     signing,
     withdrawing,
 )
-from docmgmt.versioning.content import blocks_to_html, blocks_to_lines
+from docmgmt.versioning.content import blocks_to_html, blocks_to_lines, outline
 from docmgmt.versioning.forms import (
     DocumentEditForm,
     DocumentForm,
@@ -50,6 +50,8 @@ from docmgmt.versioning.models import (
 
 # Templates of every feature show "the version in force" of a document.
 bp.add_app_template_global(queries.in_force_revision, "in_force_of")
+# The reading pages' outline (目录) of a revision's headings.
+bp.add_app_template_global(outline, "outline_of")
 
 
 def _department_choices():
@@ -114,21 +116,21 @@ def register():
         docs = [d for d in docs if d.id in in_force or d.doc_type == DocumentType.EXTERNAL]
     pending = {}
     if can_read_history(current_user):
-        # The revision in progress and the one scheduled to take effect (待生效), if any.
+        # The revision in progress, if any.
         for d in docs:
-            revs = [
-                r
-                for r in (queries.open_revision(d), queries.scheduled_revision(d))
-                if r is not None
-            ]
-            if revs:
-                pending[d.id] = revs
+            if (r := queries.open_revision(d)) is not None:
+                pending[d.id] = r
+    # Everybody sees the revision waiting for its effective date (待生效) and the next review.
+    scheduled = {d.id: r for d in docs if (r := queries.scheduled_revision(d)) is not None}
+    next_review = {d.id: control_ops.review_due_date(d) for d in docs}
     departments = db.session.scalars(select(Department).order_by(Department.code)).all()
     return render_template(
         "versioning/register.html",
         docs=docs,
         in_force=in_force,
         pending=pending,
+        scheduled=scheduled,
+        next_review=next_review,
         departments=departments,
         filters={"type": doc_type, "department": dep, "q": q or "", "obsolete": show_obsolete},
     )

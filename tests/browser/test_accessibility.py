@@ -279,6 +279,9 @@ def test_sign_a_revision_and_file_a_record_with_the_keyboard_alone(  # noqa: F81
 
     # File a record: the menu, the records page, the type's button, the form, the button.
     page.keyboard.press("Tab")  # the skip link is first again
+    # On a phone the menu is folded behind its button: Enter opens it.
+    _tab_to(page, lambda a: a["tag"] == "BUTTON" and a["text"] == "菜单")
+    page.keyboard.press("Enter")
     _tab_to(page, lambda a: a["href"] == "/records/")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/records/")
