@@ -48,7 +48,7 @@ LAYOUT = """() => {
 
 
 def _login(browser, base, username, width):  # noqa: F811
-    from docmgmt.demo import DEMO_PASSWORD
+    from docmgmt.demo.loader import DEMO_PASSWORD
 
     ctx = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 844})
     page = ctx.new_page()
@@ -133,7 +133,7 @@ def test_top_bar_collapses_on_a_phone_and_opens_with_its_button(app, live_server
     page.screenshot(path=str(ARTIFACTS / "phone-menu-open-390.png"), full_page=False)
     ctx.close()
     # Without JavaScript the menu stays open (it wraps) and no dead button shows.
-    from docmgmt.demo import DEMO_PASSWORD
+    from docmgmt.demo.loader import DEMO_PASSWORD
 
     ctx = browser.new_context(
         locale="zh-CN", viewport={"width": 390, "height": 844}, java_script_enabled=False
@@ -157,7 +157,7 @@ def test_top_bar_collapses_on_a_phone_and_opens_with_its_button(app, live_server
 
 
 def test_technician_finds_and_signs_an_overdue_task_on_a_phone(app, live_server, browser):  # noqa: F811
-    from docmgmt.demo import DEMO_PASSWORD
+    from docmgmt.demo.loader import DEMO_PASSWORD
     from docmgmt.extensions import db
     from docmgmt.training.models import TaskState, TrainingTask
 

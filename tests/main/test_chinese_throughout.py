@@ -183,7 +183,7 @@ def _paths(app, ids):
 
 @pytest.fixture
 def demo_company(app):
-    from docmgmt import demo
+    from docmgmt.demo import loader as demo
 
     demo.load()
     db.session.commit()
@@ -191,7 +191,7 @@ def demo_company(app):
 
 
 def test_no_page_of_the_chinese_ui_shows_a_code(app, client, demo_company):
-    from docmgmt.demo import DEMO_PASSWORD
+    from docmgmt.demo.loader import DEMO_PASSWORD
 
     found, walked = [], 0
     alone = frozenset(_codes_shown_alone())
@@ -222,7 +222,7 @@ def test_the_pdfs_show_no_code(app, client, demo_company):
 
     from pypdf import PdfReader
 
-    from docmgmt.demo import DEMO_PASSWORD
+    from docmgmt.demo.loader import DEMO_PASSWORD
 
     client.post("/login", data={"username": "qm", "password": DEMO_PASSWORD})
     client.post("/lang/zh_CN")
