@@ -25,9 +25,10 @@ from docmgmt.versioning import operations as vops
 from docmgmt.versioning.models import Revision, RevisionState, SignatureMeaning
 
 MEANINGS = {
-    SignatureMeaning.PREPARED: ("制订", "制订 prepared"),
-    SignatureMeaning.REVIEWED: ("审核", "审核 reviewed"),
-    SignatureMeaning.APPROVED: ("核准", "核准 approved"),
+    # (label, what the signature means): the print is a Chinese controlled document
+    SignatureMeaning.PREPARED: ("制订", "编制本文件"),
+    SignatureMeaning.REVIEWED: ("审核", "审核内容，同意提交核准"),
+    SignatureMeaning.APPROVED: ("核准", "批准发布"),
 }
 GONE = (RevisionState.SUPERSEDED, RevisionState.OBSOLETE)
 
