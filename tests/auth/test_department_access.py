@@ -48,6 +48,7 @@ ROUTES = {
     "versioning.document": ("document",),
     "versioning.edit_document": ("document",),
     "versioning.compare": ("document",),
+    "versioning.compare_pdf": ("document",),
     "versioning.revision": ("document", "draft"),
     "versioning.edit_revision": ("document", "draft"),
     "versioning.withdrawal": ("withdrawal",),
