@@ -36,6 +36,15 @@ WHAT = {
 DEL_COLOR, INS_COLOR = "#B00020", "#1A7F37"
 
 
+def COMPARE_REFUSED() -> str:  # noqa: N802 (one message for page, report and API)
+    from flask_babel import gettext as _
+
+    return _(
+        "Only quality managers, auditors and the reviewer and approver of a revision can "
+        "compare revisions."
+    )
+
+
 @dataclass
 class ReportJob:
     company: str
@@ -229,3 +238,51 @@ def _grid_style():
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ]
     )
+
+
+def report_for(user, a, b) -> bytes:
+    """The PDF change report of ``a`` → ``b`` for ``user``, who must be allowed to compare
+    them (:func:`docmgmt.auth.permissions.can_compare`, the rule of the page and the API)."""
+    from flask import current_app
+
+    from docmgmt.auth.permissions import can_compare, require
+
+    require(can_compare(user, a, b), COMPARE_REFUSED())
+
+    from docmgmt.clock import to_local, utcnow
+    from docmgmt.versioning import compare as cmp
+
+    result = cmp.compare(a.body_blocks or [], b.body_blocks or [])
+    local = to_local(utcnow())
+    return render(
+        ReportJob(
+            company=current_app.config["COMPANY_NAME"],
+            number=a.document.number,
+            title=b.title,
+            old=_side(a),
+            new=_side(b),
+            meta=[
+                (label, x, y)
+                for label, x, y in (
+                    ("文件名称", a.title, b.title),
+                    ("制/修订内容", a.change_summary or "", b.change_summary or ""),
+                    ("修订编号", a.change_reference, b.change_reference),
+                )
+            ],
+            changes=result.changes,
+            made_by=getattr(user, "full_name", ""),
+            made_at=local.strftime("%Y-%m-%d %H:%M") if local else "",
+        )
+    )
+
+
+def _side(rev) -> tuple[str, str, str]:
+    """Version, state (in the document language, like every print) and effective date."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from docmgmt.versioning.lifecycle import state_label
+
+    with force_locale(current_app.config["DOCUMENT_LOCALE"]):
+        state = state_label(rev.state)
+    return rev.version, state, rev.effective_date.isoformat() if rev.effective_date else ""

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from docmgmt.auth.permissions import can_compare, can_read_history, require
-from docmgmt.clock import to_local, utcnow
 from docmgmt.versioning import bp
 from docmgmt.versioning import compare as cmp
 from docmgmt.versioning import operations as ops
@@ -125,48 +124,8 @@ def compare_pdf(doc_id):
     if a is None:
         flash(_("This document has only one revision."), "info")
         return redirect(url_for(".document", doc_id=doc.id))
-    data = change_report(current_user, a, b)
+    from docmgmt.printing.change_report import report_for
+
+    data = report_for(current_user, a, b)
     name = f"{doc.number}-{a.version}-{b.version}-change-report.pdf"
     return send_file(BytesIO(data), mimetype="application/pdf", download_name=name)
-
-
-def change_report(user, a: Revision, b: Revision) -> bytes:
-    """The PDF change report of ``a`` → ``b`` (the caller has checked :func:`can_compare`)."""
-    from flask import current_app
-
-    from docmgmt.printing import change_report as report
-
-    result = cmp.compare(a.body_blocks or [], b.body_blocks or [])
-    local = to_local(utcnow())
-    return report.render(
-        report.ReportJob(
-            company=current_app.config["COMPANY_NAME"],
-            number=a.document.number,
-            title=b.title,
-            old=_side(a),
-            new=_side(b),
-            meta=[
-                (label, x, y)
-                for label, x, y in (
-                    ("文件名称", a.title, b.title),
-                    ("制/修订内容", a.change_summary or "", b.change_summary or ""),
-                    ("修订编号", a.change_reference, b.change_reference),
-                )
-            ],
-            changes=result.changes,
-            made_by=getattr(user, "full_name", ""),
-            made_at=local.strftime("%Y-%m-%d %H:%M") if local else "",
-        )
-    )
-
-
-def _side(rev: Revision) -> tuple[str, str, str]:
-    """Version, state (in the document language, like every print) and effective date."""
-    from flask import current_app
-    from flask_babel import force_locale
-
-    from docmgmt.versioning.lifecycle import state_label
-
-    with force_locale(current_app.config["DOCUMENT_LOCALE"]):
-        state = state_label(rev.state)
-    return rev.version, state, rev.effective_date.isoformat() if rev.effective_date else ""

@@ -58,6 +58,8 @@ ROUTES = {
     "api.revision_record": ("document",),
     "api.get_revision": ("draft",),
     "api.list_signatures": ("draft",),
+    "api.compare_revision": ("draft",),
+    "api.compare_revision_pdf": ("draft",),
     # document control
     "control.desk": (),
     "control.requests_list": (),

@@ -201,3 +201,36 @@ def test_the_change_report_pdf_lists_the_numbered_changes(client, auth, people, 
     for n, page in enumerate(reader.pages, start=1):
         assert f"第 {n} 页 共 {total} 页" in page.extract_text()
     assert "陈静" in text  # who made it
+
+
+def test_the_api_gives_the_same_numbered_changes_and_the_same_rule(
+    client, auth, people, routed, token_for, effective_doc
+):
+    doc, a0, a1 = routed
+    auth.login("qm")
+    count = int(re.search(r"Changes: (\d+)", _html(client, doc, a0, a1))[1])
+    for who in ("reviewer", "approver", "auditor"):
+        r = client.get(f"/api/v1/revisions/{a1.id}/compare", headers=token_for(people[who]))
+        assert r.status_code == 200, (who, r.status_code)
+        data = r.get_json()
+        assert data["base"]["version"] == "A0" and data["revision"]["version"] == "A1"
+        assert data["count"] == count == len(data["changes"])
+        first = data["changes"][0]
+        assert first["kind"] == "changed" and first["where"] == "1 目的"
+        assert {"op": "-", "text": "1 小时"} in first["old"]
+        assert {"op": "+", "text": "30 分钟"} in first["new"]
+        pdf = client.get(
+            f"/api/v1/revisions/{a1.id}/compare.pdf?base={a0.id}", headers=token_for(people[who])
+        )
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    r = client.get(f"/api/v1/revisions/{a1.id}/compare", headers=token_for(people["staff"]))
+    assert r.status_code == 403
+    # a base of another document is refused, naming the field
+    _other, b0 = effective_doc(title="另一份程序")
+    r = client.get(
+        f"/api/v1/revisions/{a1.id}/compare?base={b0.id}", headers=token_for(people["qm"])
+    )
+    assert r.status_code == 422 and "same document" in r.get_json()["message"]
+    # the revision in force has no other revision in force to be compared with by default
+    r = client.get(f"/api/v1/revisions/{a0.id}/compare", headers=token_for(people["qm"]))
+    assert r.status_code == 422 and "(base)" in r.get_json()["message"]
