@@ -20,6 +20,7 @@ Everything is built from plain text and escaped here; the only markup added is `
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -42,8 +43,14 @@ SIMILAR = 0.4
 MOVED_SIMILAR = 0.6
 
 
+_MARKUP = re.compile(r"[*_`\[\]\\<>&!~+]")
+
+
+@functools.lru_cache(maxsize=65536)
 def plain(text: str) -> str:
     """The text of inline Markdown as a reader sees it (no **, ++ or escapes)."""
+    if not _MARKUP.search(text or ""):
+        return (text or "").strip()  # what the renderer makes of it, quicker
     rendered = _md.renderInline(_UNDERLINE.sub(r"\1", text or ""))
     return html.unescape(_TAG.sub("", rendered)).strip()
 
@@ -94,11 +101,21 @@ def marked(segs: list[tuple[str, str]], side: str = "both") -> Markup:
     return Markup("".join(parts))
 
 
-def similarity(x: str, y: str) -> float:
+def similarity(x: str, y: str, floor: float = 0.0) -> float:
+    """How alike two texts are (0 to 1); 0 as soon as the cheap upper bounds say it is below
+    ``floor``."""
     if not x and not y:
         return 1.0
     m = difflib.SequenceMatcher(a=tokens(x), b=tokens(y), autojunk=False)
-    return m.quick_ratio() and m.ratio()
+    if m.real_quick_ratio() < floor or m.quick_ratio() < floor:
+        return 0.0
+    return m.ratio()
+
+
+# How far ahead a replaced unit looks for its counterpart, and how many removed × added units
+# are searched for moves: the comparison of two very different revisions stays quick.
+LOOK_AHEAD = 25
+MOVE_SEARCH = 40_000
 
 
 # ---------------------------------------------------------------- units
@@ -114,11 +131,13 @@ class Unit:
     number: int = 1  # an item's number in its list
     where: str = ""  # the heading it sits under
 
-    @property
-    def key(self):
+    key: tuple = ()  # what must be equal for the unit to be unchanged (set by units())
+
+    def __post_init__(self):
         if self.kind == "table":
-            return ("table", _table_key(self.block))
-        return (self.kind, self.level, self.ordered, self.text)
+            self.key = ("table", _table_key(self.block))
+        else:
+            self.key = (self.kind, self.level, self.ordered, self.text)
 
 
 def _table_key(b: dict):
@@ -239,10 +258,12 @@ def _pair(old: list[Unit], new: list[Unit]) -> list[tuple[Unit | None, Unit | No
     j = 0
     for u in old:
         best, best_j = 0.0, None
-        for k in range(j, len(new)):
+        # tables are few: a table looks through the whole stretch for the table it became
+        ahead = len(new) if u.kind == "table" else min(len(new), j + LOOK_AHEAD)
+        for k in range(j, ahead):
             if new[k].kind != u.kind:
                 continue
-            score = 1.0 if u.kind == "table" else similarity(u.text, new[k].text)
+            score = 1.0 if u.kind == "table" else similarity(u.text, new[k].text, SIMILAR)
             if score > best:
                 best, best_j = score, k
             if score == 1.0:
@@ -311,19 +332,24 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
         if y is None and x is not None and arrivals_by_key.get(x.key):
             moved[n] = arrivals_by_key[x.key].pop(0)
     # ... or nearly unchanged: moved, and its changes marked where it arrived
-    for n, (x, y) in enumerate(pairs):
-        if y is not None or x is None or n in moved or x.kind in ("table", "page_break"):
-            continue
-        for m, (x2, y2) in enumerate(pairs):
-            if (
-                x2 is None
-                and y2 is not None
-                and y2.kind == x.kind
-                and m not in moved.values()
-                and similarity(x.text, y2.text) >= MOVED_SIMILAR
-            ):
-                moved[n] = m
-                break
+    gone = [n for n, (x, y) in enumerate(pairs) if y is None and n not in moved]
+    came = [m for m, (x, y) in enumerate(pairs) if x is None and m not in moved.values()]
+    taken = set(moved.values())
+    if len(gone) * len(came) <= MOVE_SEARCH:
+        for n in gone:
+            x = pairs[n][0]
+            if x.kind in ("table", "page_break"):
+                continue
+            for m in came:
+                y2 = pairs[m][1]
+                if (
+                    y2.kind == x.kind
+                    and m not in taken
+                    and similarity(x.text, y2.text, MOVED_SIMILAR) >= MOVED_SIMILAR
+                ):
+                    moved[n] = m
+                    taken.add(m)
+                    break
     arrivals = {v: k for k, v in moved.items()}
 
     result = Comparison()
@@ -355,7 +381,8 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
                 body = _render_unit(y, marked(segs))
             result.rows.append(Row(MOVED, num, Markup(""), new_html, body, moved_from=True))
         elif x is not None and y is not None and x.key == y.key:
-            result.rows.append(Row(EQUAL, None, _render_unit(x), _render_unit(y), _render_unit(y)))
+            body = _render_unit(y)  # the same text; the new revision's formatting
+            result.rows.append(Row(EQUAL, None, body, body, body))
         elif x is not None and y is not None and x.kind == "table":
             result.rows.append(_table_row(x, y, result))
         elif x is not None and y is not None:
@@ -478,22 +505,28 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
     gone = [i for i, j in rows if j is None]
     came = [j for i, j in rows if i is None]
     moved: dict[int, int] = {}  # old row -> new row
+    taken: set[int] = set()
+    by_text: dict[tuple, list[int]] = {}
+    for j in came:
+        by_text.setdefault(tuple(gn[j]), []).append(j)
     for i in gone:
-        for j in came:
-            if j in moved.values():
-                continue
-            if go[i] == gn[j]:
-                moved[i] = j
-                break
-    for i in gone:
+        if by_text.get(tuple(go[i])):
+            moved[i] = by_text[tuple(go[i])].pop(0)
+            taken.add(moved[i])
+    for i in gone if len(gone) * len(came) <= MOVE_SEARCH else []:
         if i in moved:
             continue
         for j in came:
-            if j in moved.values():
+            if j in taken:
                 continue
             key_same = bool(go[i][0]) and go[i][0] == gn[j][0]
-            if key_same or similarity(" | ".join(go[i]), " | ".join(gn[j])) >= 0.6:
+            alike = (
+                key_same
+                or similarity(" | ".join(go[i]), " | ".join(gn[j]), MOVED_SIMILAR) >= MOVED_SIMILAR
+            )
+            if alike:
                 moved[i] = j
+                taken.add(j)
                 break
     source = {j: i for i, j in moved.items()}
     header = bool(x.block.get("header")) or bool(y.block.get("header"))
@@ -507,7 +540,7 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
         moved_here = i is None and j in source
         ro = go[source[j]] if moved_here else (go[i] if i is not None else None)
         rn = gn[j] if j is not None else None
-        if ro is not None and rn is not None and same_columns and ro == rn:
+        if not moved_here and ro is not None and rn is not None and same_columns and ro == rn:
             cells = "".join(f"<{tag}>{escape(c)}</{tag}>" for c in rn)
             html_rows.append(f'<tr><td class="cn"></td>{cells}</tr>')
             continue

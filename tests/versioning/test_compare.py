@@ -234,3 +234,23 @@ def test_the_api_gives_the_same_numbered_changes_and_the_same_rule(
     # the revision in force has no other revision in force to be compared with by default
     r = client.get(f"/api/v1/revisions/{a0.id}/compare", headers=token_for(people["qm"]))
     assert r.status_code == 422 and "(base)" in r.get_json()["message"]
+
+
+def test_a_table_row_moved_unchanged_is_marked_moved_at_both_places(
+    client, auth, people, create_document, draft_of, approve
+):
+    from docmgmt.clock import local_today
+
+    rows = "# 1 目的\n目的。\n\n| 记录编号 | 记录名称 | 保存期限 |\n|---|---|---|\n"
+    old = rows + "| A | 派工单 | 3年 |\n| B | 回访记录 | 1年 |\n| C | 报价单 | 2年 |\n"
+    new = rows + "| C | 报价单 | 2年 |\n| A | 派工单 | 3年 |\n| B | 回访记录 | 1年 |\n"
+    doc = create_document()
+    a0 = approve(draft_of(doc, body=old))
+    ops.publish_revision(people["qm"], a0, local_today())
+    db.session.commit()
+    a1 = draft_of(doc, body=new)
+    auth.login("qm")
+    html = _html(client, doc, a0, a1)
+    assert re.search(r'<tr class="moved" id="c1"><td class="cn">.*?</td><td>C</td>', html)
+    assert '<a href="#c1" class="moved-to">moved to change 1</a>' in html
+    assert "Changes: 1" in html
