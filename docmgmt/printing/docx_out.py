@@ -208,9 +208,16 @@ def _header(doc, company: str, number: str, title: str, version: str, effective:
     table.cell(3, 2).paragraphs[0].text = "页数"
     pages = table.cell(3, 3).paragraphs[0]
     pages.text = ""
-    _field(pages, "PAGE")
-    pages.add_run(" / ")
-    _field(pages, "NUMPAGES")
+    # the page label of the prints (DOCMGMT_PDF_PAGE_NUMBERS), with live fields
+    from docmgmt.printing.pdf import page_numbers_format
+
+    for piece in re.split(r"(\{page\}|\{pages\})", page_numbers_format()):
+        if piece == "{page}":
+            _field(pages, "PAGE")
+        elif piece == "{pages}":
+            _field(pages, "NUMPAGES")
+        elif piece:
+            pages.add_run(piece.replace("{{", "{").replace("}}", "}"))
     # The header's default empty paragraph stays; it only adds a line of space.
 
 

@@ -57,7 +57,13 @@ def _print(client, auth, effective_doc, title):
 
 
 @pytest.mark.parametrize(
-    "title", [TITLE_30, (TITLE_30 * 7)[:200], "Repair and on-site service " * 4 + "procedure"]
+    "title",
+    [
+        TITLE_30,
+        (TITLE_30 * 7)[:200],
+        "Repair and on-site service " * 4 + "procedure",
+        "<b>报修&amp;</b> 程序 <font size=40>",  # markup is text
+    ],
 )
 def test_a_long_title_lies_inside_the_title_cell_of_every_page(
     client, auth, people, effective_doc, title
@@ -145,3 +151,7 @@ def test_the_word_export_has_chinese_styles_sized_tables_and_room_for_the_header
     assert rows >= Mm(4 * docx_out.HEADER_ROW_MM) - Mm(1)
     assert section.top_margin >= section.header_distance + rows + Mm(8)
     assert TITLE_30 in header_table.cell(0, 1).text
+    # the page label of the prints, with live fields: 第 {PAGE} 页 共 {NUMPAGES} 页
+    pages_xml = header_table.cell(3, 3)._tc.xml
+    assert pages_xml.index("第") < pages_xml.index('w:instr="PAGE"') < pages_xml.index("页 共")
+    assert pages_xml.index("页 共") < pages_xml.index('w:instr="NUMPAGES"')
