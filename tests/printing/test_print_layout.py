@@ -53,7 +53,9 @@ def _print(client, auth, effective_doc, title):
     auth.login("qm")
     r = client.get(f"/revisions/{a0.id}/print.pdf")
     assert r.status_code == 200
-    return PdfReader(BytesIO(r.data))
+    reader = PdfReader(BytesIO(r.data))
+    reader.revision_id = a0.id
+    return reader
 
 
 @pytest.mark.parametrize(
@@ -96,7 +98,8 @@ def test_pages_are_numbered_in_chinese_and_the_format_is_a_setting(
     for n, page in enumerate(reader.pages, start=1):
         assert page.extract_text().count(f"第 {n} 页 共 {total} 页") == 2  # header and footer
     app.config["PDF_PAGE_NUMBERS"] = "Page {page} of {pages}"
-    doc_reader = PdfReader(BytesIO(client.get("/revisions/1/print.pdf").data))
+    again = client.get(f"/revisions/{reader.revision_id}/print.pdf")
+    doc_reader = PdfReader(BytesIO(again.data))
     assert "Page 1 of" in doc_reader.pages[0].extract_text()
 
 
