@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
-from docmgmt.config import Config, check_secret_key, environment_settings
+from docmgmt.config import Config, check_page_numbers, check_secret_key, environment_settings
 from docmgmt.extensions import babel, csrf, db, login_manager, migrate, rest_api
 
 
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     import sys
 
     check_secret_key(app.config, served_by_gunicorn="gunicorn" in sys.modules)
+    check_page_numbers(app.config)
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -100,6 +100,8 @@ class Config:
     DISPOSAL_MAX_RECORDS = int(os.environ.get("DOCMGMT_DISPOSAL_MAX_RECORDS", "5000"))
     # The Chinese TrueType font embedded in PDFs; empty = look in the usual system places.
     CJK_FONT_PATH = os.environ.get("DOCMGMT_CJK_FONT", "")
+    # How a PDF names its page: {page} is the page, {pages} the total ("{page} / {pages}").
+    PDF_PAGE_NUMBERS = os.environ.get("DOCMGMT_PDF_PAGE_NUMBERS", "第 {page} 页 共 {pages} 页")
 
     COMPANY_NAME = os.environ.get("DOCMGMT_COMPANY_NAME", "示例电器服务有限公司")
     TIMEZONE = os.environ.get("DOCMGMT_TIMEZONE", "Asia/Shanghai")
@@ -220,6 +222,23 @@ def environment_settings(raw: str | None, *, testing: bool = False) -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
     }
+
+
+def check_page_numbers(config) -> None:
+    """DOCMGMT_PDF_PAGE_NUMBERS must name {page} and {pages} and nothing else in braces."""
+    fmt = config.get("PDF_PAGE_NUMBERS") or ""
+    try:
+        sample = fmt.format(page=1, pages=2)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigurationError(
+            f"DOCMGMT_PDF_PAGE_NUMBERS={fmt!r} is not a page label: use {{page}} and {{pages}} "
+            f"and no other braces ({exc})"
+        ) from None
+    if "1" not in sample or "2" not in sample or "{page}" not in fmt or "{pages}" not in fmt:
+        raise ConfigurationError(
+            f"DOCMGMT_PDF_PAGE_NUMBERS={fmt!r} must contain both {{page}} and {{pages}}, "
+            "e.g. '第 {page} 页 共 {pages} 页' or '{page} / {pages}'"
+        )
 
 
 def check_secret_key(config, *, served_by_gunicorn: bool = False) -> None:

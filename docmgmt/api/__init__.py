@@ -29,6 +29,7 @@ def register_api(app):
     import_module("docmgmt.auth.api")
     import_module("docmgmt.main.api")
     import_module("docmgmt.versioning.api")
+    import_module("docmgmt.versioning.compare_api")
 
     # Tokens, not cookies, authenticate the API, so a cross-site form cannot forge a call.
     csrf.exempt(blp)

@@ -15,6 +15,23 @@ def can_read_history(user) -> bool:
     return user.is_authenticated and user.has_role(Role.QUALITY_MANAGER, Role.AUDITOR, Role.ADMIN)
 
 
+def can_compare(user, old, new) -> bool:
+    """Whether ``user`` may compare two revisions (page, change report and API alike): when
+    they may read both. So quality managers, auditors and admins compare any two revisions in
+    their scope; the reviewer and the approver named on a revision in review or approved
+    compare it with the revision in force (or any other they may read); everyone else reads
+    only the revision in force, so has nothing to compare."""
+    from docmgmt.versioning.queries import can_read_revision
+
+    return (
+        old is not None
+        and new is not None
+        and old.document_id == new.document_id
+        and can_read_revision(user, old)
+        and can_read_revision(user, new)
+    )
+
+
 def can_admin_users(user) -> bool:
     return user.is_authenticated and user.has_role(Role.ADMIN)
 

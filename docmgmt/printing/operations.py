@@ -25,9 +25,10 @@ from docmgmt.versioning import drafting, lifecycle, queries
 from docmgmt.versioning.models import Revision, RevisionState, SignatureMeaning
 
 MEANINGS = {
-    SignatureMeaning.PREPARED: ("制订", "编制人确认内容"),
-    SignatureMeaning.REVIEWED: ("审核", "审核人确认内容正确、适宜"),
-    SignatureMeaning.APPROVED: ("核准", "核准人批准发布"),
+    # (label, what the signature means): the print is a Chinese controlled document
+    SignatureMeaning.PREPARED: ("制订", "编制本文件"),
+    SignatureMeaning.REVIEWED: ("审核", "审核内容，同意提交核准"),
+    SignatureMeaning.APPROVED: ("核准", "批准发布"),
 }
 GONE = (RevisionState.SUPERSEDED, RevisionState.OBSOLETE)
 

@@ -221,14 +221,38 @@ def _record_table(job: PrintJob, st: _Styles, width: float):
     return t
 
 
+DEFAULT_PAGE_NUMBERS = "第 {page} 页 共 {pages} 页"
+
+
+def page_numbers_format() -> str:
+    """The page label of every PDF (setting DOCMGMT_PDF_PAGE_NUMBERS, checked at start-up)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app.config.get("PDF_PAGE_NUMBERS") or DEFAULT_PAGE_NUMBERS
+    return DEFAULT_PAGE_NUMBERS
+
+
+def numbered_canvas(page_format: str | None = None):
+    """A canvasmaker for ``doc.build`` whose pages are labelled with ``page_format``."""
+    fmt = page_format or page_numbers_format()
+
+    def make(*args, **kwargs):
+        return NumberedCanvas(*args, page_format=fmt, **kwargs)
+
+    return make
+
+
 class NumberedCanvas(Canvas):
-    """Holds each page back until the end so every page can say "X / Y" in one pass.
+    """Holds each page back until the end so every page can say "第 X 页 共 Y 页" (the
+    setting DOCMGMT_PDF_PAGE_NUMBERS) in one pass.
 
     The page template records where page numbers go (``_number_slots``); ``save`` draws them
     once the total is known."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, page_format: str = DEFAULT_PAGE_NUMBERS, **kwargs):
         super().__init__(*args, **kwargs)
+        self._page_format = page_format
         self._saved_pages: list[dict] = []
         self._number_slots: list = []
 
@@ -243,13 +267,64 @@ class NumberedCanvas(Canvas):
             self.__dict__.update(state)
             for x, y, font, size, align in self._number_slots:
                 self.setFont(font, size)
-                text = f"{number} / {total}"
+                text = self._page_format.format(page=number, pages=total)
                 if align == "right":
                     self.drawRightString(x, y, text)
                 else:
                     self.drawString(x, y, text)
             Canvas.showPage(self)
         Canvas.save(self)
+
+
+def fit_text(canvas, text, font, x, y, width, height, size=12, smallest=6):
+    """Draw ``text`` centred in the box (x, y, width, height), wrapped (between any two
+    Chinese characters, between words in Latin text) at the largest size from ``size`` down
+    to ``smallest`` at which it fits; at the smallest size what does not fit is cut with "…".
+    Returns the size used."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from docmgmt.templating import text_lang
+
+    text = text or ""
+    # Chinese breaks between any two characters; Latin text only between words.
+    wrap = None if text_lang(text) == "en" else "CJK"
+    for pts in [s / 2 for s in range(int(size * 2), int(smallest * 2) - 1, -1)]:
+        style = ParagraphStyle(
+            "fit",
+            fontName=font,
+            fontSize=pts,
+            leading=pts * 1.2,
+            alignment=TA_CENTER,
+            wordWrap=wrap,
+        )
+        para = Paragraph(escape(text), style)
+        _w, h = para.wrap(width, height)
+        # a Latin word wider than the box would stick out of it
+        longest = (
+            max((stringWidth(w, font, pts) for w in text.split()), default=0) if wrap is None else 0
+        )
+        if h <= height and longest <= width:
+            para.drawOn(canvas, x, y + (height - h) / 2)
+            return pts
+    # Still too long at the smallest size: as many lines as fit, the last one cut.
+    style = ParagraphStyle(
+        "fit",
+        fontName=font,
+        fontSize=smallest,
+        leading=smallest * 1.2,
+        alignment=TA_CENTER,
+        wordWrap="CJK",
+    )
+    lines = max(1, int(height // style.leading))
+    cut = text
+    while cut:
+        para = Paragraph(escape(cut + "…"), style)
+        _w, h = para.wrap(width, height)
+        if h <= lines * style.leading:
+            break
+        cut = cut[: max(0, len(cut) - max(1, len(cut) // 20))]
+    para.drawOn(canvas, x, y + (height - h) / 2)
+    return smallest
 
 
 class _Page:
@@ -272,13 +347,32 @@ class _Page:
         col1, col3 = left + 45 * mm, right - 62 * mm
         canvas.line(col1, y, col1, top)
         canvas.line(col3, y, col3, top)
-        canvas.setFont(font, 10)
-        canvas.drawCentredString((left + col1) / 2, y + height / 2 - 3, job.company[:18])
+        pad = 1.5 * mm
+        fit_text(
+            canvas,
+            job.company,
+            font,
+            left + pad,
+            y + pad,
+            col1 - left - 2 * pad,
+            height - 2 * pad,
+            size=10,
+            smallest=6,
+        )
         canvas.setFont(font, 8)
         canvas.drawString(col1 + 2 * mm, top - 5 * mm, "文件名称")
-        canvas.setFont(font, 12)
-        title = job.title if len(job.title) <= 24 else job.title[:23] + "…"
-        canvas.drawCentredString((col1 + col3) / 2, y + height / 2 - 6, title)
+        # The title fills the cell under its label: wrapped, and smaller when it is long.
+        fit_text(
+            canvas,
+            job.title,
+            font,
+            col1 + pad,
+            y + pad,
+            col3 - col1 - 2 * pad,
+            height - 5.5 * mm - pad,
+            size=12,
+            smallest=6,
+        )
         rows = [
             ("文件编号", job.number),
             ("生效版本", job.version),
@@ -411,6 +505,6 @@ def render(job: PrintJob) -> bytes:
         _story(job, font, doc.width),
         onFirstPage=page,
         onLaterPages=page,
-        canvasmaker=NumberedCanvas,
+        canvasmaker=numbered_canvas(),
     )
     return out.getvalue()

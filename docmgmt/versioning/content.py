@@ -473,7 +473,9 @@ def outline(blocks: list[dict], max_level: int = 3) -> list[tuple[int, str, str]
     return out
 
 
-def blocks_to_html(blocks: list[dict], image_url=None) -> Markup:
+def blocks_to_html(blocks: list[dict], image_url=None, anchors: bool = True) -> Markup:
+    """The blocks as sanitised HTML; ``anchors`` gives each heading the id the outline (目录)
+    links to (not for pieces of a document, such as one block of a comparison: ids repeat)."""
     parts: list[str] = []
     headings = 0
     for b in blocks:
@@ -481,8 +483,8 @@ def blocks_to_html(blocks: list[dict], image_url=None) -> Markup:
         if kind == "heading":
             level = min(6, max(1, int(b["level"])))
             headings += 1
-            anchor = heading_anchor(headings)
-            parts.append(f'<h{level} id="{anchor}">{_inline_html(b["text"])}</h{level}>')
+            anchor = f' id="{heading_anchor(headings)}"' if anchors else ""
+            parts.append(f"<h{level}{anchor}>{_inline_html(b['text'])}</h{level}>")
         elif kind == "paragraph":
             parts.append(f"<p>{_inline_html(b['text'])}</p>")
         elif kind == "list":

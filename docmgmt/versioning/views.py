@@ -1,7 +1,5 @@
 """Pages of the register and the revision lifecycle: parse the form, call an operation, commit."""
 
-import difflib
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -25,7 +23,7 @@ from docmgmt.versioning import (
     signing,
     withdrawing,
 )
-from docmgmt.versioning.content import blocks_to_html, blocks_to_lines, outline
+from docmgmt.versioning.content import blocks_to_html, outline
 from docmgmt.versioning.forms import (
     DocumentEditForm,
     DocumentForm,
@@ -573,52 +571,5 @@ def unschedule(doc_id, rev_id):
     return _lifecycle_action(doc_id, rev_id, UnscheduleForm, "unschedule_form", action)
 
 
-@bp.get("/<int:doc_id>/compare")
-@login_required
-def compare(doc_id):
-    require(
-        can_read_history(current_user),
-        _("Only quality managers and auditors can compare revisions."),
-    )
-    doc = get_document(doc_id)
-    revs = [r for r in doc.revisions if r.state != RevisionState.CANCELLED]
-    if len(revs) < 2:
-        flash(_("This document has only one revision."), "info")
-        return redirect(url_for(".document", doc_id=doc.id))
-    a_id = request.args.get("a", type=int) or revs[-2].id
-    b_id = request.args.get("b", type=int) or revs[-1].id
-    a, b = get_revision(doc, a_id), get_revision(doc, b_id)
-    rows = side_by_side(blocks_to_lines(a.body_blocks), blocks_to_lines(b.body_blocks))
-    meta = []
-    for label, x, y in (
-        (_("Title"), a.title, b.title),
-        (_("What changes"), a.change_summary, b.change_summary),
-        (_("Change number"), a.change_number, b.change_number),
-    ):
-        meta.append((label, x, y, x != y))
-    return render_template(
-        "versioning/compare.html", doc=doc, a=a, b=b, rows=rows, meta=meta, revs=revs
-    )
-
-
-def side_by_side(left: list[str], right: list[str]) -> list[tuple[str, str, str]]:
-    """Rows of (kind, left, right) with kind equal, changed, removed or added."""
-    rows = []
-    matcher = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            rows.extend(
-                ("equal", left[i], right[j])
-                for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
-            )
-        elif tag == "replace":
-            n = max(i2 - i1, j2 - j1)
-            for k in range(n):
-                x = left[i1 + k] if i1 + k < i2 else ""
-                y = right[j1 + k] if j1 + k < j2 else ""
-                rows.append(("changed" if x and y else ("removed" if x else "added"), x, y))
-        elif tag == "delete":
-            rows.extend(("removed", left[i], "") for i in range(i1, i2))
-        elif tag == "insert":
-            rows.extend(("added", "", right[j]) for j in range(j1, j2))
-    return rows
+# The comparison of two revisions has its own module; its routes attach to bp on import.
+from docmgmt.versioning import compare_views  # noqa: E402, F401

@@ -48,6 +48,7 @@ ROUTES = {
     "versioning.document": ("document",),
     "versioning.edit_document": ("document",),
     "versioning.compare": ("document",),
+    "versioning.compare_pdf": ("document",),
     "versioning.revision": ("document", "draft"),
     "versioning.edit_revision": ("document", "draft"),
     "versioning.withdrawal": ("withdrawal",),
@@ -57,6 +58,8 @@ ROUTES = {
     "api.revision_record": ("document",),
     "api.get_revision": ("draft",),
     "api.list_signatures": ("draft",),
+    "api.compare_revision": ("draft",),
+    "api.compare_revision_pdf": ("draft",),
     # document control
     "control.desk": (),
     "control.requests_list": (),

@@ -86,7 +86,7 @@ def test_a_controlled_copy_pdf_names_its_copy_holder_and_is_numbered_x_of_y(
     total = len(reader.pages)
     assert total >= 3
     for n, page in enumerate(reader.pages, start=1):
-        assert f"{n} / {total}" in page.extract_text()
+        assert f"第 {n} 页 共 {total} 页" in page.extract_text()
     assert _embedded_truetype(reader)
     # The signature manifestation and the revision record are printed.
     assert "制订" in text and "审核" in text and "核准" in text and "文件制修订记录" in text

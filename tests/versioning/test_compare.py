@@ -1,0 +1,256 @@
+"""Compare like a redline: rendered blocks, changes marked inside the line, numbered changes
+with previous/next links, tables row by row; who may compare; the signing page's decision at
+the top with the comparison one click away; the PDF change report."""
+
+import re
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from docmgmt.extensions import db
+from docmgmt.versioning import publishing, signing
+from tests.conftest import BODY, PASSWORD, page_text
+
+NEW_BODY = """# 1 目的
+规范报修、派工和上门维修，确保 30 分钟内响应。
+
+# 2 范围
+适用于本公司售后服务部。
+
+# 4 工作程序
+1. 调度员开具派车单。
+2. 客服接听报修电话并填写电话派工记录。
+3. Engineers test the unit on site <script>alert(1)</script>.
+
+| 记录编号 | 记录名称 | 保存期限 |
+|---|---|---|
+| XX-SR-05 | 回访记录 | 1年 |
+| XX-SR-04 | 派工单 | 5年 |
+"""
+OLD_BODY = BODY.replace(
+    "2. 调度员开具派工单。", "2. 调度员开具派工单。\n3. Engineers check the unit on site."
+).replace(
+    "| XX-SR-04 | 派工单 | 3年 |", "| XX-SR-04 | 派工单 | 3年 |\n| XX-SR-05 | 回访记录 | 1年 |"
+)
+
+
+@pytest.fixture
+def routed(effective_doc, draft_of, people, create_document, approve):
+    """A0 in force (OLD_BODY), A1 in review routed to the reviewer and the approver."""
+    from docmgmt.clock import local_today
+
+    doc = create_document()
+    a0 = approve(draft_of(doc, body=OLD_BODY))
+    publishing.publish_revision(people["qm"], a0, local_today())
+    db.session.commit()
+    a1 = draft_of(doc, body=NEW_BODY, change_summary="响应时限缩短为 30 分钟")
+    signing.submit_for_review(
+        people["qm"],
+        a1,
+        reviewer=people["reviewer"],
+        approver=people["approver"],
+        password=PASSWORD,
+    )
+    db.session.commit()
+    return doc, a0, a1
+
+
+def _html(client, doc, a0, a1, view=""):
+    r = client.get(f"/documents/{doc.id}/compare?a={a0.id}&b={a1.id}{view}")
+    assert r.status_code == 200, r.status_code
+    return r.get_data(as_text=True)
+
+
+def test_compare_renders_blocks_and_marks_changes_inside_the_line(client, auth, people, routed):
+    doc, a0, a1 = routed
+    auth.login("auditor")
+    html = _html(client, doc, a0, a1)
+    # rendered, not Markdown source
+    assert "<h1>1 目的</h1>" in html and "# 1 目的" not in html
+    assert '<ol class="lvl0"' in html and "<table" in html
+    # Chinese: the characters that changed; Latin: whole words
+    assert "确保 <del>1 小时</del>" in html and "确保 <ins>30 分钟</ins>内响应。" in html
+    assert "派<ins>车</ins>单" in html  # moved up and changed: marked where it arrived
+    assert "Engineers <del>check</del>" in html and "Engineers <ins>test</ins>" in html
+    # a table row moved and one of its cells changed; the old place links to the new one
+    assert re.search(r'<tr class="moved" id="c\d+">.*?<td>XX-SR-04</td>', html)
+    assert '<td class="changed"><del>3</del><ins>5</ins>年</td>' in html
+    assert re.search(r'class="moved-to">moved to change \d+</a>', html)
+    # user text is escaped everywhere
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_changes_are_counted_and_linked_to_each_other_without_javascript(
+    client, auth, people, routed
+):
+    doc, a0, a1 = routed
+    auth.login("qm")
+    html = _html(client, doc, a0, a1)
+    count = int(re.search(r"Changes: (\d+)", html)[1])
+    assert count == 4  # 1 小时, the item moved and changed, check → test, the table row
+    ids = [int(n) for n in re.findall(r'id="c(\d+)"', html)]
+    assert sorted(ids) == list(range(1, count + 1))
+    # every change links to the next one and the one before; the bar starts at the first
+    for n in range(1, count):
+        assert f'<a class="next" href="#c{n + 1}"' in html
+        assert f'<a class="prev" href="#c{n}"' in html
+    assert 'class="next-change" rel="next"' in html and 'href="#c1"' in html
+    # the script is the app's own, no CDN
+    assert '<script src="/static/compare.js"' in html
+    js = client.get("/static/compare.js")
+    assert js.status_code == 200 and b"next-change" in js.data
+    js.close()
+    inline = _html(client, doc, a0, a1, "&view=inline")
+    assert "确保 <del>1 小时</del><ins>30 分钟</ins>内响应。" in inline
+    assert "派<del>工</del><ins>车</ins>单" in inline
+
+
+def test_the_named_reviewer_and_approver_may_compare_others_may_not(
+    client, auth, people, routed, create_user
+):
+    doc, a0, a1 = routed
+    for who in ("reviewer", "approver"):
+        auth.login(who)
+        assert client.get(f"/documents/{doc.id}/compare?a={a0.id}&b={a1.id}").status_code == 200
+        # nothing asked: their own revision against the one in force
+        r = client.get(f"/documents/{doc.id}/compare")
+        assert r.status_code == 200 and "A0 ↔ A1" in page_text(r)
+        pdf = client.get(f"/documents/{doc.id}/compare.pdf?a={a0.id}&b={a1.id}")
+        assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+        auth.logout()
+    create_user("other", ["approver"], "王强")
+    for who in ("staff", "other"):
+        auth.login(who)
+        r = client.get(f"/documents/{doc.id}/compare?a={a0.id}&b={a1.id}")
+        assert r.status_code == 403
+        assert client.get(f"/documents/{doc.id}/compare").status_code == 403
+        assert client.get(f"/documents/{doc.id}/compare.pdf?a={a0.id}&b={a1.id}").status_code == 403
+        auth.logout()
+
+
+def test_the_signing_page_puts_the_decision_first_and_links_the_comparison(
+    client, auth, people, routed
+):
+    doc, a0, a1 = routed
+    auth.login("reviewer")
+    html = client.get(f"/documents/{doc.id}/revisions/{a1.id}").get_data(as_text=True)
+    decision = html.index('id="decision"')
+    assert decision < html.index('class="doc-body"')
+    assert html.index(f'action="/documents/{doc.id}/revisions/{a1.id}/sign/reviewed"') < (
+        html.index('class="doc-body"')
+    )
+    link = f'href="/documents/{doc.id}/compare?a={a0.id}&amp;b={a1.id}"'
+    assert link in html[decision:] and html.index(link) < html.index('class="doc-body"')
+    assert "See what changed from A0 in force" in page_text(
+        client.get(f"/documents/{doc.id}/revisions/{a1.id}")
+    )
+
+
+def test_the_reviewers_comment_is_shown_with_the_signature(client, auth, people, routed):
+    doc, a0, a1 = routed
+    auth.login("reviewer")
+    r = client.post(
+        f"/documents/{doc.id}/revisions/{a1.id}/sign/reviewed",
+        data={"password": PASSWORD, "comment": "时限已与客服部确认"},
+    )
+    assert r.status_code in (302, 303)
+    auth.logout()
+    auth.login("qm")
+    html = client.get(f"/documents/{doc.id}/revisions/{a1.id}").get_data(as_text=True)
+    row = re.search(r"<tr><td>[^<]*Reviewed.*?</tr>", html, re.S) or re.search(
+        r"<tr>(?:(?!</tr>).)*刘洋(?:(?!</tr>).)*</tr>", html, re.S
+    )
+    cells = re.findall(r"<td>(.*?)</td>", row[0], re.S)
+    signer = next(c for c in cells if "刘洋" in c)
+    assert "时限已与客服部确认" in signer  # with the name, not under the hash
+    assert not any("时限已与客服部确认" in c for c in cells if "hash" in c)
+
+
+def test_staff_reading_page_has_no_hash_column_quality_managers_keep_it(
+    client, auth, people, effective_doc
+):
+    doc, a0 = effective_doc()
+    auth.login("staff")
+    text = page_text(client.get(f"/documents/{doc.id}/revisions/{a0.id}"))
+    assert "李明" in text and "SHA-256" not in text
+    for who in ("qm", "auditor"):
+        auth.logout()
+        auth.login(who)
+        assert "SHA-256" in page_text(client.get(f"/documents/{doc.id}/revisions/{a0.id}"))
+
+
+def test_the_change_report_pdf_lists_the_numbered_changes(client, auth, people, routed):
+    doc, a0, a1 = routed
+    auth.login("approver")
+    html = _html(client, doc, a0, a1)
+    count = int(re.search(r"Changes: (\d+)", html)[1])
+    assert f'href="/documents/{doc.id}/compare.pdf?a={a0.id}&amp;b={a1.id}"' in html
+    r = client.get(f"/documents/{doc.id}/compare.pdf?a={a0.id}&b={a1.id}")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    reader = PdfReader(BytesIO(r.data))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    flat = re.sub(r"\s+", "", text)
+    assert "文件变更报告" in text and doc.number in text and "A0" in text and "A1" in text
+    assert f"变更数{count}（" in flat
+    assert "30分钟" in flat and "1小时" in flat and "派车单" in flat
+    assert "<script>alert(1)</script>" in text  # as text, escaped into the PDF
+    assert "响应时限缩短为30分钟" in flat  # the change text, under 文件信息的变更
+    total = len(reader.pages)
+    for n, page in enumerate(reader.pages, start=1):
+        assert f"第 {n} 页 共 {total} 页" in page.extract_text()
+    assert "陈静" in text  # who made it
+
+
+def test_the_api_gives_the_same_numbered_changes_and_the_same_rule(
+    client, auth, people, routed, token_for, effective_doc
+):
+    doc, a0, a1 = routed
+    auth.login("qm")
+    count = int(re.search(r"Changes: (\d+)", _html(client, doc, a0, a1))[1])
+    for who in ("reviewer", "approver", "auditor"):
+        r = client.get(f"/api/v1/revisions/{a1.id}/compare", headers=token_for(people[who]))
+        assert r.status_code == 200, (who, r.status_code)
+        data = r.get_json()
+        assert data["base"]["version"] == "A0" and data["revision"]["version"] == "A1"
+        assert data["count"] == count == len(data["changes"])
+        first = data["changes"][0]
+        assert first["kind"] == "changed" and first["where"] == "1 目的"
+        assert {"op": "-", "text": "1 小时"} in first["old"]
+        assert {"op": "+", "text": "30 分钟"} in first["new"]
+        pdf = client.get(
+            f"/api/v1/revisions/{a1.id}/compare.pdf?base={a0.id}", headers=token_for(people[who])
+        )
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    r = client.get(f"/api/v1/revisions/{a1.id}/compare", headers=token_for(people["staff"]))
+    assert r.status_code == 403
+    # a base of another document is refused, naming the field
+    _other, b0 = effective_doc(title="另一份程序")
+    r = client.get(
+        f"/api/v1/revisions/{a1.id}/compare?base={b0.id}", headers=token_for(people["qm"])
+    )
+    assert r.status_code == 422 and "same document" in r.get_json()["message"]
+    # the revision in force has no other revision in force to be compared with by default
+    r = client.get(f"/api/v1/revisions/{a0.id}/compare", headers=token_for(people["qm"]))
+    assert r.status_code == 422 and "(base)" in r.get_json()["message"]
+
+
+def test_a_table_row_moved_unchanged_is_marked_moved_at_both_places(
+    client, auth, people, create_document, draft_of, approve
+):
+    from docmgmt.clock import local_today
+
+    rows = "# 1 目的\n目的。\n\n| 记录编号 | 记录名称 | 保存期限 |\n|---|---|---|\n"
+    old = rows + "| A | 派工单 | 3年 |\n| B | 回访记录 | 1年 |\n| C | 报价单 | 2年 |\n"
+    new = rows + "| C | 报价单 | 2年 |\n| A | 派工单 | 3年 |\n| B | 回访记录 | 1年 |\n"
+    doc = create_document()
+    a0 = approve(draft_of(doc, body=old))
+    publishing.publish_revision(people["qm"], a0, local_today())
+    db.session.commit()
+    a1 = draft_of(doc, body=new)
+    auth.login("qm")
+    html = _html(client, doc, a0, a1)
+    assert re.search(r'<tr class="moved" id="c1"><td class="cn">.*?</td><td>C</td>', html)
+    assert '<a href="#c1" class="moved-to">moved to change 1</a>' in html
+    assert "Changes: 1" in html
