@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test install translations extract-messages lint bench bench-search bench-records load faults fonts fonts-required
+.PHONY: run serve test install translations extract-messages lint bench bench-search bench-ocr bench-records load faults fonts fonts-required
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,12 @@ faults: translations
 # About a minute: a 100,000-row CSV import and the disposal queue among 1,000,000 records.
 bench-records: translations
 	$(BIN)/python benchmarks/bench_records.py $(BENCH_ARGS)
+
+# Text recognition: each engine on the same scans of service forms (tests/scans.py), accuracy
+# and seconds per page; Tesseract is compared when installed (apt-get install tesseract-ocr
+# tesseract-ocr-chi-sim).
+bench-ocr: translations
+	$(BIN)/python benchmarks/bench_ocr.py $(BENCH_ARGS)
 
 # About 6 minutes: builds a 101,000-entry index and an FTS5 table, then times the queries.
 bench-search: translations
