@@ -100,10 +100,40 @@ def _configure(dest: Path, module: Module) -> None:
     pyproject.write_text(text)
 
 
+TEMPLATE_ENV: dict[str, str] = {}
+
+MIGRATE = """
+import sys
+from flask_migrate import upgrade
+from docmgmt import create_app
+
+app = create_app(
+    {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite:///" + sys.argv[1],
+     "STORAGE_DIR": sys.argv[2]}
+)
+with app.app_context():
+    upgrade(revision="heads")
+"""
+
+
+def make_template(work: Path) -> None:
+    """Migrate one SQLite file; the tests of every mutant start from a copy of it
+    (tests/conftest.py, TEST_DATABASE_TEMPLATE) instead of migrating again."""
+    template = work / "template.sqlite3"
+    subprocess.run(
+        [PYTHON, "-c", MIGRATE, str(template), str(work / "template-storage")],
+        cwd=ROOT,
+        env=_env() | {"PYTHONPATH": str(ROOT)},
+        check=True,
+        capture_output=True,
+    )
+    TEMPLATE_ENV["TEST_DATABASE_TEMPLATE"] = str(template)
+
+
 def _env() -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TEST_DATABASE_URL")}
     env["MUTANT_UNDER_TEST"] = ""
-    return env
+    return env | TEMPLATE_ENV
 
 
 def _mutant_prefix(module: Module) -> str:
@@ -233,6 +263,7 @@ def main(argv: list[str]) -> int:
     rows = []
     started = time.monotonic()
     try:
+        make_template(work)
         for module in chosen:
             t0 = time.monotonic()
             results = run_mutmut(module, work, jobs)
