@@ -173,7 +173,24 @@ def run_mutmut(module: Module, work: Path, jobs: int) -> dict[str, str]:
         if module.functions and function[2:] not in module.functions:
             continue
         results[name] = status
+    for name, status in results.items():
+        if status not in KILLED:
+            shown = subprocess.run(
+                [PYTHON, "-m", "mutmut", "show", name],
+                cwd=dest,
+                env=_env(),
+                capture_output=True,
+                text=True,
+            ).stdout
+            DIFFS[name] = [
+                line
+                for line in shown.splitlines()
+                if line[:1] in "+-" and not line.startswith(("+++", "---"))
+            ]
     return results
+
+
+DIFFS: dict[str, list[str]] = {}
 
 
 # ---------------------------------------------------------------- the transition table
@@ -279,6 +296,8 @@ def main(argv: list[str]) -> int:
             )
             for name in survivors:
                 print(f"    {results[name]}: {name}", flush=True)
+                for line in DIFFS.get(name, []):
+                    print(f"        {line.strip()}", flush=True)
     finally:
         if not os.environ.get("MUTATION_KEEP"):
             shutil.rmtree(work, ignore_errors=True)

@@ -10,6 +10,10 @@ CASES = {
     "one Chinese character": ("单", [("单", 0, 0, 1)]),
     "Chinese bigrams": ("派工单", [("派工", 0, 0, 2), ("工单", 1, 1, 3)]),
     "two runs": ("派工 单", [("派工", 0, 0, 2), ("单", 1, 3, 4)]),
+    "a single character between runs": (
+        "派工 单 A",
+        [("派工", 0, 0, 2), ("单", 1, 3, 4), ("a", 2, 5, 6)],
+    ),
     "duplicates keep their own positions": ("工单 工单", [("工单", 0, 0, 2), ("工单", 1, 3, 5)]),
     "one letter": ("A", [("a", 0, 0, 1)]),
     "two words": ("A B", [("a", 0, 0, 1), ("b", 1, 2, 3)]),
@@ -180,48 +184,63 @@ def tokens(value, **kw):
         out.append(
             {
                 k: getattr(t, k)
-                for k in ("text", "pos", "startchar", "endchar", "original", "boost", "stopped")
+                for k in (
+                    "text",
+                    "pos",
+                    "startchar",
+                    "endchar",
+                    "original",
+                    "boost",
+                    "stopped",
+                    "positions",
+                    "chars",
+                    "removestops",
+                    "mode",
+                    "flag",
+                )
                 if hasattr(t, k)
             }
         )
     return out
 
 
+def flags(positions=False, chars=False, removestops=True, mode=""):
+    """What a Whoosh token carries for the filters after the tokenizer."""
+    return {
+        "positions": positions,
+        "chars": chars,
+        "removestops": removestops,
+        "mode": mode,
+        "boost": 1.0,
+        "stopped": False,
+    }
+
+
 def test_the_tokenizer_gives_positions_spans_and_originals():
     assert tokens(
-        "ＸＸ单据", positions=True, chars=True, keeporiginal=True, start_pos=10, start_char=100
+        "ＸＸ单据",
+        positions=True,
+        chars=True,
+        keeporiginal=True,
+        start_pos=10,
+        start_char=100,
+        mode="index",
+        flag=7,
     ) == [
-        {
-            "text": "xx",
-            "pos": 10,
-            "startchar": 100,
-            "endchar": 102,
-            "original": "ＸＸ",
-            "boost": 1.0,
-            "stopped": False,
-        },
-        {
-            "text": "单据",
-            "pos": 11,
-            "startchar": 102,
-            "endchar": 104,
-            "original": "单据",
-            "boost": 1.0,
-            "stopped": False,
-        },
+        {"text": "xx", "pos": 10, "startchar": 100, "endchar": 102, "original": "ＸＸ", "flag": 7}
+        | flags(True, True, mode="index"),
+        {"text": "单据", "pos": 11, "startchar": 102, "endchar": 104, "original": "单据", "flag": 7}
+        | flags(True, True, mode="index"),
     ]
 
 
 def test_the_tokenizer_without_positions_or_spans():
-    assert tokens("派工单") == [
-        {"text": "派工", "boost": 1.0, "stopped": False},
-        {"text": "工单", "boost": 1.0, "stopped": False},
-    ]
-    assert tokens("AB", positions=True) == [
-        {"text": "ab", "pos": 0, "boost": 1.0, "stopped": False}
+    assert tokens("派工单") == [{"text": "派工"} | flags(), {"text": "工单"} | flags()]
+    assert tokens("AB", positions=True, removestops=False) == [
+        {"text": "ab", "pos": 0} | flags(positions=True, removestops=False)
     ]
     assert tokens("AB", chars=True) == [
-        {"text": "ab", "startchar": 0, "endchar": 2, "boost": 1.0, "stopped": False}
+        {"text": "ab", "startchar": 0, "endchar": 2} | flags(chars=True)
     ]
 
 
@@ -235,10 +254,7 @@ def test_the_tokenizer_passes_a_value_through_untokenized():
             "pos": 3,
             "startchar": 7,
             "endchar": 14,
-            "boost": 1.0,
-            "stopped": False,
         }
+        | flags(True, True)
     ]
-    assert tokens("XX", tokenize=False) == [
-        {"text": "XX", "original": "XX", "boost": 1.0, "stopped": False}
-    ]
+    assert tokens("XX", tokenize=False) == [{"text": "XX", "original": "XX"} | flags()]
