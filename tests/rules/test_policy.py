@@ -139,3 +139,14 @@ def test_who_each_rule_names():
     }
     assert len(by_rule["quality manager"]) == 53
     assert len(by_rule["anyone but an auditor"]) == 31
+
+
+def test_a_role_rule_asks_for_any_of_its_roles():
+    """The rules are built when the module is imported; build one here too."""
+    from docmgmt.auth.models import Role
+
+    rule = policy._has(Role.QUALITY_MANAGER, Role.AUDITOR)
+    assert rule(PEOPLE["qm"]) is True
+    assert rule(PEOPLE["auditor"]) is True
+    assert rule(PEOPLE["staff"]) is False
+    assert rule(PEOPLE["none"]) is False
