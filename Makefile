@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test install translations extract-messages lint bench bench-search bench-ocr bench-records load faults fonts fonts-required
+.PHONY: mutation run serve test install translations extract-messages lint bench bench-search bench-ocr bench-records load faults fonts fonts-required
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,14 @@ extract-messages: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Mutation testing of the rule modules, each against its own tests (README "Mutation
+# testing"); MODULES=versions,... picks some. Minutes, not in CI.
+mutation: install
+	$(BIN)/pip install -q -e ".[mutation]"
+	$(BIN)/python scripts/mutation.py $(subst $(comma), ,$(MODULES))
+
+comma := ,
 
 # Benchmarks (figures in the README). LibreOffice (apt-get install libreoffice-writer-nogui)
 # is compared when installed.

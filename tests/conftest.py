@@ -43,6 +43,16 @@ def compiled_translations():
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
+    template = os.environ.get("TEST_DATABASE_TEMPLATE")
+    if template and not os.environ.get("TEST_DATABASE_URL"):
+        # A SQLite file already migrated to head (scripts/mutation.py makes one): each run
+        # starts from a copy instead of migrating again (mutation testing runs pytest
+        # hundreds of times).
+        import shutil
+
+        copy = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        shutil.copyfile(template, copy)
+        return f"sqlite:///{copy}"
     url = _db_url(tmp_path_factory)
     app = create_app(
         {
