@@ -106,3 +106,18 @@ bench-records: translations
 # About 6 minutes: builds a 101,000-entry index and an FTS5 table, then times the queries.
 bench-search: translations
 	$(BIN)/python benchmarks/bench_search.py $(BENCH_ARGS)
+
+# Several app servers on one machine (README "Running on several servers"): Debian's
+# PostgreSQL (database CLUSTER_DB, default docmgmt_cluster), Redis for the job queue, two
+# gunicorn servers on 127.0.0.1:5001/5002, a job worker and nginx on 127.0.0.1:8080. Needs
+# apt-get install postgresql redis-server nginx. Settings: instance/cluster.env.
+cluster: translations fonts
+	BIN=$(abspath $(BIN)) scripts/cluster.sh start
+
+cluster-stop:
+	BIN=$(abspath $(BIN)) scripts/cluster.sh stop
+
+# The cluster test (tests/cluster): filing on one server and reading on the other, log-in
+# through nginx, SIGKILL of an app server under load and of the worker during a large import.
+cluster-test: cluster
+	CLUSTER_TESTS=1 BIN=$(abspath $(BIN)) $(BIN)/python -m pytest -q -p no:cacheprovider tests/cluster

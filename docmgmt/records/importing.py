@@ -26,6 +26,7 @@ from docmgmt.records.models import Record, RecordImport, RecordState, RecordType
 
 SUFFIXES = {".csv", ".xlsx"}
 CHUNK = 2000
+BACKGROUND_ROWS = 5000  # larger imports are jobs for a worker, with a progress page
 
 
 @dataclass

@@ -47,7 +47,6 @@ from docmgmt.records.models import (
 from docmgmt.versioning.models import Document, DocumentType
 
 PAGE = 50
-BACKGROUND_ROWS = 5000  # larger imports are jobs for a worker, with a progress page
 
 
 def _types(active_only=False):
@@ -461,7 +460,7 @@ def import_run(import_id):
     if not form.validate_on_submit():
         flash(_("The form expired; try again."), "error")
         return redirect(url_for(".import_detail", import_id=import_id), 303)
-    if imp.total_rows > BACKGROUND_ROWS:
+    if imp.total_rows > importing.BACKGROUND_ROWS:
         from docmgmt.jobs.operations import start
 
         job = importing.submit(imp, current_user.id, form.mode.data)

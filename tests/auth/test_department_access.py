@@ -118,6 +118,7 @@ ROUTES = {
     "records_api.get_disposal": ("disposal",),
     "records_api.certificate": ("disposal",),
     "records_api.preview_import": ("import",),
+    "records_api.get_import": ("import",),
     "records_api.import_errors": ("import",),
     # training
     "training.index": (),

@@ -319,3 +319,37 @@ def test_a_worker_killed_with_sigkill_mid_import_is_replaced_and_the_import_file
         app.config["QUEUE_URL"] = ""
         configure(app)
         assert huey.immediate
+
+
+def test_a_large_import_through_the_api_is_a_job_whose_progress_and_outcome_can_be_polled(
+    app, client, people, token_for, wo_type
+):
+    from docmgmt.jobs.models import Job
+    from docmgmt.records import importing
+
+    n = importing.BACKGROUND_ROWS + 1
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["工单号", "客户"])
+    w.writerows([f"A-{i}", f"客户A{i}"] for i in range(n))
+    qm = token_for(people["qm"])
+    up = client.post(
+        "/api/v1/record-types/WO/imports",
+        data={"file": (io.BytesIO(buf.getvalue().encode()), "big.csv")},
+        headers=qm,
+    )
+    assert up.status_code == 201, up.get_json()
+    import_id = up.get_json()["id"]
+    run = client.post(
+        f"/api/v1/imports/{import_id}/run",
+        json={"mode": "skip", "external_id_column": "工单号"},
+        headers=qm,
+    )
+    assert run.status_code == 200, run.get_json()
+    job = db.session.scalar(select(Job).where(Job.key == f"import:{import_id}"))
+    assert job is not None and job.state == "done"  # the tests' queue runs it at once
+    got = client.get(f"/api/v1/imports/{import_id}", headers=qm).get_json()
+    assert got["status"] == "done" and got["imported"] == n and got["progress"] is None
+    again = client.post(f"/api/v1/imports/{import_id}/run", json={"mode": "skip"}, headers=qm)
+    assert again.status_code == 409 and "already run" in again.get_json()["message"]
+    assert _filed(import_id) == n
