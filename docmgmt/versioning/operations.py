@@ -10,6 +10,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from docmgmt import storage
 from docmgmt.audit.operations import log_event
@@ -1158,7 +1159,13 @@ def activate_due_revisions(now: datetime | None = None) -> list[Revision]:
 
 
 def register_query(*, doc_type=None, department_id=None, q=None, include_obsolete=True):
-    stmt = select(Document).order_by(Document.number)
+    # A page of the register shows each document's department and revisions: loaded with
+    # the documents in two more queries, never one per row.
+    stmt = (
+        select(Document)
+        .options(selectinload(Document.department), selectinload(Document.revisions))
+        .order_by(Document.number)
+    )
     if doc_type:
         stmt = stmt.where(Document.doc_type == DocumentType(doc_type))
     if department_id:
