@@ -147,7 +147,9 @@ open(d + "/worker.pid", "w").write(str(p.pid) + "\n")
 }
 
 nginx_proxy() {
-  alive "$DIR/nginx.pid" && return 0
+  if alive "$DIR/nginx.pid"; then
+    [ "${1:-}" = reload ] || return 0
+  fi
   command -v nginx >/dev/null || { echo "cluster: apt-get install nginx" >&2; exit 1; }
   mkdir -p "$DIR/nginx-tmp"
   local user_line=""
@@ -167,8 +169,7 @@ http {
   scgi_temp_path $DIR/nginx-tmp/scgi;
   client_max_body_size 30m;
   upstream docmgmt {
-    server 127.0.0.1:${APP_PORTS[0]} max_fails=1 fail_timeout=5s;
-    server 127.0.0.1:${APP_PORTS[1]} max_fails=1 fail_timeout=5s;
+$(for p in ${CLUSTER_UPSTREAMS:-${APP_PORTS[*]}}; do echo "    server 127.0.0.1:$p max_fails=1 fail_timeout=5s;"; done)
     keepalive 16;
   }
   server {
@@ -191,7 +192,12 @@ http {
   }
 }
 EOF
-  nginx -c "$DIR/nginx.conf" -p "$DIR/" -e "$DIR/nginx-error.log"
+  if [ "${1:-}" = reload ] && alive "$DIR/nginx.pid"; then
+    nginx -c "$DIR/nginx.conf" -p "$DIR/" -e "$DIR/nginx-error.log" -s reload
+    sleep 1
+  else
+    nginx -c "$DIR/nginx.conf" -p "$DIR/" -e "$DIR/nginx-error.log"
+  fi
   for _ in $(seq 50); do alive "$DIR/nginx.pid" && break; sleep 0.1; done
   wait_http "http://127.0.0.1:$NGINX_PORT/healthz" 20
   say "nginx on 127.0.0.1:$NGINX_PORT ($(cat "$DIR/nginx.pid"))"
@@ -223,5 +229,6 @@ case "${1:-start}" in
   stop) stop ;;
   worker) worker ;;           # (re)start the worker alone (the cluster test uses it)
   app) app_server "$2" ;;     # (re)start one app server
-  *) echo "usage: $0 start|stop|worker|app PORT" >&2; exit 2 ;;
+  nginx) nginx_proxy reload ;; # rewrite nginx's config (CLUSTER_UPSTREAMS="5001": one server)
+  *) echo "usage: $0 start|stop|worker|app PORT|nginx" >&2; exit 2 ;;
 esac

@@ -30,6 +30,7 @@ ROUTES = {
     # not departmental, or one's own
     "main.index": (),
     "main.healthz": (),
+    "main.ping": (),
     "auth.login": (),
     "auth.profile": (),
     "auth.users": (),

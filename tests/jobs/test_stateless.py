@@ -105,3 +105,10 @@ def test_no_background_thread_or_progress_file_is_left_by_a_job(app, people, tmp
 
     store = Path(app.config["STORAGE_DIR"])
     assert not list(store.glob("imports/*.progress")) and not list(store.glob("packs/*"))
+
+
+def test_the_bare_page_of_the_load_figures_reads_the_user_and_renders(client, auth, people):
+    assert client.get("/ping").status_code == 302  # a page like the others: log in first
+    auth.login("staff")
+    r = client.get("/ping")
+    assert r.status_code == 200 and people["staff"].full_name in r.get_data(as_text=True)
