@@ -66,7 +66,8 @@ def sql(query: str):
 
     url = _env()["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url) as conn:
-        return conn.execute(query).fetchone()
+        cur = conn.execute(query)
+        return cur.fetchone() if cur.description else cur.rowcount
 
 
 def _pid(name: str) -> int:
@@ -263,12 +264,82 @@ def test_sigkill_of_the_worker_during_a_large_import_files_every_row_once(token,
     assert tuple(count) == (n, n), count
 
 
-def test_two_servers_never_activate_a_revision_twice():
-    """Both servers' request hooks and the queue's daily job race for the same due revisions;
-    the database's compare-and-set lets one win: each revision has one activation event."""
+def _token(who: str) -> dict:
+    out = flask("tokens", "create", who, "--name", f"cluster-test-{secrets.token_hex(3)}")
+    return {"Authorization": "Bearer " + re.search(r"dm_[A-Za-z0-9_-]+", out).group(0)}
+
+
+def test_two_servers_never_activate_a_revision_twice(token):
+    """A revision published for tomorrow whose day then comes (its date moved in the database):
+    both servers' request hooks, the CLI and the queue's daily job race to make it effective;
+    the database's compare-and-set lets one win — one activation event, one supersession."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    api = f"{SERVERS[0]}/api/v1"
+    auth = {"qm": token, "ashead": _token("ashead"), "mr": _token("mr")}
+    ids = {
+        w: requests.get(f"{api}/me", headers=h, timeout=30).json()["id"] for w, h in auth.items()
+    }
+    docs = requests.get(f"{api}/documents", params={"type": "procedure"}, headers=token, timeout=30)
+    doc = None
+    for d in docs.json():
+        revs = requests.get(f"{api}/documents/{d['id']}/revisions", headers=token, timeout=30)
+        if (
+            d["in_force"]
+            and d["in_force"]["effective_date"] < today.isoformat()
+            and not [r for r in revs.json() if r["state"] in ("draft", "in_review", "approved")]
+        ):
+            doc = d
+            break
+    assert doc is not None, "no demo procedure without an open revision"
+    r = requests.post(
+        f"{api}/documents/{doc['id']}/revisions",
+        json={"change_summary": "集群测试", "body_markdown": "# 目的\n\n集群测试。"},
+        headers=token,
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    url = f"{api}/revisions/{r.json()['id']}"
+    steps = [
+        ("qm", "submit", {"reviewer_id": ids["ashead"], "approver_id": ids["mr"]}),
+        ("ashead", "sign", {"meaning": "reviewed"}),
+        ("mr", "sign", {"meaning": "approved"}),
+    ]
+    for who, verb, body in steps:
+        r = requests.post(
+            f"{url}/{verb}", json=body | {"password": DEMO_PASSWORD}, headers=auth[who], timeout=30
+        )
+        assert r.status_code in (200, 201), (verb, r.text)
+    r = requests.post(
+        f"{url}/publish",
+        json={"effective_date": (today + datetime.timedelta(days=1)).isoformat()},
+        headers=token,
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text
+    rev_id = r.json()["id"]
+    sql(f"update revision set effective_date = '{today.isoformat()}' where id = {rev_id}")
+
+    def read(base):
+        for _ in range(5):
+            requests.get(f"{base}/api/v1/documents/{doc['id']}", headers=token, timeout=30)
+
+    threads = [threading.Thread(target=read, args=(b,)) for b in (*SERVERS, NGINX) * 4]
+    for t in threads:
+        t.start()
+    flask("revisions", "activate")
     flask("jobs", "daily", "--only", "activate")
-    for base in (*SERVERS, NGINX):
-        requests.get(f"{base}/healthz", timeout=10)
+    for t in threads:
+        t.join(120)
+    got = requests.get(url, headers=token, timeout=30).json()
+    assert got["state"] == "effective", got["state"]
+    events = sql(
+        "select count(*) from audit_event where action = 'revision.activate' "
+        f"and object_type = 'revision' and object_id = {rev_id}"
+    )
+    assert events[0] == 1
     twice = sql(
         "select count(*) from (select object_id from audit_event where action = "
         "'revision.activate' group by object_id having count(*) > 1) x"
