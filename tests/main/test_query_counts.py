@@ -11,6 +11,7 @@ PAGES = {
     "register": ("qm", "/documents/"),
     "documents API": ("qm", "/api/v1/documents"),
     "desk": ("qm", "/desk"),
+    "training overview": ("qm", "/training/overview"),
     "records list": ("qm", "/records/"),
 }
 
