@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: mutation run serve test install translations extract-messages lint bench bench-search bench-ocr bench-records load faults fonts fonts-required
+.PHONY: mutation run serve worker cluster cluster-stop cluster-test test install translations extract-messages lint bench bench-search bench-ocr bench-records load faults fonts fonts-required
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,11 @@ run: translations fonts
 	$(DEV) $(FLASK) db upgrade heads
 	$(DEV) $(FLASK) demo load --if-empty
 	$(DEV) $(FLASK) search check --fix
-	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
+	@# Background work (large imports, evidence packs, the daily jobs) runs in a worker on a
+	@# SQLite queue file in instance/: no server to install; it stops with the dev server.
+	$(DEV) $(FLASK) jobs worker >instance/worker.log 2>&1 & echo $$! >instance/worker.pid; \
+	  trap 'kill $$(cat instance/worker.pid) 2>/dev/null; rm -f instance/worker.pid' EXIT INT TERM; \
+	  $(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production: gunicorn with several workers, always DOCMGMT_ENV=production (it refuses to start
 # without a SECRET_KEY of 32 bytes or more). Set SECRET_KEY, DATABASE_URL and
@@ -62,6 +66,11 @@ PROD := DOCMGMT_ENV=production
 serve: translations fonts
 	$(PROD) $(FLASK) db upgrade heads
 	$(PROD) $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+# The job worker for `make serve` (run one or more, on any machine sharing the database, the
+# queue's broker DOCMGMT_QUEUE_URL and the file store).
+worker: translations
+	$(PROD) $(FLASK) jobs worker
 
 test: translations fonts-required
 	$(BIN)/ruff check .
@@ -111,3 +120,18 @@ bench-ocr: translations
 # About 6 minutes: builds a 101,000-entry index and an FTS5 table, then times the queries.
 bench-search: translations
 	$(BIN)/python benchmarks/bench_search.py $(BENCH_ARGS)
+
+# Several app servers on one machine (README "Running on several servers"): Debian's
+# PostgreSQL (database CLUSTER_DB, default docmgmt_cluster), Redis for the job queue, two
+# gunicorn servers on 127.0.0.1:5001/5002, a job worker and nginx on 127.0.0.1:8080. Needs
+# apt-get install postgresql redis-server nginx. Settings: instance/cluster.env.
+cluster: translations fonts
+	BIN=$(abspath $(BIN)) scripts/cluster.sh start
+
+cluster-stop:
+	BIN=$(abspath $(BIN)) scripts/cluster.sh stop
+
+# The cluster test (tests/cluster): filing on one server and reading on the other, log-in
+# through nginx, SIGKILL of an app server under load and of the worker during a large import.
+cluster-test: cluster
+	CLUSTER_TESTS=1 BIN=$(abspath $(BIN)) $(BIN)/python -m pytest -q -p no:cacheprovider tests/cluster

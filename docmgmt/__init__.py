@@ -104,6 +104,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     ):
         import_module(f"{feature.__name__}.views")
         app.register_blueprint(feature.bp)
+    import docmgmt.jobs.handlers  # noqa: F401  (what each kind of job does)
+    import docmgmt.jobs.models  # noqa: F401
+    import docmgmt.jobs.tasks  # noqa: F401
+    from docmgmt.jobs.queue import configure as configure_queue
+
+    configure_queue(app)
     printing.connect_signals()
     training.connect_signals()
     search.init_app(app)

@@ -336,6 +336,7 @@ def load_demo(if_empty):
 
 
 def register_cli(app):
+    from docmgmt.jobs.cli import jobs_cli
     from docmgmt.search.cli import search_cli
 
     for group in (
@@ -347,6 +348,7 @@ def register_cli(app):
         audit_cli,
         storage_cli,
         notify_cli,
+        jobs_cli,
     ):
         app.cli.add_command(group)
     app.cli.add_command(backup_command)

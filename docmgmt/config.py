@@ -98,6 +98,14 @@ class Config:
     SEARCH_BUILD_PROCS = int(os.environ.get("DOCMGMT_SEARCH_BUILD_PROCS", "0"))
     # Records one disposal may name (checked, tombstoned and certified in one transaction).
     DISPOSAL_MAX_RECORDS = int(os.environ.get("DOCMGMT_DISPOSAL_MAX_RECORDS", "5000"))
+    # Background jobs (docmgmt/jobs): the queue's broker. Empty: a SQLite file in instance/
+    # (no server; `make run` starts a worker); redis://host:6379/0 for several servers;
+    # "immediate": jobs run at once in the asking process. A worker holds a job under a lease
+    # it renews; a job whose lease ran out (its worker died) is run again by another.
+    QUEUE_URL = os.environ.get("DOCMGMT_QUEUE_URL", "")
+    JOB_LEASE_SECONDS = int(os.environ.get("DOCMGMT_JOB_LEASE_SECONDS", "60"))
+    # The daily digest mail goes out from this hour (company time).
+    DIGEST_HOUR = int(os.environ.get("DOCMGMT_DIGEST_HOUR", "7"))
     # The Chinese TrueType font embedded in PDFs; empty = look in the usual system places.
     CJK_FONT_PATH = os.environ.get("DOCMGMT_CJK_FONT", "")
     # How a PDF names its page: {page} is the page, {pages} the total ("{page} / {pages}").

@@ -483,30 +483,3 @@ def check(fix: bool = False, min_age_s: int = 3600) -> dict:
                     if now - leftover.stat().st_mtime >= min_age_s:
                         leftover.unlink()
     return report
-
-
-def _progress_file(kind: str, job_id: int) -> Path:
-    path = root() / kind
-    path.mkdir(parents=True, exist_ok=True)
-    return path / f"{job_id}.progress"
-
-
-def write_progress(kind: str, job_id: int, done: int, total: int, phase: str = "") -> None:
-    """Progress of a background job (an import, an evidence pack) in a small file, not the
-    database: the job's transaction holds SQLite's write lock until it commits, and any
-    worker can read the file. ``phase`` is one word (an import: validating, filing). Written
-    aside and renamed, so a reader never sees a half-written file."""
-    path = _progress_file(kind, job_id)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    tmp.write_text(f"{done} {total} {phase}".rstrip())
-    os.replace(tmp, path)
-
-
-def read_progress(kind: str, job_id: int, with_phase: bool = False):
-    """(done, total), or (done, total, phase) with ``with_phase``; None before any."""
-    try:
-        parts = _progress_file(kind, job_id).read_text().split()
-        done, total = int(parts[0]), int(parts[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return (done, total, parts[2] if len(parts) > 2 else "") if with_phase else (done, total)

@@ -55,6 +55,11 @@ class Staff(HttpUser):
     def my_training(self):
         self.client.get("/training/", name="my training")
 
+    @task(2)
+    def bare(self):
+        # The floor: the session's user read and a minimal template rendered (main.ping).
+        self.client.get("/ping", name="bare (one row + template)")
+
 
 class Filer(HttpUser):
     weight = 2

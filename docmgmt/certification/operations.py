@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import random
-import threading
 import zipfile
 from datetime import date, datetime, time, timedelta
 
@@ -589,36 +588,26 @@ def run_pack(pack: EvidencePack, actor, progress=None) -> EvidencePack:
     return pack
 
 
+def job_key(pack_id: int) -> str:
+    return f"pack:{pack_id}"
+
+
 def read_progress(pack_id: int):
-    from docmgmt import storage
+    """(done, total) of a pack being built, from its job row; None before it started."""
+    from docmgmt.jobs.operations import progress_of
 
-    return storage.read_progress("packs", pack_id)
+    got = progress_of(job_key(pack_id))
+    if got is None or not got[3]:
+        return None
+    return got[2], got[3]
 
 
-def run_in_background(app, pack_id: int, user_id: int) -> threading.Thread:
-    def work():
-        from docmgmt.auth.models import User
+def submit(pack: EvidencePack, user_id: int):
+    """A large pack is a job for a worker (kind "pack"); flushed, call ``jobs.start(job)``
+    after the commit. The pack's outcome commits with the job's state: built once."""
+    from docmgmt.jobs import operations as jobs
 
-        with app.app_context():
-            pack = db.session.get(EvidencePack, pack_id)
-            user = db.session.get(User, user_id)
-            try:
-                from docmgmt import storage
-
-                run_pack(pack, user, lambda d, t: storage.write_progress("packs", pack_id, d, t))
-                db.session.commit()
-            except Exception as exc:
-                db.session.rollback()
-                pack = db.session.get(EvidencePack, pack_id)
-                pack.status, pack.message = "failed", str(getattr(exc, "message", exc))[:500]
-                db.session.commit()
-                current_app.logger.exception("evidence pack %s failed", pack_id)
-            finally:
-                db.session.remove()
-
-    t = threading.Thread(target=work, name=f"pack-{pack_id}", daemon=True)
-    t.start()
-    return t
+    return jobs.submit("pack", job_key(pack.id), {"pack_id": pack.id, "user_id": user_id})
 
 
 def get_pack(pack_id, user=None) -> EvidencePack:

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from docmgmt.extensions import db
 from docmgmt.records.models import RecordType
 from docmgmt.versioning.models import Document, DocumentType
 
-BACKGROUND_DOCS = 40  # packs with more documents in force build in a thread
+BACKGROUND_DOCS = 40  # packs with more documents in force are jobs for a worker
 
 
 def _period():
@@ -209,11 +209,15 @@ def request_pack():
             sample_size=request.form.get("size", type=int) or 0,
             sample_seed=int(seed) if seed.isdigit() else None,
         )
-        db.session.commit()
         n_docs = db.session.scalar(select(func.count()).select_from(Document))
-        if n_docs > BACKGROUND_DOCS and not current_app.config.get("TESTING"):
-            ops.run_in_background(current_app._get_current_object(), pack.id, current_user.id)
+        if n_docs > BACKGROUND_DOCS:
+            from docmgmt.jobs.operations import start
+
+            job = ops.submit(pack, current_user.id)
+            db.session.commit()
+            start(job)
         else:
+            db.session.commit()
             ops.run_pack(pack, current_user)
             db.session.commit()
         return redirect(url_for(".pack", pack_id=pack.id), 303)

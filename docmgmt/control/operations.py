@@ -243,6 +243,35 @@ def last_review(doc: Document) -> PeriodicReview | None:
     )
 
 
+def review_due_dates(docs, in_force: dict) -> dict:
+    """``review_due_date`` for a whole page of documents in one query (``in_force``: the
+    revision in force per document id, from ``in_force_map``)."""
+    ids = [d.id for d in docs]
+    last = (
+        dict(
+            db.session.execute(
+                select(PeriodicReview.document_id, func.max(PeriodicReview.review_date))
+                .where(PeriodicReview.document_id.in_(ids))
+                .group_by(PeriodicReview.document_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    out = {}
+    for doc in docs:
+        if doc.is_obsolete:
+            out[doc.id] = None
+            continue
+        if doc.doc_type != DocumentType.EXTERNAL:
+            current = in_force.get(doc.id)
+            since = current.effective_date if current else None
+        else:
+            since = doc.created_dt.date() if doc.created_dt else None
+        out[doc.id] = next_review_date(doc.review_interval_months, last.get(doc.id), since)
+    return out
+
+
 def review_due_date(doc: Document) -> date | None:
     if doc.is_obsolete:
         return None
@@ -261,12 +290,9 @@ def overdue_reviews(today: date | None = None) -> list[tuple[Document, date]]:
     docs = db.session.scalars(
         select(Document).where(Document.is_obsolete.is_(False)).order_by(Document.number)
     ).all()
-    out = []
-    for doc in docs:
-        due = review_due_date(doc)
-        if due is not None and due < today:
-            out.append((doc, due))
-    return out
+    # The whole register in three queries (documents, revisions in force, last reviews).
+    due = review_due_dates(docs, queries.in_force_map([d.id for d in docs]))
+    return [(doc, due[doc.id]) for doc in docs if due[doc.id] is not None and due[doc.id] < today]
 
 
 def record_review(

@@ -85,6 +85,14 @@ def index():
     return render_template("main/index.html", inbox=inbox_for(current_user))
 
 
+@bp.get("/ping")
+@login_required
+def ping():
+    """The floor of the stack for the load figures (README): the session's user is read (one
+    row) and a minimal template rendered, through every request hook like any page."""
+    return render_template("main/ping.html")
+
+
 @bp.get("/healthz")
 def healthz():
     try:

@@ -13,7 +13,7 @@ from docmgmt.api.auth import api_user, require_token
 from docmgmt.auth.models import Department
 from docmgmt.auth.permissions import require
 from docmgmt.auth.scope import require_access, scope_records, scoped
-from docmgmt.errors import NotFound, ValidationFailed, refuse_unstorable
+from docmgmt.errors import InvalidState, NotFound, ValidationFailed, refuse_unstorable
 from docmgmt.extensions import db
 from docmgmt.records import importing
 from docmgmt.records import operations as ops
@@ -209,6 +209,14 @@ class ImportOut(Schema):
     mapping = fields.Dict()
     external_id_column = fields.Str()
     title_column = fields.Str()
+    progress = fields.Method(
+        "_progress",
+        metadata={"description": "A large import runs as a job: its phase, done and total."},
+    )
+
+    def _progress(self, imp):
+        got = importing.read_progress(imp.id) if imp.status == "running" else None
+        return dict(zip(("phase", "done", "total"), got, strict=True)) if got else None
 
 
 class ImportUpload(Schema):
@@ -455,9 +463,28 @@ def run_import(data, import_id):
             data["title_column"] if data["title_column"] is not None else imp.title_column,
             parsed.header,
         )
+    if imp.total_rows > importing.BACKGROUND_ROWS:
+        # A large file is a job for a worker: answered at once with status "running"; poll
+        # GET /imports/<id> for its progress and outcome.
+        from docmgmt.jobs.operations import start
+
+        if imp.status not in ("uploaded", "mapped"):
+            raise InvalidState(_("This import has already run."))
+        job = importing.submit(imp, api_user().id, data["mode"])
+        db.session.commit()
+        start(job)
+        db.session.expire_all()
+        return _import(import_id)
     importing.run(api_user(), imp, data["mode"])
     db.session.commit()
     return imp
+
+
+@blp.get("/imports/<int:import_id>")
+@blp.response(200, ImportOut)
+def get_import(import_id):
+    """An import: its status, counts and, while it runs as a job, its progress."""
+    return _import(import_id)
 
 
 @blp.get("/imports/<int:import_id>/errors.csv")

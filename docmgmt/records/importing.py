@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
@@ -28,6 +26,7 @@ from docmgmt.records.models import Record, RecordImport, RecordState, RecordType
 
 SUFFIXES = {".csv", ".xlsx"}
 CHUNK = 2000
+BACKGROUND_ROWS = 5000  # larger imports are jobs for a worker, with a progress page
 
 
 @dataclass
@@ -341,21 +340,19 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
 PHASES = ("reading", "validating", "filing")
 
 
-def write_progress(import_id: int, phase: str, done: int, total: int) -> None:
-    from docmgmt import storage
-
-    storage.write_progress("imports", import_id, done, total, phase)
+def job_key(import_id: int) -> str:
+    return f"import:{import_id}"
 
 
 def read_progress(import_id: int) -> tuple[str, int, int] | None:
-    """(phase, done, total) of a background import: reading the file, validating its rows,
-    filing the good ones; None before it started."""
-    from docmgmt import storage
+    """(phase, done, total) of a background import, from its job row (any server sees it):
+    reading the file, validating its rows, filing the good ones; None before it started."""
+    from docmgmt.jobs.operations import progress_of
 
-    got = storage.read_progress("imports", import_id, with_phase=True)
-    if got is None:
+    got = progress_of(job_key(import_id))
+    if got is None or not got[1]:
         return None
-    done, total, phase = got
+    _state, phase, done, total = got
     return (phase if phase in PHASES else "filing"), done, total
 
 
@@ -368,53 +365,17 @@ def failure_message(exc: BaseException) -> str:
     )[:500]
 
 
-def run_in_background(app, import_id: int, user_id: int, mode: str) -> threading.Thread:
-    """Large files: the import runs in a thread; the page polls its progress.
+def submit(imp: RecordImport, user_id: int, mode: str):
+    """Large files: the import becomes a job (docmgmt/jobs, kind "import"), run by a worker;
+    the page polls its progress. Flushed, not committed: call ``jobs.start(job)`` after the
+    commit. The import's outcome is its transaction, committed with the job's state, so a
+    worker killed half-way leaves nothing filed and the next worker files it all, once."""
+    from docmgmt.jobs import operations as jobs
 
-    The import's outcome is its transaction: once that commits the import is done, whatever
-    happens to the search index afterwards. Indexing the new records is the outbox's work
-    (README "Consistent with the database"): tried here once, and if the index is locked or
-    fails, the outbox rows wait for the next commit or search, and `search check` finds any
-    gap. Only a failure before the commit marks the import failed, with a message."""
-
-    def work():
-        from docmgmt.auth.models import User
-        from docmgmt.search import drain
-
-        with app.app_context():
-            try:
-                imp = db.session.get(RecordImport, import_id)
-                user = db.session.get(User, user_id)
-                write_progress(import_id, "reading", 0, imp.total_rows)
-                try:
-                    run(
-                        user,
-                        imp,
-                        mode,
-                        lambda phase, done, total: write_progress(import_id, phase, done, total),
-                        background=True,
-                    )
-                    db.session.commit()
-                except Exception as exc:  # nothing half-written: the transaction is rolled back
-                    db.session.rollback()
-                    current_app.logger.exception("import %s failed", import_id)
-                    imp = db.session.get(RecordImport, import_id)
-                    imp.status = "failed"
-                    imp.message = failure_message(exc)
-                    db.session.commit()
-                    return
-                try:
-                    drain(
-                        timeout=current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0),
-                        rounds=10**6,
-                    )
-                except Exception:  # the records are filed; the outbox keeps what is unindexed
-                    current_app.logger.warning(
-                        "import %s: indexing left to the search outbox", import_id, exc_info=True
-                    )
-            finally:
-                db.session.remove()
-
-    t = threading.Thread(target=work, name=f"import-{import_id}", daemon=True)
-    t.start()
-    return t
+    imp.status = "running"
+    return jobs.submit(
+        "import",
+        job_key(imp.id),
+        {"import_id": imp.id, "user_id": user_id, "mode": mode},
+        total=imp.total_rows,
+    )

@@ -4,7 +4,6 @@ import io
 from datetime import date, datetime
 
 from flask import (
-    current_app,
     flash,
     redirect,
     render_template,
@@ -48,7 +47,6 @@ from docmgmt.records.models import (
 from docmgmt.versioning.models import Document, DocumentType
 
 PAGE = 50
-BACKGROUND_ROWS = 5000  # larger imports run in a thread with a progress page
 
 
 def _types(active_only=False):
@@ -462,12 +460,12 @@ def import_run(import_id):
     if not form.validate_on_submit():
         flash(_("The form expired; try again."), "error")
         return redirect(url_for(".import_detail", import_id=import_id), 303)
-    if imp.total_rows > BACKGROUND_ROWS and not current_app.config.get("TESTING"):
-        imp.status = "running"
+    if imp.total_rows > importing.BACKGROUND_ROWS:
+        from docmgmt.jobs.operations import start
+
+        job = importing.submit(imp, current_user.id, form.mode.data)
         db.session.commit()
-        importing.run_in_background(
-            current_app._get_current_object(), imp.id, current_user.id, form.mode.data
-        )
+        start(job)
         return redirect(url_for(".import_detail", import_id=import_id), 303)
     try:
         importing.run(current_user, imp, form.mode.data)

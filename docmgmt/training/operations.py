@@ -631,20 +631,28 @@ def record_evaluation(
 def due_evaluations(within_days: int = 30, viewer=None) -> list[tuple[User, CompetenceEvaluation]]:
     """Active people whose latest evaluation's next date falls within ``within_days``."""
     horizon = local_today() + timedelta(days=within_days)
-    out = []
-    for user in db.session.scalars(
+    users = db.session.scalars(
         scoped(select(User), viewer, User)
         .where(User.is_active_flag.is_(True))
         .order_by(User.full_name)
-    ):
-        latest = db.session.scalar(
-            select(CompetenceEvaluation)
-            .where(CompetenceEvaluation.user_id == user.id)
-            .order_by(CompetenceEvaluation.evaluated_on.desc(), CompetenceEvaluation.id.desc())
-            .limit(1)
+    ).all()
+    # Each person's latest evaluation, all in one query (the first per person, newest first).
+    latest: dict[int, CompetenceEvaluation] = {}
+    for ev in db.session.scalars(
+        select(CompetenceEvaluation)
+        .where(CompetenceEvaluation.user_id.in_([u.id for u in users]))
+        .order_by(
+            CompetenceEvaluation.user_id,
+            CompetenceEvaluation.evaluated_on.desc(),
+            CompetenceEvaluation.id.desc(),
         )
-        if latest is not None and latest.next_due is not None and latest.next_due <= horizon:
-            out.append((user, latest))
+    ):
+        latest.setdefault(ev.user_id, ev)
+    out = []
+    for user in users:
+        ev = latest.get(user.id)
+        if ev is not None and ev.next_due is not None and ev.next_due <= horizon:
+            out.append((user, ev))
     return out
 
 
@@ -658,6 +666,34 @@ def completion(rev: Revision, viewer=None) -> list[TrainingTask]:
         .where(TrainingTask.revision_id == rev.id)
         .order_by(TrainingTask.state, User.full_name)
     ).all()
+
+
+def completion_counts(revision_ids, viewer=None) -> dict[int, tuple[int, int]]:
+    """Revision id -> (done, open + done) of the training tasks ``viewer`` may see, for a
+    whole page of revisions in one query; revisions without tasks are left out."""
+    ids = list(revision_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        scoped(
+            select(TrainingTask.revision_id, TrainingTask.state, func.count(TrainingTask.id)),
+            viewer,
+            TrainingTask,
+        )
+        .join(User, TrainingTask.user_id == User.id)
+        .where(
+            TrainingTask.revision_id.in_(ids),
+            TrainingTask.state.in_([TaskState.OPEN, TaskState.DONE]),
+        )
+        .group_by(TrainingTask.revision_id, TrainingTask.state)
+    ).all()
+    out: dict[int, list[int]] = {}
+    for rev_id, state, n in rows:
+        done_total = out.setdefault(rev_id, [0, 0])
+        done_total[1] += n
+        if state == TaskState.DONE:
+            done_total[0] += n
+    return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 def by_department(viewer=None) -> list[dict]:

@@ -7,6 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from docmgmt.auth.models import Department, Role, User
 from docmgmt.auth.permissions import can_manage_documents, require
@@ -53,6 +54,7 @@ def _in_force_revisions():
     return db.session.scalars(
         select(Revision)
         .join(Document)
+        .options(contains_eager(Revision.document))
         .where(Revision.state.in_([RevisionState.EFFECTIVE, RevisionState.APPROVED]))
         .where(Revision.effective_date.is_not(None))
         .order_by(Document.number)
@@ -208,13 +210,8 @@ def revision_completion(rev_id):
 def overview():
     require(ops.can_read_training(current_user))
     revisions = visible(current_user, _in_force_revisions())
-    per_rev = []
-    for rev in revisions:
-        tasks = ops.completion(rev, current_user)
-        tasks = [t for t in tasks if t.state in (TaskState.OPEN, TaskState.DONE)]
-        if tasks:
-            done = sum(1 for t in tasks if t.state == TaskState.DONE)
-            per_rev.append((rev, done, len(tasks)))
+    counts = ops.completion_counts([r.id for r in revisions], current_user)
+    per_rev = [(rev, *counts[rev.id]) for rev in revisions if rev.id in counts]
     return render_template(
         "training/overview.html",
         departments=ops.by_department(current_user),

@@ -12,7 +12,11 @@ from docmgmt.auth.models import Department
 from docmgmt.auth.permissions import can_read_history
 from docmgmt.auth.scope import require_access, scope_documents
 from docmgmt.clock import utcnow
-from docmgmt.control.operations import check_permission_to_read, review_due_date
+from docmgmt.control.operations import (
+    check_permission_to_read,
+    review_due_date,
+    review_due_dates,
+)
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.versioning import documents, drafting, publishing, queries, signing, withdrawing
@@ -46,7 +50,10 @@ def _department_by_code(code):
     return dep
 
 
-def _doc_json(doc: Document, in_force: Revision | None):
+_UNSET = object()
+
+
+def _doc_json(doc: Document, in_force: Revision | None, next_review=_UNSET):
     return {
         "id": doc.id,
         "number": doc.number,
@@ -57,7 +64,7 @@ def _doc_json(doc: Document, in_force: Revision | None):
         "is_obsolete": doc.is_obsolete,
         "external_edition": doc.external_edition,
         "external_source": doc.external_source,
-        "next_review": review_due_date(doc),
+        "next_review": review_due_date(doc) if next_review is _UNSET else next_review,
         "in_force": {
             "revision_id": in_force.id,
             "version": in_force.version,
@@ -149,11 +156,9 @@ def list_documents(args):
         )
     ).all()
     in_force = queries.in_force_map([d.id for d in docs])
-    return [
-        _doc_json(d, in_force.get(d.id))
-        for d in docs
-        if history or d.id in in_force or d.doc_type.value == "external"
-    ]
+    docs = [d for d in docs if history or d.id in in_force or d.doc_type.value == "external"]
+    due = review_due_dates(docs, in_force)
+    return [_doc_json(d, in_force.get(d.id), due[d.id]) for d in docs]
 
 
 @blp.post("/documents")

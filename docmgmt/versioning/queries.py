@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from docmgmt.auth.models import Role, User
 from docmgmt.clock import local_today
@@ -147,7 +148,13 @@ def _may_sign_step(user: User, doc_type: DocumentType, step: str) -> bool:
 
 
 def register_query(*, doc_type=None, department_id=None, q=None, include_obsolete=True):
-    stmt = select(Document).order_by(Document.number)
+    # A page of the register shows each document's department and revisions: loaded with
+    # the documents in two more queries, never one per row.
+    stmt = (
+        select(Document)
+        .options(selectinload(Document.department), selectinload(Document.revisions))
+        .order_by(Document.number)
+    )
     if doc_type:
         stmt = stmt.where(Document.doc_type == DocumentType(doc_type))
     if department_id:

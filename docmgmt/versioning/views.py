@@ -120,7 +120,7 @@ def register():
                 pending[d.id] = r
     # Everybody sees the revision waiting for its effective date (待生效) and the next review.
     scheduled = {d.id: r for d in docs if (r := queries.scheduled_revision(d)) is not None}
-    next_review = {d.id: control_ops.review_due_date(d) for d in docs}
+    next_review = control_ops.review_due_dates(docs, in_force)
     departments = db.session.scalars(select(Department).order_by(Department.code)).all()
     return render_template(
         "versioning/register.html",

@@ -30,6 +30,7 @@ ROUTES = {
     # not departmental, or one's own
     "main.index": (),
     "main.healthz": (),
+    "main.ping": (),
     "auth.login": (),
     "auth.profile": (),
     "auth.users": (),
@@ -121,6 +122,7 @@ ROUTES = {
     "records_api.get_disposal": ("disposal",),
     "records_api.certificate": ("disposal",),
     "records_api.preview_import": ("import",),
+    "records_api.get_import": ("import",),
     "records_api.import_errors": ("import",),
     # training
     "training.index": (),

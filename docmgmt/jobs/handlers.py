@@ -1,0 +1,108 @@
+"""What each kind of job does. A handler works in ``db.session`` and flushes, never commits:
+docmgmt/jobs/operations.execute commits its effect together with the job's state. Each checks
+what is already done, so running it again never files, builds or sends anything twice."""
+
+from __future__ import annotations
+
+from docmgmt.extensions import db
+from docmgmt.jobs.operations import handler
+
+
+def _user(job):
+    from docmgmt.auth.models import User
+
+    return db.session.get(User, job.payload["user_id"])
+
+
+# ---------------------------------------------------------------- record imports
+
+
+@handler("import")
+def record_import(job, progress):
+    from docmgmt.records import importing
+    from docmgmt.records.models import RecordImport
+
+    imp = db.session.get(RecordImport, job.payload["import_id"])
+    if imp.status in ("done", "failed"):  # an earlier attempt finished it
+        return imp.message
+    progress("reading", 0, imp.total_rows)
+    importing.run(_user(job), imp, job.payload["mode"], progress, background=True)
+    return imp.message
+
+
+def _import_failed(job, exc):
+    from docmgmt.records import importing
+    from docmgmt.records.models import RecordImport
+
+    imp = db.session.get(RecordImport, job.payload["import_id"])
+    imp.status = "failed"
+    imp.message = importing.failure_message(exc)
+    db.session.flush()
+
+
+def _index_imported(job):
+    """The records are filed; indexing them is the search outbox's work (tried here once; if
+    the index is busy the outbox keeps the rows for the next drain or `search check`)."""
+    from flask import current_app
+
+    from docmgmt.search import drain
+
+    try:
+        drain(timeout=current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0), rounds=10**6)
+    except Exception:
+        current_app.logger.warning(
+            "import job %s: indexing left to the search outbox", job.id, exc_info=True
+        )
+
+
+record_import.on_failure = _import_failed
+record_import.after_commit = _index_imported
+
+
+# ---------------------------------------------------------------- evidence packs
+
+
+@handler("pack")
+def evidence_pack(job, progress):
+    from docmgmt.certification import operations as cops
+    from docmgmt.certification.models import EvidencePack
+
+    pack = db.session.get(EvidencePack, job.payload["pack_id"])
+    if pack.status in ("done", "failed"):
+        return pack.message
+    cops.run_pack(pack, _user(job), lambda d, t: progress("building", d, t))
+    return pack.message
+
+
+def _pack_failed(job, exc):
+    from docmgmt.certification.models import EvidencePack
+
+    pack = db.session.get(EvidencePack, job.payload["pack_id"])
+    pack.status, pack.message = "failed", str(getattr(exc, "message", exc))[:500]
+    db.session.flush()
+
+
+evidence_pack.on_failure = _pack_failed
+
+
+# ---------------------------------------------------------------- daily work
+
+
+@handler("activate")
+def activate(job, progress):
+    """Scheduled revisions of the day take effect (each in its own transaction, a compare-and-
+    set: a request that got there first leaves nothing to do). Reads never wait for this: the
+    revision in force is decided by its date."""
+    from docmgmt.versioning.scheduling import apply_due_revisions
+
+    done = apply_due_revisions()
+    db.session.rollback()
+    return f"{len(done)} revision(s) made effective"
+
+
+@handler("digest")
+def digest(job, progress):
+    from docmgmt.jobs.digest import send_digests
+
+    n = send_digests(progress=progress)
+    return f"{n} digest(s)"
