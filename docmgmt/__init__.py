@@ -6,7 +6,13 @@ from pathlib import Path
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
-from docmgmt.config import Config, check_page_numbers, check_secret_key, environment_settings
+from docmgmt.config import (
+    Config,
+    check_ocr_engine,
+    check_page_numbers,
+    check_secret_key,
+    environment_settings,
+)
 from docmgmt.extensions import babel, csrf, db, login_manager, migrate, rest_api
 
 
@@ -46,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     check_secret_key(app.config, served_by_gunicorn="gunicorn" in sys.modules)
     check_page_numbers(app.config)
+    check_ocr_engine(app.config)
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -110,6 +110,10 @@ class Config:
     CJK_FONT_PATH = os.environ.get("DOCMGMT_CJK_FONT", "")
     # How a PDF names its page: {page} is the page, {pages} the total ("{page} / {pages}").
     PDF_PAGE_NUMBERS = os.environ.get("DOCMGMT_PDF_PAGE_NUMBERS", "第 {page} 页 共 {pages} 页")
+    # Text recognition of scanned attachments (docmgmt/extract): rapidocr or tesseract, and the
+    # most pages of a file it reads.
+    OCR_ENGINE = os.environ.get("DOCMGMT_OCR_ENGINE", "rapidocr")
+    OCR_MAX_PAGES = int(os.environ.get("DOCMGMT_OCR_MAX_PAGES", "50"))
 
     COMPANY_NAME = os.environ.get("DOCMGMT_COMPANY_NAME", "示例电器服务有限公司")
     TIMEZONE = os.environ.get("DOCMGMT_TIMEZONE", "Asia/Shanghai")
@@ -246,6 +250,18 @@ def check_page_numbers(config) -> None:
         raise ConfigurationError(
             f"DOCMGMT_PDF_PAGE_NUMBERS={fmt!r} must contain both {{page}} and {{pages}}, "
             "e.g. '第 {page} 页 共 {pages} 页' or '{page} / {pages}'"
+        )
+
+
+def check_ocr_engine(config) -> None:
+    """DOCMGMT_OCR_ENGINE must name an engine docmgmt knows."""
+    from docmgmt.extract.ocr import ENGINES
+
+    name = config.get("OCR_ENGINE")
+    if name not in ENGINES:
+        raise ConfigurationError(
+            f"DOCMGMT_OCR_ENGINE={name!r} is not a text recognition engine: use "
+            + " or ".join(ENGINES)
         )
 
 

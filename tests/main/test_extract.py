@@ -152,3 +152,16 @@ def test_recognised_text_reads_as_typed():
         ([[10, 160], [120, 160], [120, 190], [10, 190]], "联系电话"),
     ]
     assert lines_of(boxes) == ["客户姓名 陈立华", "联系电话"]
+
+
+def test_an_unknown_engine_stops_the_start(tmp_path):
+    from docmgmt import create_app
+    from docmgmt.config import ConfigurationError
+
+    db = f"sqlite:///{tmp_path}/x.db"
+    with pytest.raises(
+        ConfigurationError,
+        match="DOCMGMT_OCR_ENGINE='abbyy' is not a text recognition engine",
+    ):
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db, "OCR_ENGINE": "abbyy"})
+    assert create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db, "OCR_ENGINE": "tesseract"})
