@@ -82,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         printing,
         records,
         search,
+        starter,
         training,
         versioning,
     )
@@ -101,6 +102,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         training,
         records,
         certification,
+        starter,
     ):
         import_module(f"{feature.__name__}.views")
         app.register_blueprint(feature.bp)

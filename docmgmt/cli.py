@@ -337,6 +337,7 @@ def load_demo(if_empty):
 
 def register_cli(app):
     from docmgmt.search.cli import search_cli
+    from docmgmt.starter.cli import setup_cli
 
     for group in (
         users_cli,
@@ -347,6 +348,7 @@ def register_cli(app):
         audit_cli,
         storage_cli,
         notify_cli,
+        setup_cli,
     ):
         app.cli.add_command(group)
     app.cli.add_command(backup_command)
