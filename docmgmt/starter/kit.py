@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from docmgmt.auth import operations as auth_ops
 from docmgmt.auth.models import Department, Role, User
+from docmgmt.auth.permissions import can_manage_documents
 from docmgmt.demo import data, templates
 from docmgmt.demo.data import DemoDataError, _Reader
 from docmgmt.extensions import db
@@ -49,7 +50,7 @@ class PersonFacts(NamedTuple):
     username: str
     full_name: str
     job_title: str
-    roles: list[str]
+    roles: list[str] | None  # None: staff for a new person, unchanged for an existing one
     department: str | None
     email: str
     stands_for: list[str]
@@ -174,10 +175,14 @@ def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
                 "stands_for": False,
             },
         )
-        roles = [
-            r.one_of(role, f"{where}.roles[{k}]", [x.value for x in Role])
-            for k, role in enumerate(r.list_of(p.get("roles", ["staff"]), f"{where}.roles"))
-        ]
+        roles = (
+            [
+                r.one_of(role, f"{where}.roles[{k}]", [x.value for x in Role])
+                for k, role in enumerate(r.list_of(p.get("roles", ["staff"]), f"{where}.roles"))
+            ]
+            if "roles" in p
+            else None
+        )
         stands = [
             r.one_of(s, f"{where}.stands_for[{k}]", STANDS_FOR)
             for k, s in enumerate(r.list_of(p.get("stands_for", []), where, empty=True))
@@ -203,20 +208,12 @@ def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
             r.one_of(d.head, f"departments[{i}].head", usernames)
 
     # The people who stand for the general manager, the service manager and the management
-    # representative give those facts unless the facts table gives them.
-    for role in STANDS_FOR:
-        who = [p for p in people if role in p.stands_for]
-        if role not in facts and who:
-            if role == "general_manager":
-                facts[role] = "、".join(p.full_name or p.username for p in who)
-            else:
-                facts[role] = "、".join(f"{p.job_title}{p.full_name or p.username}" for p in who)
+    # representative give those facts (set_up, from their user) unless the facts table does.
     for fname, fact in tset.facts.items():
-        if fact.required and not facts.get(fname, "").strip():
+        given = facts.get(fname, "").strip() or any(fname in p.stands_for for p in people)
+        if fact.required and not given:
             hint = f' (or a person with stands_for = ["{fname}"])' if fname in STANDS_FOR else ""
             r.fail(f"facts.{fname}", f"is required: {fact.label}{hint}")
-    if not any("quality_manager" in p.roles for p in people):
-        r.fail("people", "name at least one person with the role quality_manager")
     return Facts(prefix, body, products or [], facts, departments, people)
 
 
@@ -275,13 +272,23 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
             p.username,
             p.full_name,
             password,
-            p.roles,
+            p.roles or ["staff"],
             department=deps.get(p.department) if p.department else None,
             job_title=p.job_title,
             email=p.email,
         )
         passwords[p.username] = password
-    qm = next(users[p.username] for p in facts.people if "quality_manager" in p.roles)
+    qm = next((u for u in users.values() if can_manage_documents(u)), None)
+    if qm is None:
+        raise SetupError("people: name at least one person with the role quality_manager")
+    render_facts = dict(facts.facts)
+    for role in STANDS_FOR:
+        who = [users[p.username] for p in facts.people if role in p.stands_for]
+        if role not in render_facts and who:
+            render_facts[role] = "、".join(
+                u.full_name if role == "general_manager" else f"{u.job_title}{u.full_name}"
+                for u in who
+            )
 
     codes = current_app.config["DOC_TYPE_CODES"]
     numbers = {templates.MANUAL_ID: f"{facts.prefix}-{codes['manual']}-01"} | {
@@ -289,7 +296,6 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
         for n in range(1, len(company.procedures) + 1)
     }
     dep_names = {code: dep.name for code, dep in template_of.items()}
-    render_facts = dict(facts.facts)
 
     created = []
     rows = [(templates.MANUAL_ID, company.manual_title, "manual", company.manual_department)]
