@@ -14,14 +14,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from docmgmt.demo.data import CONTENT, DemoDataError, _Reader, procedure_file
+from docmgmt.placeholders import PLACEHOLDER, PLACEHOLDER_START
 
 TEMPLATE_FILE = CONTENT / "template.toml"
 MANUAL_ID = "SM-01"
 TOKEN = re.compile(r"\{\{([^{}]*)\}\}")
 TOKEN_BODY = re.compile(r"^\s*(?:(dept|doc):([A-Za-z0-9_-]+)|([a-z_]+))\s*$")
-# A place the company must still fill in: 【待填写：what is missing】
-PLACEHOLDER = re.compile(r"【待填写[：:]([^】]*)】")
-PLACEHOLDER_START = "【待填写"
 
 
 class Fact(NamedTuple):
@@ -67,37 +65,6 @@ def fill(text, tset, facts, departments, numbers, prefix, depth=0) -> str:
         return f"【待填写：{fact.label}】"
 
     return TOKEN.sub(one, text)
-
-
-def open_placeholders(text: str) -> list[str]:
-    """The labels of the placeholders still in ``text``, each once, in order."""
-    seen = []
-    for m in PLACEHOLDER.finditer(text or ""):
-        label = m.group(1).strip()
-        if label not in seen:
-            seen.append(label)
-    return seen
-
-
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
-def revision_placeholders(rev) -> list[str]:
-    """The open placeholders of a revision: in its title and every text of its body."""
-    seen = []
-    for s in [rev.title or "", *_strings(rev.body_blocks or [])]:
-        for label in open_placeholders(s):
-            if label not in seen:
-                seen.append(label)
-    return seen
 
 
 def check_text(text: str, where: str, facts, departments, ids) -> None:

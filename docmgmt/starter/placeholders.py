@@ -2,8 +2,8 @@
 
 from sqlalchemy import select
 
-from docmgmt.demo.templates import revision_placeholders
 from docmgmt.extensions import db
+from docmgmt.placeholders import revision_placeholders
 from docmgmt.versioning import queries
 from docmgmt.versioning.models import Document
 

@@ -276,3 +276,56 @@ def test_a_broken_template_names_the_file_the_line_and_the_rule(tmp_path):
     )
     with pytest.raises(data.DemoDataError, match=r"template.toml: facts.company.required"):
         templates.read(codes, 22, tmp_path / "template.toml")
+
+
+def test_submitting_a_draft_with_placeholders_asks_to_confirm_and_names_them(
+    app, runner, create_user, facts_file, auth, client, token_for, today
+):
+    """Then the manual's first publication goes the normal route: prepared, reviewed,
+    approved, published."""
+    from docmgmt.versioning.models import Revision, RevisionState
+    from tests.conftest import PASSWORD
+
+    create_user("qm", ["quality_manager"], "王芳", job_title="客户服务部经理")
+    reviewer = create_user("reviewer", ["approver"], "刘洋")
+    approver = create_user("approver", ["approver"], "陈静")
+    db.session.commit()
+    result = runner.invoke(args=["setup", "company", "--facts", facts_file()])
+    assert result.exit_code == 0, result.output
+    manual = db.session.scalar(select(Document).where(Document.number == "HY-SM-01"))
+    rev_id = manual.revisions[0].id
+    url = f"/documents/{manual.id}/revisions/{rev_id}"
+
+    auth.login("qm")
+    page = page_text(client.get(url))
+    assert "This draft still holds places to fill in:" in page and "服务理念" in page
+    signing = {"reviewer_id": reviewer.id, "approver_id": approver.id, "password": PASSWORD}
+    r = client.post(f"{url}/submit", data=signing)
+    assert r.status_code == 422, r.status_code
+    text = page_text(r)
+    assert "This revision still holds places to fill in: 企业概况" in text
+    assert "服务理念" in text and "confirm that it goes for review with them" in text
+    assert db.session.get(Revision, rev_id).state == RevisionState.DRAFT
+    r = client.post(f"{url}/submit", data=signing | {"allow_placeholders": "y"})
+    assert r.status_code == 303, page_text(r)
+    auth.logout()
+    for who, meaning in (("reviewer", "reviewed"), ("approver", "approved")):
+        auth.login(who)
+        r = client.post(f"{url}/sign/{meaning}", data={"password": PASSWORD})
+        assert r.status_code == 303, page_text(r)
+        auth.logout()
+    auth.login("qm")
+    r = client.post(f"{url}/publish", data={"effective_date": today.isoformat()})
+    assert r.status_code == 303
+    assert db.session.get(Revision, rev_id).state == RevisionState.EFFECTIVE
+
+    # The API asks the same: allow_placeholders, or a message naming what is left.
+    sp04 = db.session.scalar(select(Document).where(Document.number == "HY-SP-04"))
+    qm = db.session.scalar(select(User).where(User.username == "qm"))
+    headers = token_for(qm)
+    body = {"reviewer_id": reviewer.id, "approver_id": approver.id, "password": PASSWORD}
+    api = f"/api/v1/revisions/{sp04.revisions[0].id}/submit"
+    r = client.post(api, json=body, headers=headers)
+    assert r.status_code == 422 and "上门费和维修收费标准" in str(r.get_json())
+    r = client.post(api, json=body | {"allow_placeholders": True}, headers=headers)
+    assert r.status_code == 200, r.get_json()
