@@ -149,6 +149,7 @@ ROUTES = {
     # certification
     # the starter kit: what is still to write (quality managers only)
     "starter.checklist": (),
+    "starter.setup_company": (),
     "certification.index": (),
     "certification.clauses": (),
     "certification.sample": (),
@@ -182,6 +183,7 @@ AUDITOR_REFUSED = {
     "records.import_upload": 403,
     "records.new": 403,
     "starter.checklist": 403,
+    "starter.setup_company": 403,
     "training.new_session": 403,
     "versioning.new_document": 403,
 }

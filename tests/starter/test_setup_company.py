@@ -329,3 +329,56 @@ def test_submitting_a_draft_with_placeholders_asks_to_confirm_and_names_them(
     assert r.status_code == 422 and "上门费和维修收费标准" in str(r.get_json())
     r = client.post(api, json=body | {"allow_placeholders": True}, headers=headers)
     assert r.status_code == 200, r.get_json()
+
+
+def test_the_administrator_sets_up_the_company_in_the_first_run_form(
+    app, create_user, auth, client
+):
+    create_user("admin", ["admin"], "管理员")
+    db.session.commit()
+    auth.login("admin")
+    r = client.get("/setup/company")
+    assert r.status_code == 200 and "Set up the company" in page_text(r)
+    form = {
+        "company": "恒远办公设备服务有限公司",
+        "products": "复印机、打印机",
+        "prefix": "HY",
+        "sm_name": "王芳",
+        "sm_title": "客户服务部经理",
+        "sm_username": "wang",
+        "gm_name": "张伟",
+        "gm_username": "zhang",
+        "mr_name": "李娜",
+        "mr_title": "副总经理",
+        "fact_response_time": "2 小时",
+        "dept_AS_name": "客户服务部",
+        "dept_ENG_by": "AS",
+        "dept_FIN_by": "ADM",
+        "dept_PUR_by": "ADM",
+    }
+    # A missing fact: said, nothing written.
+    r = client.post("/setup/company", data=form | {"company": ""})
+    assert r.status_code == 422
+    assert "Nothing was set up: form: facts.company: is required: 公司名称" in page_text(r)
+    db.session.rollback()
+    assert _counts() == [0, 0, 1]
+
+    r = client.post("/setup/company", data=form)
+    assert r.status_code == 200, page_text(r)
+    text = page_text(r)
+    assert "23 drafts were created" in text and "HY-SP-22" in text
+    assert "wang" in text and "zhang" in text and "First passwords" in text
+    deps = {d.code: d.name for d in db.session.scalars(select(Department))}
+    assert deps == {"MGT": "管理层", "ADM": "行政部", "SAL": "业务部", "AS": "客户服务部"}
+    manual = db.session.scalar(select(Document).where(Document.number == "HY-SM-01"))
+    body = _text(manual.revisions[0])
+    assert "任命客户服务部经理王芳为本公司售后服务管理师" in body and "副总经理李娜" in body
+    assert "接到报修后 2 小时内做出响应" in body and "总经理：张伟" in body
+    wang = db.session.scalar(select(User).where(User.username == "wang"))
+    assert wang.department.code == "AS" and {r.value for r in wang.roles} == {"quality_manager"}
+
+    # Once set up, the form is closed.
+    r = client.get("/setup/company")
+    assert r.status_code == 409 and "already holds data (23 document(s))" in page_text(r)
+    assert client.post("/setup/company", data=form).status_code == 409
+    assert db.session.scalar(select(func.count()).select_from(Document)) == 23
