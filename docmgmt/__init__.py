@@ -89,6 +89,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         printing,
         records,
         search,
+        starter,
         training,
         versioning,
     )
@@ -108,6 +109,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         training,
         records,
         certification,
+        starter,
     ):
         import_module(f"{feature.__name__}.views")
         app.register_blueprint(feature.bp)

@@ -338,6 +338,7 @@ def load_demo(if_empty):
 def register_cli(app):
     from docmgmt.jobs.cli import jobs_cli
     from docmgmt.search.cli import search_cli
+    from docmgmt.starter.cli import setup_cli
 
     for group in (
         users_cli,
@@ -349,6 +350,7 @@ def register_cli(app):
         storage_cli,
         notify_cli,
         jobs_cli,
+        setup_cli,
     ):
         app.cli.add_command(group)
     app.cli.add_command(backup_command)

@@ -121,6 +121,8 @@ _TABLE: dict[Rule, tuple[str, ...]] = {
         "auth.edit_user",
         "auth.set_user_active",
         "auth.unlock_user",
+        # the starter kit: a new company on an empty instance
+        "starter.setup_company",
     ),
     READER: (
         "certification.request_pack",

@@ -90,6 +90,7 @@ class Company(NamedTuple):
     record_types: list[RecordTypeRow]
     choices: dict[str, list[str]]
     clauses: dict[str, ClauseRow]
+    facts: dict  # template fact name -> the demo company's text (checked by templates.py)
 
 
 def procedure_file(n: int) -> str:
@@ -172,6 +173,7 @@ def read(path: Path | None = None) -> Company:
             "record_types": True,
             "choices": True,
             "clauses": True,
+            "facts": False,
         },
     )
     first_issue = raw["first_issue"]
@@ -348,4 +350,5 @@ def read(path: Path | None = None) -> Company:
         record_types=record_types,
         choices=choices,
         clauses=clauses,
+        facts=raw.get("facts", {}),
     )

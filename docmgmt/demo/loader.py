@@ -16,7 +16,7 @@ from sqlalchemy import select
 from docmgmt.auth import operations as auth_ops
 from docmgmt.auth.models import Department
 from docmgmt.clock import company_tz, utcnow
-from docmgmt.demo import data
+from docmgmt.demo import data, templates
 from docmgmt.extensions import db
 from docmgmt.training.models import TrainingTask
 from docmgmt.versioning import documents, drafting, publishing, signing
@@ -34,6 +34,9 @@ EXTERNALS = COMPANY.externals
 RECORD_TYPES = COMPANY.record_types
 CHOICES = COMPANY.choices
 CLAUSE_MAP = COMPANY.clauses
+# The text of the manual and the procedures: the template set, filled in with the demo's facts.
+TEMPLATES = templates.read([d.code for d in DEPARTMENTS], len(PROCEDURES))
+FACTS = templates.check_facts(COMPANY.facts, data._Reader(data.COMPANY_FILE), "facts", TEMPLATES)
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -56,6 +59,12 @@ def _issue(rev, qm, reviewer, approver, effective: date, prepared: date):
         approver, rev, "approved", DEMO_PASSWORD, now=_at(prepared + timedelta(4), 15)
     )
     publishing.publish_revision(qm, rev, effective, now=_at(effective, 8))
+
+
+def procedure_number(n: int, prefix: str | None = None) -> str:
+    """The number of the n-th procedure of the set: XX-SP-01 …"""
+    prefix = prefix or current_app.config["DOC_NUMBER_PREFIX"]
+    return f"{prefix}-{current_app.config['DOC_TYPE_CODES']['procedure']}-{n:02d}"
 
 
 def load() -> None:
@@ -87,8 +96,21 @@ def load() -> None:
     manual = documents.create_document(
         qm, MANUAL_TITLE, "manual", department=deps[COMPANY.manual_department], now=_at(prepared, 8)
     )
+    numbers = {templates.MANUAL_ID: manual.number} | {
+        f"SP-{n:02d}": procedure_number(n) for n in range(1, len(PROCEDURES) + 1)
+    }
+
+    def text(doc_id):
+        return TEMPLATES.render(
+            doc_id,
+            facts=FACTS,
+            departments={d.code: d.name for d in DEPARTMENTS},
+            numbers=numbers,
+            prefix=prefix,
+        )
+
     rev = drafting.create_draft(
-        qm, manual, body=_read("manual.md"), change_summary="新制订", now=_at(prepared, 8)
+        qm, manual, body=text(templates.MANUAL_ID), change_summary="新制订", now=_at(prepared, 8)
     )
     _issue(rev, qm, mr, gm, FIRST_ISSUE, prepared)
 
@@ -99,13 +121,13 @@ def load() -> None:
             title,
             "procedure",
             department=deps[dep],
-            number=f"{prefix}-{current_app.config['DOC_TYPE_CODES']['procedure']}-{n:02d}",
+            number=procedure_number(n),
             now=_at(prepared, 8),
         )
         rev = drafting.create_draft(
             qm,
             doc,
-            body=_read(data.procedure_file(n)),
+            body=text(f"SP-{n:02d}"),
             change_summary="新制订",
             now=_at(prepared, 8),
         )

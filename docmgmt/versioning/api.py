@@ -291,6 +291,7 @@ def submit_revision(data, rev_id):
         reviewer=data["reviewer_id"],
         approver=data["approver_id"],
         password=data["password"],
+        allow_placeholders=data["allow_placeholders"],
     )
     _commit()
     return _rev_json(rev, full=True)

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     PasswordField,
@@ -87,6 +88,8 @@ class SubmitForm(FlaskForm):
     reviewer_id = SelectField(_l("Reviewer (审核)"), coerce=int, validators=[Optional()])
     approver_id = SelectField(_l("Approver (核准)"), coerce=int, validators=[Optional()])
     password = PasswordField(_l("Your password, to sign as preparer"), validators=[DataRequired()])
+    # Shown only when the draft still holds placeholders 【待填写：…】.
+    allow_placeholders = BooleanField(_l("Send it for review with the places still to fill in"))
 
 
 class SignForm(FlaskForm):

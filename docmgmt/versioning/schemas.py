@@ -102,6 +102,8 @@ class SubmitSchema(Schema):
     reviewer_id = fields.Int(required=True)
     approver_id = fields.Int(required=True)
     password = fields.Str(required=True, load_only=True)
+    # Send a revision that still holds placeholders 【待填写：…】 anyway.
+    allow_placeholders = fields.Bool(load_default=False)
 
 
 class SignSchema(Schema):

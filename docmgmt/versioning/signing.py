@@ -15,6 +15,7 @@ from docmgmt.clock import utcnow
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.notify import Event, notify, quality_managers
+from docmgmt.placeholders import revision_placeholders
 from docmgmt.versioning import lifecycle
 from docmgmt.versioning.content import content_hash
 from docmgmt.versioning.models import Revision, Signature, SignatureMeaning
@@ -72,10 +73,12 @@ def submit_for_review(
     reviewer: User | int | None,
     approver: User | int | None,
     password: str,
+    allow_placeholders: bool = False,
     now: datetime | None = None,
 ) -> Revision:
     """The preparer signs (制订) and routes the revision to a named reviewer and approver
-    (each a User or a user id; docmgmt.auth.signers says what is wrong with either)."""
+    (each a User or a user id; docmgmt.auth.signers says what is wrong with either). A
+    revision that still holds placeholders 【待填写：…】 goes only with ``allow_placeholders``."""
     now = now or utcnow()
     lifecycle.check(rev, "submit")
     doc_type = rev.document.doc_type
@@ -87,6 +90,16 @@ def submit_for_review(
         raise ValidationFailed(_("The revision has no content yet."), field="body")
     if not rev.change_summary.strip():
         raise ValidationFailed(_("Describe what this revision changes."), field="change_summary")
+    left = revision_placeholders(rev)
+    if left and not allow_placeholders:
+        raise ValidationFailed(
+            _(
+                "This revision still holds places to fill in: %(p)s. Fill them in, or confirm "
+                "that it goes for review with them.",
+                p="; ".join(left),
+            ),
+            field="allow_placeholders",
+        )
     reviewer, approver = (
         named_signer(
             person,

@@ -494,6 +494,7 @@ def submit(doc_id, rev_id):
             reviewer=form.reviewer_id.data,
             approver=form.approver_id.data,
             password=form.password.data,
+            allow_placeholders=form.allow_placeholders.data,
         )
         return _("Revision %(v)s signed as prepared and sent for review.", v=rev.version)
 

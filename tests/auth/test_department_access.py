@@ -149,6 +149,9 @@ ROUTES = {
     "training_api.person_pdf": ("other_user",),
     "training_api.person_xlsx": ("other_user",),
     # certification
+    # the starter kit: what is still to write (quality managers only)
+    "starter.checklist": (),
+    "starter.setup_company": (),
     "certification.index": (),
     "certification.clauses": (),
     "certification.sample": (),
@@ -181,6 +184,8 @@ AUDITOR_REFUSED = {
     "control_api.desk": 403,
     "records.import_upload": 403,
     "records.new": 403,
+    "starter.checklist": 403,
+    "starter.setup_company": 403,
     "training.new_session": 403,
     "versioning.new_document": 403,
 }

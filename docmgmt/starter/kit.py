@@ -1,0 +1,365 @@
+"""The starter kit: a new company's own document set, from the template set the demo uses.
+
+``read_facts`` checks a company's facts file (the format is ``docmgmt/starter/example-facts.toml``
+and ``content/template.toml``) before anything is written; ``set_up`` creates the
+departments and people, the service manual and the 22 procedures as A0 drafts with the
+facts filled in (no history: nothing is effective until it is reviewed and approved), the
+record types, the training matrix and the clause → evidence map, through the ordinary
+operations. It flushes and never commits: the caller commits once, or rolls everything back.
+"""
+
+import re
+import secrets
+import tomllib
+from pathlib import Path
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from docmgmt.auth import operations as auth_ops
+from docmgmt.auth.models import Department, Role, User
+from docmgmt.auth.permissions import can_manage_documents
+from docmgmt.demo import data, templates
+from docmgmt.demo.data import DemoDataError, _Reader
+from docmgmt.extensions import db
+from docmgmt.versioning import documents, drafting
+from docmgmt.versioning.models import Document
+
+STANDS_FOR = ("general_manager", "service_manager", "management_rep")
+
+
+class SetupError(DemoDataError):
+    """The facts break a rule, or the instance is not empty; nothing was written."""
+
+
+class _FactsReader(_Reader):
+    def fail(self, where: str, rule: str):
+        raise SetupError(f"{self.path.name}: {where}: {rule}")
+
+
+class DeptFacts(NamedTuple):
+    code: str
+    name: str
+    name_en: str
+    head: str | None
+    covers: list[str]  # the template departments it stands for (its own code first)
+
+
+class PersonFacts(NamedTuple):
+    username: str
+    full_name: str
+    job_title: str
+    roles: list[str] | None  # None: staff for a new person, unchanged for an existing one
+    department: str | None
+    email: str
+    stands_for: list[str]
+
+
+class Facts(NamedTuple):
+    prefix: str
+    certificate_body: str
+    products: list[str]
+    facts: dict[str, str]  # template fact name -> text
+    departments: list[DeptFacts]
+    people: list[PersonFacts]
+
+
+def _company():
+    return data.read()
+
+
+def template_set(company=None):
+    company = company or _company()
+    return templates.read([d.code for d in company.departments], len(company.procedures))
+
+
+def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
+    """The checked facts of a company (a TOML file, its text or the parsed table);
+    SetupError names the first entry that is wrong."""
+    r = _FactsReader(Path(name))
+    if isinstance(source, dict):
+        raw = source
+    else:
+        try:
+            text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
+            raw = tomllib.loads(text)
+        except OSError as exc:
+            raise SetupError(f"{name}: cannot be read: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SetupError(f"{name}: not valid TOML: {exc}") from None
+    company = _company()
+    tset = template_set(company)
+    r.table(
+        raw,
+        "the file",
+        {
+            "prefix": False,
+            "certificate_body": False,
+            "facts": True,
+            "departments": True,
+            "people": True,
+        },
+    )
+    prefix = raw.get("prefix", current_app.config["DOC_NUMBER_PREFIX"])
+    if not isinstance(prefix, str) or not re.fullmatch(r"[A-Z0-9]{1,10}", prefix):
+        r.fail("prefix", "must be 1 to 10 capital letters or digits (XX, ABC)")
+    body = raw.get("certificate_body", "")
+    if not isinstance(body, str):
+        r.fail("certificate_body", "must be text")
+
+    facts_raw = dict(r.table(raw["facts"], "facts", {k: False for k in tset.facts}))
+    products = facts_raw.get("products")
+    if isinstance(products, list):
+        products = [r.text(p, f"facts.products[{i}]") for i, p in enumerate(products)]
+        if not products:
+            r.fail("facts.products", "must not be empty")
+        facts_raw["products"] = "、".join(products)
+    elif isinstance(products, str):
+        products = [p.strip() for p in re.split(r"[、,，;；]", products) if p.strip()]
+    facts = templates.check_facts(facts_raw, r, "facts", tset)
+
+    template_codes = [d.code for d in company.departments]
+    departments, covered = [], {}
+    for i, d in enumerate(r.list_of(raw["departments"], "departments")):
+        where = f"departments[{i}]"
+        r.table(
+            d,
+            where,
+            {"code": True, "name": True, "name_en": False, "head": False, "covers": False},
+        )
+        code = r.text(d["code"], f"{where}.code").strip().upper()
+        if not re.fullmatch(r"[A-Z0-9_-]{1,20}", code):
+            r.fail(f"{where}.code", "must be 1 to 20 capital letters, digits, - or _")
+        covers = [code] if code in template_codes else []
+        for k, c in enumerate(r.list_of(d.get("covers", []), f"{where}.covers", empty=True)):
+            covers.append(r.one_of(c, f"{where}.covers[{k}]", template_codes))
+        for c in covers:
+            if c in covered:
+                r.fail(where, f"template department {c} is already covered by {covered[c]}")
+            covered[c] = code
+        departments.append(
+            DeptFacts(
+                code,
+                r.text(d["name"], f"{where}.name").strip(),
+                d.get("name_en", "") if isinstance(d.get("name_en", ""), str) else "",
+                d.get("head"),
+                covers,
+            )
+        )
+    r.unique([d.code for d in departments], "departments", "the code")
+    missing = [c for c in template_codes if c not in covered]
+    if missing:
+        names = {d.code: d.name for d in company.departments}
+        r.fail(
+            "departments",
+            "the templates need a department for "
+            + ", ".join(f"{c} ({names[c]})" for c in missing)
+            + ": add it, or name it in the covers list of the department that does its work",
+        )
+    codes = [d.code for d in departments]
+
+    people = []
+    for i, p in enumerate(r.list_of(raw["people"], "people")):
+        where = f"people[{i}]"
+        r.table(
+            p,
+            where,
+            {
+                "username": True,
+                "full_name": False,
+                "job_title": False,
+                "roles": False,
+                "department": False,
+                "email": False,
+                "stands_for": False,
+            },
+        )
+        roles = (
+            [
+                r.one_of(role, f"{where}.roles[{k}]", [x.value for x in Role])
+                for k, role in enumerate(r.list_of(p.get("roles", ["staff"]), f"{where}.roles"))
+            ]
+            if "roles" in p
+            else None
+        )
+        stands = [
+            r.one_of(s, f"{where}.stands_for[{k}]", STANDS_FOR)
+            for k, s in enumerate(r.list_of(p.get("stands_for", []), where, empty=True))
+        ]
+        dep = p.get("department")
+        if dep is not None:
+            r.one_of(dep, f"{where}.department", codes)
+        people.append(
+            PersonFacts(
+                r.text(p["username"], f"{where}.username").strip(),
+                p.get("full_name", "").strip() if isinstance(p.get("full_name"), str) else "",
+                p.get("job_title", "") if isinstance(p.get("job_title"), str) else "",
+                roles,
+                dep,
+                p.get("email", "") if isinstance(p.get("email"), str) else "",
+                stands,
+            )
+        )
+    r.unique([p.username for p in people], "people", "the user name")
+    usernames = [p.username for p in people]
+    for i, d in enumerate(departments):
+        if d.head is not None:
+            r.one_of(d.head, f"departments[{i}].head", usernames)
+
+    # The people who stand for the general manager, the service manager and the management
+    # representative give those facts (set_up, from their user) unless the facts table does.
+    for fname, fact in tset.facts.items():
+        given = facts.get(fname, "").strip() or any(fname in p.stands_for for p in people)
+        if fact.required and not given:
+            hint = f' (or a person with stands_for = ["{fname}"])' if fname in STANDS_FOR else ""
+            r.fail(f"facts.{fname}", f"is required: {fact.label}{hint}")
+    return Facts(prefix, body, products or [], facts, departments, people)
+
+
+def instance_is_empty() -> str | None:
+    """None when the instance may be set up, else what is already there."""
+    n_docs = db.session.scalar(select(func.count()).select_from(Document))
+    if n_docs:
+        return f"{n_docs} document(s)"
+    n_deps = db.session.scalar(select(func.count()).select_from(Department))
+    if n_deps:
+        return f"{n_deps} department(s)"
+    return None
+
+
+class SetupResult(NamedTuple):
+    documents: list[Document]
+    passwords: dict[str, str]  # username -> first password, for the people created
+    mapped: list[str]  # usernames that already existed
+
+
+def set_up(facts: Facts, *, actor=None) -> SetupResult:
+    """Create the company's set; the instance must be empty (no documents, no departments)."""
+    there = instance_is_empty()
+    if there is not None:
+        raise SetupError(
+            f"this instance is not empty ({there}); the starter kit only sets up an empty one"
+        )
+    company = _company()
+    tset = template_set(company)
+    template_of = {}  # template department code -> the company's Department
+    deps = {}
+    for d in facts.departments:
+        dep = Department(code=d.code, name=d.name, name_en=d.name_en)
+        db.session.add(dep)
+        deps[d.code] = dep
+        for c in d.covers:
+            template_of[c] = dep
+    db.session.flush()
+
+    users, passwords, mapped = {}, {}, []
+    for p in facts.people:
+        existing = db.session.scalar(
+            select(User).where(func.lower(User.username) == p.username.lower())
+        )
+        if existing is not None:
+            users[p.username] = existing
+            mapped.append(existing.username)
+            if p.department and existing.department is None:
+                existing.department = deps[p.department]
+            continue
+        if not p.full_name:
+            raise SetupError(f"people: {p.username}: full_name is missing (a new person)")
+        password = secrets.token_urlsafe(12)
+        users[p.username] = auth_ops.create_user(
+            actor,
+            p.username,
+            p.full_name,
+            password,
+            p.roles or ["staff"],
+            department=deps.get(p.department) if p.department else None,
+            job_title=p.job_title,
+            email=p.email,
+        )
+        passwords[p.username] = password
+    qm = next((u for u in users.values() if can_manage_documents(u)), None)
+    if qm is None:
+        raise SetupError("people: name at least one person with the role quality_manager")
+    render_facts = dict(facts.facts)
+    for role in STANDS_FOR:
+        who = [users[p.username] for p in facts.people if role in p.stands_for]
+        if role not in render_facts and who:
+            render_facts[role] = "、".join(
+                u.full_name if role == "general_manager" else f"{u.job_title}{u.full_name}"
+                for u in who
+            )
+
+    codes = current_app.config["DOC_TYPE_CODES"]
+    numbers = {templates.MANUAL_ID: f"{facts.prefix}-{codes['manual']}-01"} | {
+        f"SP-{n:02d}": f"{facts.prefix}-{codes['procedure']}-{n:02d}"
+        for n in range(1, len(company.procedures) + 1)
+    }
+    dep_names = {code: dep.name for code, dep in template_of.items()}
+
+    created = []
+    rows = [(templates.MANUAL_ID, company.manual_title, "manual", company.manual_department)]
+    rows += [
+        (f"SP-{n:02d}", p.title, "procedure", p.department)
+        for n, p in enumerate(company.procedures, 1)
+    ]
+    for doc_id, title, kind, dep in rows:
+        doc = documents.create_document(
+            qm, title, kind, department=template_of[dep], number=numbers[doc_id]
+        )
+        body = tset.render(
+            doc_id,
+            facts=render_facts,
+            departments=dep_names,
+            numbers=numbers,
+            prefix=facts.prefix,
+        )
+        drafting.create_draft(qm, doc, body=body, change_summary="新制订")
+        created.append(doc)
+    manual, procs = created[0], {n: d for n, d in enumerate(created[1:], 1)}
+
+    from docmgmt.records import operations as rops
+
+    types = {}
+    for rt in company.record_types:
+        choices = dict(company.choices)
+        if facts.products:
+            choices["product"] = facts.products
+        types[rt.code] = rops.create_type(
+            qm,
+            code=rt.code,
+            name=rt.name,
+            retention_months=rt.retention_months,
+            trigger=rt.trigger,
+            disposal_method=rt.disposal,
+            department=template_of[rt.department],
+            fields=[
+                {
+                    "name": f.name,
+                    "label": f.label,
+                    "kind": f.kind,
+                    "required": f.required,
+                    "choices": choices.get(f.name, []),
+                }
+                for f in rt.fields
+            ],
+        )
+
+    from docmgmt.training import operations as tops
+
+    for row in company.training:
+        doc = manual if row.document == "manual" else procs[row.document]
+        value = template_of[row.value].code if row.kind == "department" else row.value
+        tops.set_requirement(qm, doc, row.kind, value, row.days)
+
+    from docmgmt.certification import operations as cops
+
+    for clause, row in company.clauses.items():
+        for n in row.procedures:
+            cops.map_clause(qm, clause, document=procs[n])
+        for code in row.record_types:
+            cops.map_clause(qm, clause, record_type=types[code])
+        if row.manual:
+            cops.map_clause(qm, clause, document=manual)
+    db.session.flush()
+    return SetupResult(created, passwords, mapped)
