@@ -132,6 +132,7 @@ def test_who_each_rule_names():
         "auth.edit_user",
         "auth.set_user_active",
         "auth.unlock_user",
+        "starter.setup_company",
     }
     assert by_rule["reader of the history"] == {
         "certification.request_pack",
