@@ -23,7 +23,7 @@ class Counter:
 
     def __call__(self, conn, cursor, statement, *args):
         self.n += 1
-        self.sql.append(statement.split("\n")[0][:150])
+        self.sql.append(" ".join(statement.split()))
 
 
 def _count(app, client, path, headers=None) -> int:
@@ -77,3 +77,53 @@ def test_a_page_asks_the_database_the_same_number_of_questions_for_more_rows(
     assert big <= small, f"{page}: {small} statements for 2 rows, {big} for 6" + "\n".join(
         ["", *small_sql, "----", *_count.last]
     )
+
+
+def _overdue_training(people, effective_doc, k):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from docmgmt.clock import local_today
+    from docmgmt.training import operations as tops
+    from docmgmt.training.models import TrainingTask
+
+    for _ in range(k):
+        doc, _rev = effective_doc()
+        tops.set_requirement(people["qm"], doc, "role", "staff", 14)
+    db.session.execute(update(TrainingTask).values(due_date=local_today() - timedelta(days=1)))
+    db.session.commit()
+
+
+def test_the_desk_lists_overdue_training_in_a_fixed_number_of_questions(
+    app, client, auth, people, effective_doc
+):
+    """The desk's overdue-training section names the person, document and revision of each
+    task: loaded together, not one query per task."""
+    auth.login("qm")
+    _overdue_training(people, effective_doc, 2)
+    _count(app, client, "/desk")
+    small = _count(app, client, "/desk")
+    small_sql = _count.last
+    _overdue_training(people, effective_doc, 4)
+    page = client.get("/desk").get_data(as_text=True)
+    assert "Overdue training" in page
+    big = _count(app, client, "/desk")
+    assert big <= small, f"{small} statements for 2 documents, {big} for 6" + "\n".join(
+        ["", *small_sql, "----", *_count.last]
+    )
+
+
+@pytest.mark.parametrize("page", ["register", "documents API", "desk"])
+def test_lists_of_revisions_do_not_read_their_bodies(
+    app, client, auth, people, effective_doc, token_for, page
+):
+    """A revision's body (its blocks, JSON to decode) is read only where it is shown."""
+    effective_doc()
+    who, path = PAGES[page]
+    headers = token_for(people[who]) if path.startswith("/api/") else None
+    if headers is None:
+        auth.login(who)
+    _count(app, client, path, headers)
+    _count(app, client, path, headers)
+    assert not [s for s in _count.last if "body_blocks" in s], _count.last
