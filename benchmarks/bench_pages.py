@@ -174,6 +174,7 @@ def child_cpu(reps: int, profile: str | None) -> None:
         for _ in range(reps):
             get(profile)
         pr.disable()
+        pr.dump_stats(os.environ.get("BENCH_PROFILE_OUT", "/tmp/bench_pages.prof"))
         pstats.Stats(pr).sort_stats("cumulative").print_stats(45)
         pstats.Stats(pr).sort_stats("tottime").print_stats(25)
         return

@@ -23,7 +23,7 @@ from docmgmt.versioning import (
     signing,
     withdrawing,
 )
-from docmgmt.versioning.content import blocks_to_html, outline
+from docmgmt.versioning.content import body_outline, rendered_body
 from docmgmt.versioning.forms import (
     DocumentEditForm,
     DocumentForm,
@@ -49,7 +49,7 @@ from docmgmt.versioning.models import (
 # Templates of every feature show "the version in force" of a document.
 bp.add_app_template_global(queries.in_force_revision, "in_force_of")
 # The reading pages' outline (目录) of a revision's headings.
-bp.add_app_template_global(outline, "outline_of")
+bp.add_app_template_global(body_outline, "outline_of")
 
 
 def _department_choices():
@@ -393,7 +393,7 @@ def _render_revision(doc, rev, status=200, failed=False, **forms):
         "versioning/revision.html",
         doc=doc,
         rev=rev,
-        body=blocks_to_html(
+        body=rendered_body(
             rev.body_blocks,
             image_url=lambda sha: url_for("printing.revision_image", rev_id=rev.id, sha=sha),
         ),
