@@ -344,12 +344,17 @@ def related_for_reading(user, doc: Document) -> list[dict]:
     quality managers and auditors see every link, withdrawn or not yet issued ones marked."""
     out = []
     history = can_read_history(user)
-    for link in visible(user, ops.links_from(doc)):
+    links = visible(user, ops.links_from(doc))
+    # The targets' revisions in force in one query, not one per link.
+    in_force = queries.in_force_revisions(
+        [lk.target for lk in links if lk.target.doc_type != DocumentType.EXTERNAL]
+    )
+    for link in links:
         target = link.target
         if visible(user, [target]) != [target]:
             continue
         external = target.doc_type == DocumentType.EXTERNAL
-        current = None if external else queries.in_force_revision(target)
+        current = None if external else in_force[target.id]
         readable = not target.is_obsolete and (external or current is not None)
         if not (readable or history):
             continue

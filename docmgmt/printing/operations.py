@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, User
@@ -250,7 +251,12 @@ def copies_query(*, state: str | None = None, due_only: bool = False, revision_i
 
 
 def due_for_recall() -> list[ControlledCopy]:
-    return db.session.scalars(copies_query(due_only=True)).all()
+    # Each copy's label names its document and revision: loaded with the copies.
+    return db.session.scalars(
+        copies_query(due_only=True).options(
+            selectinload(ControlledCopy.revision).selectinload(Revision.document)
+        )
+    ).all()
 
 
 def is_due_for_recall(copy: ControlledCopy) -> bool:

@@ -379,15 +379,20 @@ def new_draft(doc_id):
 def _render_revision(doc, rev, status=200, failed=False, **forms):
     # The forms not posted start empty (a form binds the request's data by default).
     submit_form = forms.get("submit_form") or SubmitForm(formdata=None)
-    for fld, step in ((submit_form.reviewer_id, "review"), (submit_form.approver_id, "approve")):
-        fld.choices = options(
-            [(0, "—")]
-            + [
-                (u.id, f"{u.full_name} ({u.job_title})" if u.job_title else u.full_name)
-                for u in queries.eligible_signers(doc.doc_type, step)
-                if u.id != current_user.id
-            ]
-        )
+    # Only a draft shows the form to send it for review: the signers are listed for it alone.
+    if rev.state == RevisionState.DRAFT:
+        for fld, step in (
+            (submit_form.reviewer_id, "review"),
+            (submit_form.approver_id, "approve"),
+        ):
+            fld.choices = options(
+                [(0, "—")]
+                + [
+                    (u.id, f"{u.full_name} ({u.job_title})" if u.job_title else u.full_name)
+                    for u in queries.eligible_signers(doc.doc_type, step)
+                    if u.id != current_user.id
+                ]
+            )
     signed = rev.current_signatures()
     return render_template(
         "versioning/revision.html",

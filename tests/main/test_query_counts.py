@@ -127,3 +127,39 @@ def test_lists_of_revisions_do_not_read_their_bodies(
     _count(app, client, path, headers)
     _count(app, client, path, headers)
     assert not [s for s in _count.last if "body_blocks" in s], _count.last
+
+
+def _links_and_copies(people, effective_doc, doc, rev, k, start):
+    from docmgmt.auth.models import Department
+    from docmgmt.control import operations as cops
+    from docmgmt.printing import operations as pops
+
+    for i in range(start, start + k):
+        target, _r = effective_doc(title=f"引用的程序{i}")
+        cops.add_link(people["qm"], doc, target, "refers_to")
+        dep = Department(code=f"D{i}", name=f"部门{i}")
+        db.session.add(dep)
+        db.session.flush()
+        pops.issue_copy(people["qm"], rev, holder_name=f"持有人{i}", department=dep)
+    db.session.commit()
+
+
+def test_a_procedure_page_asks_the_same_number_of_questions_for_more_links_and_copies(
+    app, client, auth, people, effective_doc
+):
+    """The reading page lists the related documents (each with its revision in force) and the
+    controlled copies (each with its department) without a query per row."""
+    doc, rev = effective_doc()
+    path = f"/documents/{doc.id}/revisions/{rev.id}"
+    auth.login("qm")
+    _links_and_copies(people, effective_doc, doc, rev, 2, 0)
+    _count(app, client, path)
+    small = _count(app, client, path)
+    small_sql = _count.last
+    _links_and_copies(people, effective_doc, doc, rev, 4, 2)
+    page = client.get(path).get_data(as_text=True)
+    assert "引用的程序5" in page and "部门5" in page
+    big = _count(app, client, path)
+    assert big <= small, f"{small} statements for 2 links and copies, {big} for 6" + "\n".join(
+        ["", *small_sql, "----", *_count.last]
+    )
