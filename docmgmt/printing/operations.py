@@ -11,7 +11,6 @@ from datetime import datetime
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, User
@@ -251,12 +250,7 @@ def copies_query(*, state: str | None = None, due_only: bool = False, revision_i
 
 
 def due_for_recall() -> list[ControlledCopy]:
-    # Each copy's label names its document and revision: loaded with the copies.
-    return db.session.scalars(
-        copies_query(due_only=True).options(
-            selectinload(ControlledCopy.revision).selectinload(Revision.document)
-        )
-    ).all()
+    return db.session.scalars(copies_query(due_only=True)).all()
 
 
 def is_due_for_recall(copy: ControlledCopy) -> bool:

@@ -163,3 +163,42 @@ def test_a_procedure_page_asks_the_same_number_of_questions_for_more_links_and_c
     assert big <= small, f"{small} statements for 2 links and copies, {big} for 6" + "\n".join(
         ["", *small_sql, "----", *_count.last]
     )
+
+
+def _desk_lines(people, create_user, effective_doc, k, start):
+    from sqlalchemy import update
+
+    from docmgmt.control import operations as cops
+    from docmgmt.printing import operations as pops
+    from docmgmt.versioning.models import Revision, RevisionState
+
+    for i in range(start, start + k):
+        asker = create_user(f"asker{i}", ["staff"], f"提出人{i}")
+        doc, rev = effective_doc(title=f"待办程序{i}")
+        cops.create_request(asker, doc, reason=f"原因{i}", proposed_change="修改")
+        pops.issue_copy(people["qm"], rev, holder_name=f"持有人{i}")
+        # Superseded (as by a newer revision): its copy is due for recall.
+        db.session.execute(
+            update(Revision).where(Revision.id == rev.id).values(state=RevisionState.SUPERSEDED)
+        )
+    db.session.commit()
+    db.session.expire_all()
+
+
+def test_the_desk_names_requesters_and_copies_to_recall_in_a_fixed_number_of_questions(
+    app, client, auth, people, create_user, effective_doc
+):
+    """Change requests name their requester and document, copies to recall their document and
+    revision: the desk loads each kind once, not once per line."""
+    auth.login("qm")
+    _desk_lines(people, create_user, effective_doc, 2, 0)
+    _count(app, client, "/desk")
+    small = _count(app, client, "/desk")
+    small_sql = _count.last
+    _desk_lines(people, create_user, effective_doc, 4, 2)
+    page = client.get("/desk").get_data(as_text=True)
+    assert "提出人5" in page and "持有人5" in page
+    big = _count(app, client, "/desk")
+    assert big <= small, f"{small} statements for 2 lines each, {big} for 6" + "\n".join(
+        ["", *small_sql, "----", *_count.last]
+    )
