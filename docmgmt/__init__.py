@@ -238,16 +238,17 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         refresh()
 
+    from docmgmt.versioning.scheduling import apply_due_revisions_on_request
+
     @app.before_request
     def apply_scheduled_revisions():
         # Revisions approved with a future effective date take effect on that date with nobody
         # acting: the first requests of the day flip them, each in its own short transaction
         # that may lose a race but never fails the request (docmgmt/versioning/scheduling.py;
-        # the CLI does the same for cron).
+        # the CLI and the daily job do the same). A look that finds nothing due is not
+        # repeated the same day.
         if request.endpoint in (None, "static", "main.healthz"):
             return
-        from docmgmt.versioning.scheduling import apply_due_revisions
-
-        g.activated = apply_due_revisions()
+        g.activated = apply_due_revisions_on_request()
 
     return app

@@ -5,70 +5,106 @@ import re
 from flask import current_app, g
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from docmgmt.auth import permissions
 from docmgmt.clock import local_today, to_local
 from docmgmt.versioning.lifecycle import event_label, event_state_label, state_label
 
+# Labels are translated one at a time, when asked for (a page shows many of them).
+
+
+def _label(labels: dict, value) -> str:
+    found = labels.get(value)
+    return value if found is None else str(found)
+
+
+_TYPE_LABELS = {
+    "manual": _l("Manual"),
+    "procedure": _l("Procedure"),
+    "work_instruction": _l("Work instruction"),
+    "record_form": _l("Record form"),
+    "external": _l("External document"),
+}
+
+_MEANING_LABELS = {
+    "prepared": _l("Prepared (制订)"),
+    "reviewed": _l("Reviewed (审核)"),
+    "approved": _l("Approved (核准)"),
+}
+
+_ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "quality_manager": _l("Quality manager"),
+    "approver": _l("Approver"),
+    "staff": _l("Staff"),
+    "auditor": _l("Auditor"),
+}
+
+_WITHDRAWAL_STATE_LABELS = {
+    "pending": _l("Waiting for approval"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+}
+
+_MEDIUM_LABELS = {"paper": _l("Paper"), "electronic": _l("Electronic")}
+
+_COPY_STATE_LABELS = {"issued": _l("Issued"), "recalled": _l("Returned"), "lost": _l("Lost")}
+
+_IMPORT_KIND_LABELS = {
+    "headings": _l("Headings"),
+    "paragraphs": _l("Paragraphs"),
+    "list_items": _l("List items"),
+    "tables": _l("Tables"),
+    "page_breaks": _l("Page breaks"),
+    "images": _l("Images"),
+}
+
+_TASK_STATE_LABELS = {
+    "open": _l("To do"),
+    "done": _l("Done"),
+    "replaced": _l("Replaced by a newer revision"),
+    "cancelled": _l("Cancelled"),
+}
+
+_TARGET_KIND_LABELS = {
+    "role": _l("Role"),
+    "department": _l("Department"),
+    "job_title": _l("Job title"),
+}
+
 
 def type_label(doc_type) -> str:
     value = getattr(doc_type, "value", doc_type)
-    return {
-        "manual": _("Manual"),
-        "procedure": _("Procedure"),
-        "work_instruction": _("Work instruction"),
-        "record_form": _("Record form"),
-        "external": _("External document"),
-    }.get(value, value)
+    return _label(_TYPE_LABELS, value)
 
 
 def meaning_label(meaning) -> str:
     value = getattr(meaning, "value", meaning)
-    return {
-        "prepared": _("Prepared (制订)"),
-        "reviewed": _("Reviewed (审核)"),
-        "approved": _("Approved (核准)"),
-    }.get(value, value)
+    return _label(_MEANING_LABELS, value)
 
 
 def role_label(role) -> str:
     value = getattr(role, "value", role)
-    return {
-        "admin": _("Administrator"),
-        "quality_manager": _("Quality manager"),
-        "approver": _("Approver"),
-        "staff": _("Staff"),
-        "auditor": _("Auditor"),
-    }.get(value, value)
+    return _label(_ROLE_LABELS, value)
 
 
 def withdrawal_state_label(state) -> str:
     value = getattr(state, "value", state)
-    return {
-        "pending": _("Waiting for approval"),
-        "approved": _("Approved"),
-        "rejected": _("Rejected"),
-    }.get(value, value)
+    return _label(_WITHDRAWAL_STATE_LABELS, value)
 
 
 def medium_label(value) -> str:
-    return {"paper": _("Paper"), "electronic": _("Electronic")}.get(value, value)
+    return _label(_MEDIUM_LABELS, value)
 
 
 def copy_state_label(value) -> str:
-    return {"issued": _("Issued"), "recalled": _("Returned"), "lost": _("Lost")}.get(value, value)
+    return _label(_COPY_STATE_LABELS, value)
 
 
 def import_kind_label(value) -> str:
-    return {
-        "headings": _("Headings"),
-        "paragraphs": _("Paragraphs"),
-        "list_items": _("List items"),
-        "tables": _("Tables"),
-        "page_breaks": _("Page breaks"),
-        "images": _("Images"),
-    }.get(value, value)
+    return _label(_IMPORT_KIND_LABELS, value)
 
 
 def localdt(dt, fmt="%Y-%m-%d %H:%M") -> str:
@@ -77,18 +113,11 @@ def localdt(dt, fmt="%Y-%m-%d %H:%M") -> str:
 
 
 def task_state_label(value) -> str:
-    return {
-        "open": _("To do"),
-        "done": _("Done"),
-        "replaced": _("Replaced by a newer revision"),
-        "cancelled": _("Cancelled"),
-    }.get(value, value)
+    return _label(_TASK_STATE_LABELS, value)
 
 
 def target_kind_label(value) -> str:
-    return {"role": _("Role"), "department": _("Department"), "job_title": _("Job title")}.get(
-        value, value
-    )
+    return _label(_TARGET_KIND_LABELS, value)
 
 
 def target_value_label(value, kind) -> str:
@@ -205,7 +234,30 @@ def claim_focus() -> bool:
     return True
 
 
+def _translations():
+    """The request's translations, looked up once per locale rather than at every ``_()`` of
+    a template (Flask-Babel asks for the locale and its catalogue each time). Keyed by the
+    locale object itself: a language switch (``refresh``) or ``force_locale`` makes a new one."""
+    from flask_babel import get_translations
+
+    locale = get_locale()
+    if locale is None:
+        return get_translations()
+    memo = g.get("_docmgmt_translations")
+    if memo is None or memo[0] is not locale:
+        memo = g._docmgmt_translations = (locale, get_translations())
+    return memo[1]
+
+
 def register_template_helpers(app):
+    # Flask-Babel's own callables, with the catalogue looked up once per request.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
     app.jinja_env.filters.update(
         localdt=localdt,
         state_label=state_label,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from docmgmt import storage
 from docmgmt.audit.operations import log_event
@@ -445,6 +446,7 @@ def remove_link(actor, link: DocumentLink) -> None:
 def links_from(doc: Document) -> list[DocumentLink]:
     return db.session.scalars(
         select(DocumentLink)
+        .options(selectinload(DocumentLink.target))  # with the documents, not one per link
         .where(DocumentLink.from_document_id == doc.id)
         .order_by(DocumentLink.kind, DocumentLink.id)
     ).all()

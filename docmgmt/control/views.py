@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import case, select
 
 from docmgmt import certification, printing, records, training
+from docmgmt.auth.models import User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history, require
 from docmgmt.auth.scope import require_access, scope_documents, scoped, visible
 from docmgmt.clock import local_today
@@ -25,6 +26,7 @@ from docmgmt.control.forms import (
 from docmgmt.control.models import ChangeRequest, DocumentLink, RequestState, Urgency
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
+from docmgmt.preload import preload
 from docmgmt.versioning import queries
 from docmgmt.versioning.models import Document, DocumentType, Revision, RevisionState
 
@@ -57,6 +59,8 @@ URGENCY_ORDER = case(
 def desk_items(today=None) -> dict:
     """Everything that waits for the quality manager, each item linking to where it is done."""
     today = today or local_today()
+    # The register's documents first: the revisions and requests below find theirs loaded.
+    overdue = ops.overdue_reviews(today)
     revs = db.session.scalars(
         select(Revision)
         .where(
@@ -66,6 +70,21 @@ def desk_items(today=None) -> dict:
         )
         .order_by(Revision.id)
     ).all()
+    requests = db.session.scalars(
+        select(ChangeRequest)
+        .where(ChangeRequest.state == RequestState.OPEN)
+        .order_by(URGENCY_ORDER, ChangeRequest.created_dt, ChangeRequest.id)
+    ).all()
+    # The people and documents the lines name, each kind in one query for those not loaded.
+    held = [
+        *preload(
+            User,
+            {r.reviewer_id for r in revs}
+            | {r.approver_id for r in revs}
+            | {cr.requester_id for cr in requests},
+        ),
+        *preload(Document, {r.document_id for r in revs} | {cr.document_id for cr in requests}),
+    ]
     return {
         "drafts": [r for r in revs if r.state == RevisionState.DRAFT],
         "in_review": [r for r in revs if r.state == RevisionState.IN_REVIEW],
@@ -73,13 +92,10 @@ def desk_items(today=None) -> dict:
             r for r in revs if r.state == RevisionState.APPROVED and r.effective_date is None
         ],
         "soon": [r for r in revs if r.is_scheduled and r.effective_date <= today + timedelta(30)],
-        "requests": db.session.scalars(
-            select(ChangeRequest)
-            .where(ChangeRequest.state == RequestState.OPEN)
-            .order_by(URGENCY_ORDER, ChangeRequest.created_dt, ChangeRequest.id)
-        ).all(),
-        "overdue": ops.overdue_reviews(today),
+        "requests": requests,
+        "overdue": overdue,
         "extra": desk_extensions(),
+        "held": held,  # kept with the page: the session holds rows weakly
     }
 
 
@@ -344,12 +360,17 @@ def related_for_reading(user, doc: Document) -> list[dict]:
     quality managers and auditors see every link, withdrawn or not yet issued ones marked."""
     out = []
     history = can_read_history(user)
-    for link in visible(user, ops.links_from(doc)):
+    links = visible(user, ops.links_from(doc))
+    # The targets' revisions in force in one query, not one per link.
+    in_force = queries.in_force_revisions(
+        [lk.target for lk in links if lk.target.doc_type != DocumentType.EXTERNAL]
+    )
+    for link in links:
         target = link.target
         if visible(user, [target]) != [target]:
             continue
         external = target.doc_type == DocumentType.EXTERNAL
-        current = None if external else queries.in_force_revision(target)
+        current = None if external else in_force[target.id]
         readable = not target.is_obsolete and (external or current is not None)
         if not (readable or history):
             continue

@@ -19,10 +19,18 @@ def desk_section():
     from flask import url_for
     from flask_babel import gettext as _
 
+    from docmgmt.preload import preload
     from docmgmt.printing.operations import due_for_recall
+    from docmgmt.versioning.models import Document, Revision
 
+    copies = due_for_recall()
+    # Each label names the copy's document and revision: one query each for those not loaded.
+    # (kept while the lines are built: the session holds rows weakly)
+    held = preload(Revision, {c.revision_id for c in copies})
+    held += preload(Document, {c.revision.document_id for c in copies})
     items = [
         (f"{c.label} · {c.holder_name}", url_for("printing.copy_detail", copy_id=c.id))
-        for c in due_for_recall()
+        for c in copies
     ]
+    del held
     return _("Controlled copies due for recall"), items

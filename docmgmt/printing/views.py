@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from docmgmt import storage
 from docmgmt.auth.models import Department, User
@@ -20,7 +21,7 @@ from docmgmt.printing.forms import CloseCopyForm, ImportForm, IssueCopyForm, Sav
 from docmgmt.printing.models import ControlledCopy, CopyState
 from docmgmt.redirects import redirect_back
 from docmgmt.versioning.content import blocks_to_html
-from docmgmt.versioning.models import Document, Revision
+from docmgmt.versioning.models import Document, Revision, RevisionState
 from docmgmt.versioning.queries import can_read_revision
 
 PDF = "application/pdf"
@@ -58,12 +59,15 @@ def issue_form() -> IssueCopyForm:
 
 def revision_panel(rev: Revision) -> dict:
     """What the revision page shows of printing."""
+    history = can_read_history(current_user)
+    copies = ops.copies_query(revision_id=rev.id).options(selectinload(ControlledCopy.department))
     return {
-        "copies": db.session.scalars(ops.copies_query(revision_id=rev.id)).all()
-        if can_read_history(current_user)
-        else [],
-        "sources": ops.revision_sources(rev) if can_read_history(current_user) else [],
-        "issue_form": issue_form(),
+        "copies": db.session.scalars(copies).all() if history else [],
+        "sources": ops.revision_sources(rev) if history else [],
+        # The form to issue a copy is shown to a quality manager on a revision in force only.
+        "issue_form": issue_form()
+        if can_manage_documents(current_user) and rev.state == RevisionState.EFFECTIVE
+        else None,
         "gone": rev.state in ops.GONE,
     }
 

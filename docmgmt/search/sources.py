@@ -117,7 +117,10 @@ def _revision_entries(session: Session, groups: list[str]) -> list[Entry]:
     docs = session.scalars(
         select(Document)
         .where(Document.id.in_(ids))
-        .options(selectinload(Document.revisions), selectinload(Document.department))
+        .options(
+            selectinload(Document.revisions).undefer_group("body"),
+            selectinload(Document.department),
+        )
     ).all()
     today = local_today()
     out = []

@@ -34,7 +34,7 @@ from docmgmt.training.models import (
     TrainingRequirement,
     TrainingSession,
 )
-from docmgmt.versioning.content import blocks_to_html
+from docmgmt.versioning.content import rendered_body
 from docmgmt.versioning.models import Document, Revision, RevisionState
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,7 +79,7 @@ def task(task_id):
     t = require_access(current_user, ops.get_task(task_id))
     require(ops.can_see_person(current_user, t.user))
     rev = t.revision
-    body = blocks_to_html(
+    body = rendered_body(
         rev.body_blocks,
         image_url=lambda sha: url_for("printing.revision_image", rev_id=rev.id, sha=sha),
     )

@@ -548,3 +548,90 @@ def content_hash(payload: dict) -> str:
     """SHA-256 over a canonical JSON form of what a signature covers."""
     canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------------ renderings remembered
+#
+# A revision's page renders its body and its outline from the blocks; for a long procedure
+# that is most of the page's work, and a submitted revision's blocks never change. Each
+# process remembers the renderings of recent bodies under the SHA-256 of what they are made
+# from (the blocks themselves, and the image addresses), never under a revision's id: a
+# draft that is edited has other blocks, so another key, and can never be served its old body.
+# Nothing here can go stale across servers: the key is the content.
+
+_CACHE_MAX_CHARS = 8_000_000  # about 16 MB of text per process, the oldest forgotten first
+
+
+class _Renderings:
+    def __init__(self, max_chars: int):
+        import threading
+        from collections import OrderedDict
+
+        self.max_chars = max_chars
+        self.items: OrderedDict = OrderedDict()
+        self.chars = 0
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value, size: int) -> None:
+        if size > self.max_chars:
+            return
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = (value, size)
+            self.chars += size
+            while self.chars > self.max_chars:
+                _key, (_value, old) = self.items.popitem(last=False)
+                self.chars -= old
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.chars = 0
+
+
+_renderings = _Renderings(_CACHE_MAX_CHARS)
+
+
+def _content_key(kind: str, *parts) -> str | None:
+    try:
+        text = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None  # not plain JSON (never from the database): rendered every time
+    return kind + ":" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def rendered_body(blocks: list[dict], image_url=None) -> Markup:
+    """:func:`blocks_to_html` of a whole body (with heading anchors), remembered by content."""
+    blocks = blocks or []
+    images = (
+        [image_url(b["sha256"]) for b in blocks if b.get("type") == "image"] if image_url else None
+    )
+    key = _content_key("html", blocks, images)
+    hit = _renderings.get(key) if key else None
+    if hit is not None:
+        return Markup(hit[0])
+    html = blocks_to_html(blocks, image_url=image_url)
+    if key:
+        _renderings.put(key, str(html), len(html))
+    return html
+
+
+def body_outline(blocks: list[dict], max_level: int = 3) -> list[tuple[int, str, str]]:
+    """:func:`outline` of a body, remembered by content."""
+    blocks = blocks or []
+    key = _content_key("outline", blocks, max_level)
+    hit = _renderings.get(key) if key else None
+    if hit is not None:
+        return list(hit[0])
+    heads = outline(blocks, max_level)
+    if key:
+        _renderings.put(key, tuple(heads), sum(len(t) + len(a) for _lvl, t, a in heads) + 1)
+    return heads

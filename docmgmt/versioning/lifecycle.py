@@ -12,6 +12,7 @@ unschedule_revision), since it depends on the day, not only on the state.
 """
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from docmgmt.errors import InvalidState
 from docmgmt.versioning.models import RevisionState as S
@@ -31,16 +32,20 @@ TRANSITIONS: dict[str, tuple[frozenset[S], S | None]] = {
 }
 
 
+# The labels are translated one at a time, when asked for (a page shows many).
+_STATE_LABELS = {
+    S.DRAFT: _l("Draft"),
+    S.IN_REVIEW: _l("In review"),
+    S.APPROVED: _l("Approved"),
+    S.EFFECTIVE: _l("Effective"),
+    S.SUPERSEDED: _l("Superseded"),
+    S.OBSOLETE: _l("Obsolete"),
+    S.CANCELLED: _l("Cancelled"),
+}
+
+
 def state_label(state: S) -> str:
-    return {
-        S.DRAFT: _("Draft"),
-        S.IN_REVIEW: _("In review"),
-        S.APPROVED: _("Approved"),
-        S.EFFECTIVE: _("Effective"),
-        S.SUPERSEDED: _("Superseded"),
-        S.OBSOLETE: _("Obsolete"),
-        S.CANCELLED: _("Cancelled"),
-    }[S(state)]
+    return str(_STATE_LABELS[S(state)])
 
 
 def allows(revision, action: str) -> bool:
@@ -64,9 +69,8 @@ def check(revision, action: str) -> S | None:
 
 def event_label(action: str) -> str:
     """An entry of a revision's history, as people read it (never the code)."""
-    extra = {"create": _("created"), "schedule": _("scheduled")}
-    if action in extra:
-        return extra[action]
+    if action in _EXTRA_EVENT_LABELS:
+        return str(_EXTRA_EVENT_LABELS[action])
     try:
         return action_label(action)
     except KeyError:
@@ -82,17 +86,21 @@ def event_state_label(state: str) -> str:
         return state
 
 
+_ACTION_LABELS = {
+    "edit": _l("edited"),
+    "submit": _l("submitted for review"),
+    "review": _l("reviewed"),
+    "approve": _l("approved"),
+    "reject": _l("rejected"),
+    "publish": _l("published"),
+    "activate": _l("made effective"),
+    "supersede": _l("superseded"),
+    "cancel": _l("cancelled"),
+    "unschedule": _l("unscheduled"),
+    "withdraw": _l("withdrawn"),
+}
+_EXTRA_EVENT_LABELS = {"create": _l("created"), "schedule": _l("scheduled")}
+
+
 def action_label(action: str) -> str:
-    return {
-        "edit": _("edited"),
-        "submit": _("submitted for review"),
-        "review": _("reviewed"),
-        "approve": _("approved"),
-        "reject": _("rejected"),
-        "publish": _("published"),
-        "activate": _("made effective"),
-        "supersede": _("superseded"),
-        "cancel": _("cancelled"),
-        "unschedule": _("unscheduled"),
-        "withdraw": _("withdrawn"),
-    }[action]
+    return str(_ACTION_LABELS[action])

@@ -134,8 +134,13 @@ class Revision(db.Model):
         enum_column(RevisionState), default=RevisionState.DRAFT, index=True
     )
     title: Mapped[str] = mapped_column(String(200))
-    body_source: Mapped[str] = mapped_column(Text, default="")
-    body_blocks: Mapped[list] = mapped_column(JSON, default=list)
+    # The body is loaded only when it is read (one query for both columns): lists of
+    # revisions (register, API, desk, a document's history) never decode it. A query that
+    # reads many bodies asks for them with ``undefer_group("body")``.
+    body_source: Mapped[str] = mapped_column(Text, default="", deferred=True, deferred_group="body")
+    body_blocks: Mapped[list] = mapped_column(
+        JSON, default=list, deferred=True, deferred_group="body"
+    )
     change_summary: Mapped[str] = mapped_column(Text, default="")  # 制/修订内容
     change_number: Mapped[str] = mapped_column(  # 修订编号
         String(40), default="-", info={"label": _l("Change number")}

@@ -64,6 +64,18 @@ def in_force_map(document_ids, day: date | None = None) -> dict[int, Revision]:
     return {r.document_id: r for r in rows}
 
 
+def in_force_revisions(documents, day: date | None = None) -> dict[int, Revision | None]:
+    """:func:`in_force_revision` of several documents in one query, by document id."""
+    day = day or local_today()
+    found = in_force_map([d.id for d in documents], day) if documents else {}
+    return {
+        d.id: None
+        if d.is_obsolete and (d.obsolete_date is None or d.obsolete_date <= day)
+        else found.get(d.id)
+        for d in documents
+    }
+
+
 def is_in_force(revision: Revision, day: date | None = None) -> bool:
     current = in_force_revision(revision.document, day)
     return current is not None and current.id == revision.id

@@ -55,3 +55,51 @@ def apply_due_revisions(now: datetime | None = None) -> list:
             db.session.rollback()
             log.exception("revision %s could not be made effective; next request retries", rev_id)
     return done
+
+
+def apply_due_revisions_on_request() -> list:
+    """The request hook's activation: :func:`apply_due_revisions`, except that once a look
+    found nothing due, this app looks no more that day (a query saved on every request).
+
+    Nothing can fall due later the same day: publishing for today makes a revision effective
+    at once, and a schedule is always for a later day. Reads never depend on activation (the
+    revision in force is decided by its date) and the daily job activates for the whole
+    cluster, so even a revision scheduled at midnight by a slow request is only made effective
+    by the job instead. A failed or lost activation leaves the look to the next request, and
+    a revision's date or state set in this process (publishing, or by hand) brings it back."""
+    from flask import current_app
+
+    from docmgmt.clock import local_today
+    from docmgmt.versioning import publishing
+
+    today = local_today()
+    seen = current_app.extensions.setdefault(_SEEN, {})
+    if seen.get("nothing_due_on") == today:
+        return []
+    if not publishing.due_revision_ids():
+        seen["nothing_due_on"] = today
+        return []
+    return apply_due_revisions()
+
+
+_SEEN = "docmgmt.activation"
+
+
+def _look_again(target, value, oldvalue, initiator):
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        current_app.extensions.get(_SEEN, {}).pop("nothing_due_on", None)
+
+
+def _watch_dates() -> None:
+    from sqlalchemy import event
+
+    from docmgmt.versioning.models import Revision
+
+    for attr in (Revision.effective_date, Revision.state):
+        if not event.contains(attr, "set", _look_again):
+            event.listen(attr, "set", _look_again)
+
+
+_watch_dates()

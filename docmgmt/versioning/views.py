@@ -23,7 +23,7 @@ from docmgmt.versioning import (
     signing,
     withdrawing,
 )
-from docmgmt.versioning.content import blocks_to_html, outline
+from docmgmt.versioning.content import body_outline, rendered_body
 from docmgmt.versioning.forms import (
     DocumentEditForm,
     DocumentForm,
@@ -49,7 +49,7 @@ from docmgmt.versioning.models import (
 # Templates of every feature show "the version in force" of a document.
 bp.add_app_template_global(queries.in_force_revision, "in_force_of")
 # The reading pages' outline (目录) of a revision's headings.
-bp.add_app_template_global(outline, "outline_of")
+bp.add_app_template_global(body_outline, "outline_of")
 
 
 def _department_choices():
@@ -379,21 +379,26 @@ def new_draft(doc_id):
 def _render_revision(doc, rev, status=200, failed=False, **forms):
     # The forms not posted start empty (a form binds the request's data by default).
     submit_form = forms.get("submit_form") or SubmitForm(formdata=None)
-    for fld, step in ((submit_form.reviewer_id, "review"), (submit_form.approver_id, "approve")):
-        fld.choices = options(
-            [(0, "—")]
-            + [
-                (u.id, f"{u.full_name} ({u.job_title})" if u.job_title else u.full_name)
-                for u in queries.eligible_signers(doc.doc_type, step)
-                if u.id != current_user.id
-            ]
-        )
+    # Only a draft shows the form to send it for review: the signers are listed for it alone.
+    if rev.state == RevisionState.DRAFT:
+        for fld, step in (
+            (submit_form.reviewer_id, "review"),
+            (submit_form.approver_id, "approve"),
+        ):
+            fld.choices = options(
+                [(0, "—")]
+                + [
+                    (u.id, f"{u.full_name} ({u.job_title})" if u.job_title else u.full_name)
+                    for u in queries.eligible_signers(doc.doc_type, step)
+                    if u.id != current_user.id
+                ]
+            )
     signed = rev.current_signatures()
     return render_template(
         "versioning/revision.html",
         doc=doc,
         rev=rev,
-        body=blocks_to_html(
+        body=rendered_body(
             rev.body_blocks,
             image_url=lambda sha: url_for("printing.revision_image", rev_id=rev.id, sha=sha),
         ),
