@@ -247,3 +247,122 @@ def test_a_failed_reading_says_why_and_the_filer_asks_again(
     assert jobs.execute(second.id) == "done"
     db.session.expire_all()
     assert client.get(url, headers=staff).get_json() == got
+
+
+def _tiff(pages=2, size=(120, 80), **kw) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    frames = [Image.new("L", size, 255) for _ in range(pages)]
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:], **kw)
+    return buf.getvalue()
+
+
+def _heic() -> bytes:
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), "white").save(buf, "HEIF")
+    return buf.getvalue()
+
+
+def test_tiff_scans_and_heic_photos_are_accepted_when_they_are_what_they_say(
+    app, client, people, token_for, wo
+):
+    from PIL import Image
+
+    from docmgmt.records.models import Record
+    from tests import files
+
+    staff = token_for(people["staff"])
+    for name, data, kind in (
+        ("两页扫描.tiff", _tiff(), "image/tiff"),
+        ("铭牌.heic", _heic(), "image/heic"),
+    ):
+        rec = _file(client, staff, name, data)
+        att = rec["attachments"][0]
+        r = client.get(f"/api/v1/records/{rec['id']}/attachments/{att['id']}", headers=staff)
+        assert r.status_code == 200 and r.mimetype == kind and r.data == data
+        r.close()
+        got = client.get(
+            f"/api/v1/records/{rec['id']}/attachments/{att['id']}/text", headers=staff
+        ).get_json()
+        assert got["state"] == "done" and got["method"] == "ocr", got
+    assert got["pages"] == 1
+    filed = db.session.scalar(select(func.count()).select_from(Record))
+
+    big = io.BytesIO()
+    Image.new("1", (10_000, 6_000), 1).save(big, "TIFF", compression="group4")  # 60 MP, 4 KB
+    truncated = _tiff()[:-60]
+    for name, data, words in (
+        ("bomb.tif", big.getvalue(), "larger than 50 megapixels"),
+        ("scan.tif", truncated, "cannot be decoded"),
+        ("scan.tiff", files.png(), "is not a TIFF image: its content is a PNG image"),
+        ("photo.heic", _tiff(1), "is not a HEIC photo: its content is a TIFF image"),
+        ("photo.heic", _heic()[:200], "cannot be decoded"),
+    ):
+        r = client.post(
+            "/api/v1/record-types/WO/records/with-files",
+            data={
+                "data": json.dumps({"title": "x", "values": {"customer": "x"}}),
+                "files": [(io.BytesIO(data), name)],
+            },
+            headers=staff,
+            content_type="multipart/form-data",
+        )
+        assert r.status_code == 422, (name, r.get_json())
+        assert name in r.get_json()["message"] and words in r.get_json()["message"], (
+            name,
+            r.get_json(),
+        )
+    assert db.session.scalar(select(func.count()).select_from(Record)) == filed
+
+
+def test_change_request_and_training_attachments_are_read_too(
+    client, people, token_for, effective_doc, today
+):
+    from docmgmt.extract.models import AttachmentText
+
+    doc, _rev = effective_doc()
+    staff, qm = token_for(people["staff"]), token_for(people["qm"])
+    r = client.post(
+        f"/api/v1/documents/{doc.id}/change-requests",
+        json={"reason": "表格改版", "proposed_change": "增加签字栏"},
+        headers=staff,
+    )
+    cr_id = r.get_json()["id"]
+    r = client.post(
+        f"/api/v1/change-requests/{cr_id}/attachments",
+        data={"file": (io.BytesIO(_text_pdf(["客户来信：派工单缺少到达时间"])), "来信.pdf")},
+        headers=staff,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 201, r.get_json()
+    r = client.post(
+        "/api/v1/training/sessions",
+        json={
+            "held_on": today.isoformat(),
+            "kind": "classroom",
+            "topic": "报修流程培训",
+            "trainer_name": "陈立华",
+            "duration_minutes": 60,
+            "attendees": [{"user_id": people["staff"].id, "result": "attended"}],
+        },
+        headers=qm,
+    )
+    session_id = r.get_json()["id"]
+    r = client.post(
+        f"/api/v1/training/sessions/{session_id}/attachments",
+        data={"file": (io.BytesIO(_text_pdf(["培训签到表：报修流程"])), "签到表.pdf")},
+        headers=qm,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 201, r.get_json()
+    rows = db.session.scalars(select(AttachmentText).order_by(AttachmentText.id)).all()
+    assert [(t.attachment_table, t.owner_id, t.state) for t in rows] == [
+        ("change_request_attachment", cr_id, "done"),
+        ("training_attachment", session_id, "done"),
+    ]
+    assert "派工单缺少到达时间" in rows[0].text and "报修流程" in rows[1].text
