@@ -866,6 +866,7 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, password: str, com
     for r in records:  # checked again: a hold may have been placed since the proposal
         _check_disposable(r, today, holds)
     items = []
+    gone_attachments: list[int] = []
     for r in records:
         tomb = {
             "record_id": r.id,
@@ -884,13 +885,14 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, password: str, com
         items.append(tomb)
         for a in r.attachments:
             a.removed = True
-        # The text read from the attachments and their searchable copies go with them.
-        recognition.remove("record_attachment", [a.id for a in r.attachments])
+            gone_attachments.append(a.id)
         r.values = {}
         r.title = f"[{_('disposed of')}]"
         r.state = RecordState.DISPOSED
         r.disposal_id = disposal.id
         r.disposed_dt = now
+    # The text read from the attachments and their searchable copies go with them.
+    recognition.remove("record_attachment", gone_attachments)
     db.session.flush()
     # Remove file content nobody else still refers to, once the transaction commits.
     for tomb in items:
