@@ -62,15 +62,7 @@ def _before_commit(session):
         state = inspect(row)
         if not state.persistent or row.id is None:  # never filed (dropped, rolled back)
             continue
-        text = AttachmentText(
-            attachment_table=row.__tablename__,
-            attachment_id=row.id,
-            owner_id=getattr(row, OWNER_COLUMNS[row.__tablename__]),
-            filename=row.filename,
-            sha256=row.sha256,
-            state=PENDING,
-            tries=1,
-        )
+        text = _text_for(row)
         session.add(text)
         made.append(text)
     if not made:
@@ -78,6 +70,42 @@ def _before_commit(session):
     session.flush()
     session.info.setdefault(_START, []).extend(submit(t).id for t in made)
     session.flush()
+
+
+def _text_for(row) -> AttachmentText:
+    return AttachmentText(
+        attachment_table=row.__tablename__,
+        attachment_id=row.id,
+        owner_id=getattr(row, OWNER_COLUMNS[row.__tablename__]),
+        filename=row.filename,
+        sha256=row.sha256,
+        state=PENDING,
+        tries=1,
+    )
+
+
+def backfill() -> list[int]:
+    """A text (pending) and a job for every kept attachment that has none: those filed before
+    recognition came. Flushed, not committed; start the returned jobs after the commit."""
+    from docmgmt.control.models import ChangeRequestAttachment
+    from docmgmt.records.models import RecordAttachment
+    from docmgmt.training.models import SessionAttachment
+
+    started = []
+    for model in (RecordAttachment, ChangeRequestAttachment, SessionAttachment):
+        have = select(AttachmentText.attachment_id).where(
+            AttachmentText.attachment_table == model.__tablename__
+        )
+        q = select(model).where(model.id.not_in(have)).order_by(model.id)
+        if model is RecordAttachment:
+            q = q.where(RecordAttachment.removed.is_(False))
+        for row in db.session.scalars(q).all():
+            text = _text_for(row)
+            db.session.add(text)
+            db.session.flush()
+            started.append(submit(text).id)
+    db.session.flush()
+    return started
 
 
 @event.listens_for(Session, "after_commit")

@@ -366,3 +366,26 @@ def test_change_request_and_training_attachments_are_read_too(
         ("training_attachment", session_id, "done"),
     ]
     assert "派工单缺少到达时间" in rows[0].text and "报修流程" in rows[1].text
+
+
+def test_attachments_filed_before_recognition_are_read_once_by_the_command(
+    runner, people, token_for, wo, client
+):
+    from docmgmt.extract.models import AttachmentText
+    from docmgmt.jobs.models import Job
+
+    staff = token_for(people["staff"])
+    rec = _file(client, staff, "旧记录.pdf", _text_pdf(["旧派工单：压缩机异响"]))
+    # as if filed before this version: no text, no job
+    db.session.execute(AttachmentText.__table__.delete())
+    db.session.execute(Job.__table__.delete())
+    db.session.commit()
+    out = runner.invoke(args=["jobs", "read-attachments"])
+    assert out.exit_code == 0 and "1 attachment(s) to read" in out.output, out.output
+    got = client.get(
+        f"/api/v1/records/{rec['id']}/attachments/{rec['attachments'][0]['id']}/text",
+        headers=staff,
+    ).get_json()
+    assert got["state"] == "done" and "压缩机异响" in got["text"]
+    out = runner.invoke(args=["jobs", "read-attachments"])
+    assert "0 attachment(s) to read" in out.output
