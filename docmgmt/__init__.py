@@ -113,6 +113,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     ):
         import_module(f"{feature.__name__}.views")
         app.register_blueprint(feature.bp)
+    import docmgmt.extract.models  # noqa: F401
+    import docmgmt.extract.recognition  # noqa: F401  (attachments read as jobs)
     import docmgmt.jobs.handlers  # noqa: F401  (what each kind of job does)
     import docmgmt.jobs.models  # noqa: F401
     import docmgmt.jobs.tasks  # noqa: F401

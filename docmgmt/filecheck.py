@@ -5,8 +5,10 @@ imports, the Word import) passes :func:`check_content` through ``storage.check_u
 anything is stored.  The name says what the file claims to be; the content must agree:
 
 * ``.pdf``: starts with ``%PDF-``, pypdf reads its page tree, not encrypted;
-* ``.png`` / ``.jpg`` / ``.jpeg``: the right signature, and Pillow decodes the whole image
-  (a JPEG at 1/8 scale, which still reads every byte), at most MAX_IMAGE_PIXELS pixels;
+* ``.png`` / ``.jpg`` / ``.jpeg`` / ``.tif`` / ``.tiff`` / ``.heic`` / ``.heif``: the right
+  signature, and Pillow decodes the whole image (a JPEG at 1/8 scale, which still reads every
+  byte; every page of a TIFF, at most MAX_IMAGE_FRAMES; a HEIC photo through pillow-heif), each
+  at most MAX_IMAGE_PIXELS pixels, read from the header before anything is decoded;
 * ``.docx`` / ``.xlsx``: a zip package (an OLE file is an encrypted or old-format Office file),
   no zip bomb (sizes and ratios bounded from the directory, before decompressing), the
   right main part, no macros (macro-enabled content type or vbaProject.bin), not Strict Open
@@ -38,6 +40,18 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_ENTRIES = 5000
 MAX_RATIO = 200  # uncompressed / compressed, per entry over 1 MiB
 MAX_IMAGE_PIXELS = 50_000_000  # a 50-megapixel phone photo still passes
+MAX_IMAGE_FRAMES = 100  # pages of a multi-page TIFF scan
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+# Accepted image extensions -> (Pillow format, served type)
+IMAGES = {
+    ".png": ("PNG", "image/png"),
+    ".jpg": ("JPEG", "image/jpeg"),
+    ".jpeg": ("JPEG", "image/jpeg"),
+    ".tif": ("TIFF", "image/tiff"),
+    ".tiff": ("TIFF", "image/tiff"),
+    ".heic": ("HEIF", "image/heic"),
+    ".heif": ("HEIF", "image/heif"),
+}
 _XML_CHUNK = 64 * 1024
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -49,6 +63,10 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
     ".docx": DOCX,
     ".xlsx": XLSX,
     ".txt": "text/plain",
@@ -116,6 +134,10 @@ def _kind_label(suffix: str) -> str:
         ".png": _("a PNG image"),
         ".jpg": _("a JPEG image"),
         ".jpeg": _("a JPEG image"),
+        ".tif": _("a TIFF image"),
+        ".tiff": _("a TIFF image"),
+        ".heic": _("a HEIC photo"),
+        ".heif": _("a HEIC photo"),
         ".docx": _("a Word file (.docx)"),
         ".xlsx": _("an Excel workbook (.xlsx)"),
         ".txt": _("a text file"),
@@ -133,6 +155,10 @@ def _actual(data: bytes) -> str | None:
         return _("a PNG image")
     if data.startswith(b"\xff\xd8\xff"):
         return _("a JPEG image")
+    if _signature(data) == "TIFF":
+        return _("a TIFF image")
+    if _signature(data) == "HEIF":
+        return _("a HEIC photo")
     if image_type(data):
         return _("an image of another format")
     if data.startswith(OLE_MAGIC):
@@ -181,7 +207,7 @@ def check_content(name: str, data: bytes) -> None:
     suffix = PurePosixPath(name).suffix.lower()
     if suffix == ".pdf":
         _check_pdf(name, data)
-    elif suffix in (".png", ".jpg", ".jpeg"):
+    elif suffix in IMAGES:
         _check_image(name, suffix, data)
     elif suffix in _OFFICE:
         _check_office(name, suffix, data)
@@ -222,12 +248,31 @@ def _check_pdf(name: str, data: bytes) -> None:
 # ---------------------------------------------------------------- images
 
 
+def _signature(data: bytes) -> str | None:
+    """The Pillow format an image's first bytes announce."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIF"
+    return None
+
+
 def _check_image(name: str, suffix: str, data: bytes) -> None:
     from PIL import Image
 
-    expected = "PNG" if suffix == ".png" else "JPEG"
-    if image_type(data) != ("image/png" if expected == "PNG" else "image/jpeg"):
+    expected = IMAGES[suffix][0]
+    if _signature(data) != expected:
         _mismatch(name, suffix, data)
+    if expected == "HEIF":
+        try:
+            from pillow_heif import register_heif_opener
+        except ImportError:
+            _refuse(_("%(n)s: HEIC photos cannot be read on this server.", n=name))
+        register_heif_opener()
     too_big = _(
         "%(n)s is larger than %(m)d megapixels; make the image smaller and upload it again.",
         n=name,
@@ -237,12 +282,25 @@ def _check_image(name: str, suffix: str, data: bytes) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(BytesIO(data), formats=[expected]) as img:
-                width, height = img.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    _refuse(too_big)
-                if expected == "JPEG":
-                    img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-                img.load()
+                frames = getattr(img, "n_frames", 1)
+                if frames > MAX_IMAGE_FRAMES:
+                    _refuse(
+                        _(
+                            "%(n)s has %(f)d pages; images of at most %(m)d pages are accepted.",
+                            n=name,
+                            f=frames,
+                            m=MAX_IMAGE_FRAMES,
+                        )
+                    )
+                for frame in range(frames):
+                    if frame:
+                        img.seek(frame)
+                    width, height = img.size
+                    if width * height > MAX_IMAGE_PIXELS:
+                        _refuse(too_big)
+                    if expected == "JPEG":
+                        img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                    img.load()
     except ValidationFailed:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

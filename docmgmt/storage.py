@@ -144,6 +144,8 @@ def attach(model, upload, *, allowed_suffixes=None, audit=None, **columns):
     4. audit: with ``audit``, the row is added and flushed and ``audit(row)`` writes the trail
        entry. Without it the row is only made: the caller adds it to its owner (a record files
        its attachments with its own entry in the trail).
+    5. read: once the transaction commits, a job reads the file's text
+       (docmgmt/extract/recognition.py); filing never waits for it.
     """
     if not isinstance(upload, Upload):
         upload = checked(*upload, allowed_suffixes)
@@ -159,6 +161,9 @@ def attach(model, upload, *, allowed_suffixes=None, audit=None, **columns):
         db.session.add(row)
         db.session.flush()
         audit(row)
+    from docmgmt.extract import recognition
+
+    recognition.later(row)
     return row
 
 
@@ -379,6 +384,7 @@ def _after_rollback(session, previous_transaction):
 def _reference_columns():
     from docmgmt.certification.models import EvidencePack
     from docmgmt.control.models import ChangeRequestAttachment
+    from docmgmt.extract.models import AttachmentText
     from docmgmt.printing.models import RevisionSource
     from docmgmt.records.models import Disposal, RecordAttachment, RecordImport
     from docmgmt.training.models import SessionAttachment
@@ -392,6 +398,7 @@ def _reference_columns():
         RecordImport.sha256,
         RecordImport.errors_sha256,
         SessionAttachment.sha256,
+        AttachmentText.searchable_sha256,  # the searchable copy of a scan
     )
 
 

@@ -162,6 +162,9 @@ _TABLE: dict[Rule, tuple[str, ...]] = {
         "records_api.trigger",
         "records_api.upload_import",
         "records_api.run_import",
+        # reading an attachment's text again (the filer or a quality manager: the operation)
+        "records.retry_text",
+        "records_api.retry_text",
         # one's own training
         "training.acknowledge",
         "training_api.acknowledge",

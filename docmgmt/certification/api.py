@@ -128,10 +128,29 @@ def sample(args):
         args["size"],
         args["seed"],
     )
+    from docmgmt.extract import recognition
+
+    texts = recognition.texts_of_records([r.id for r in records])
     return {
         "seed": seed,
         "population": population,
-        "records": [{"id": r.id, "number": r.number, "title": r.title} for r in records],
+        "records": [
+            {
+                "id": r.id,
+                "number": r.number,
+                "title": r.title,
+                "attachments": [
+                    {
+                        "filename": t.filename,
+                        "text_state": t.state,
+                        "text_reason": t.reason,
+                        "text": t.text,
+                    }
+                    for t in texts.get(r.id, ())
+                ],
+            }
+            for r in records
+        ],
     }
 
 

@@ -390,6 +390,7 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
     from docmgmt.audit.models import AuditEvent
     from docmgmt.clock import to_local
     from docmgmt.control import export as cexport
+    from docmgmt.extract import recognition
     from docmgmt.printing import operations as pops
     from docmgmt.printing import pdf
     from docmgmt.training.models import TrainingTask
@@ -492,6 +493,7 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
             actor, rt, pack.period_from, pack.period_to, pack.sample_size, pack.sample_seed
         )
         pack.sample_seed = seed
+        texts = recognition.texts_of_records([r.id for r in chosen])
         files["06-sample/sample.json"] = json.dumps(
             {
                 "type": rt.code,
@@ -505,6 +507,15 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
                         "values": r.values,
                         "filed": to_local(r.filed_dt).isoformat(),
                         "content_hash": r.content_hash,
+                        "attachments": [
+                            {
+                                "filename": t.filename,
+                                "sha256": t.sha256,
+                                "text_state": t.state,
+                                "text_reason": t.reason,
+                            }
+                            for t in texts.get(r.id, ())
+                        ],
                     }
                     for r in chosen
                 ],
@@ -516,6 +527,13 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
             for a in r.attachments:
                 if not a.removed and storage.exists(a.sha256):
                     files[f"06-sample/{r.number}/{a.filename}"] = storage.read(a.sha256)
+            # The text read from each attachment, and the searchable copy of a scan.
+            for t in texts.get(r.id, ()):
+                if t.state == "done":
+                    files[f"06-sample/{r.number}/{t.filename}.txt"] = t.text.encode()
+                if t.searchable_sha256 and storage.exists(t.searchable_sha256):
+                    name = recognition.searchable_name(t)
+                    files[f"06-sample/{r.number}/{name}"] = storage.read(t.searchable_sha256)
     trail = [["seq", "at", "actor", "action", "object", "summary", "hash", "prev_hash"]]
     for e in db.session.scalars(
         scoped(select(AuditEvent), actor, AuditEvent)

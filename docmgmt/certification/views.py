@@ -188,8 +188,17 @@ def sample():
         except DomainError as exc:
             undo(exc)
             flash(exc.message, "error")
+    from docmgmt.extract import recognition
+
+    texts = recognition.texts_of_records([r.id for r in result[2]]) if result else {}
     return render_template(
-        "certification/sample.html", types=types, d_from=d_from, d_to=d_to, result=result
+        "certification/sample.html",
+        types=types,
+        d_from=d_from,
+        d_to=d_to,
+        result=result,
+        texts=texts,
+        state_label=recognition.state_label,
     )
 
 

@@ -39,6 +39,13 @@ def tidy(text: str) -> str:
     return "\n".join(out).strip()
 
 
+def blank(image: Image.Image) -> bool:
+    """A page with nothing on it (the back of a two-sided scan, an empty form): all of one
+    shade, give or take a scanner's grain. Not worth a second of recognition."""
+    low, high = image.convert("L").reduce(4).getextrema()
+    return high - low < 24
+
+
 class Engine(Protocol):
     name: str
 
@@ -70,7 +77,8 @@ class Tesseract:
 
         config = f"--psm 3 --dpi {dpi} -c preserve_interword_spaces=1"
         texts = [
-            tidy(pytesseract.image_to_string(i, lang=self.lang, config=config)) for i in images
+            "" if blank(i) else tidy(pytesseract.image_to_string(i, lang=self.lang, config=config))
+            for i in images
         ]
         if not pdf:
             return texts, None
@@ -115,6 +123,8 @@ class Rapid:
     def boxes(self, image: Image.Image) -> list[tuple[list, str]]:
         import numpy as np
 
+        if blank(image):
+            return []
         result, _elapsed = self._ocr()(np.asarray(image.convert("RGB")))
         return [(box, text) for box, text, _score in (result or [])]
 

@@ -70,3 +70,17 @@ def daily_cmd(only):
 
     for job in submit_daily(only=only):
         click.echo(f"{job.key}: {job.state}")
+
+
+@jobs_cli.command("read-attachments")
+def read_attachments():
+    """Read the text of every attachment filed before text recognition came (records, change
+    requests, training sessions): one job each, as for a new attachment. Run it once after
+    upgrading; asking again finds nothing left to do."""
+    from docmgmt.extract import recognition
+
+    ids = recognition.backfill()
+    db.session.commit()
+    for job_id in ids:
+        recognition.start(job_id)
+    click.echo(f"{len(ids)} attachment(s) to read")

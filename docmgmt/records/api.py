@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from flask import request, send_file
+from flask import request, send_file, url_for
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
@@ -96,6 +96,32 @@ class AttachmentOut(Schema):
     sha256 = fields.Str()
     size = fields.Int()
     removed = fields.Bool()
+
+
+class AttachmentTextOut(Schema):
+    attachment_id = fields.Int()
+    filename = fields.Str()
+    state = fields.Str(
+        metadata={"description": "pending (待识别), done (已识别) or failed (识别失败)"}
+    )
+    reason = fields.Str(metadata={"description": "Why no text was read (state failed)"})
+    text = fields.Str()
+    engine = fields.Str(metadata={"description": "rapidocr or tesseract; empty for a text layer"})
+    method = fields.Str(metadata={"description": "layer (the file's own text) or ocr"})
+    pages = fields.Int()
+    tries = fields.Int()
+    read_dt = fields.DateTime(allow_none=True)
+    searchable_pdf_url = fields.Str(allow_none=True)
+
+
+def _text_out(record_id: int, text) -> dict:
+    out = {k: getattr(text, k) for k in AttachmentTextOut().fields if hasattr(text, k)}
+    out["searchable_pdf_url"] = (
+        url_for("records_api.searchable_pdf", record_id=record_id, att_id=text.attachment_id)
+        if text.searchable_sha256
+        else None
+    )
+    return out
 
 
 class RecordOut(Schema):
@@ -403,6 +429,39 @@ def download(record_id, att_id):
     if att is None or att.removed:
         raise NotFound(_("Not found."))
     return storage.send_stored(att.sha256, att.filename)
+
+
+@blp.get("/records/<int:record_id>/attachments/<int:att_id>/text")
+@blp.response(200, AttachmentTextOut)
+def attachment_text(record_id, att_id):
+    """The text read from an attachment, with its state (pending, done, failed and why)."""
+    text = ops.attachment_text(ops.get_record(record_id, api_user()), att_id)
+    return _text_out(record_id, text)
+
+
+@blp.post("/records/<int:record_id>/attachments/<int:att_id>/text/retry")
+@blp.response(202, AttachmentTextOut)
+def retry_text(record_id, att_id):
+    """Read a failed attachment again (the quality manager or whoever filed the record)."""
+    record = ops.get_record(record_id, api_user())
+    text, job = ops.retry_recognition(api_user(), record, att_id)
+    db.session.commit()
+    from docmgmt.extract import recognition
+
+    recognition.start(job.id)
+    db.session.refresh(text)
+    return _text_out(record_id, text)
+
+
+@blp.get("/records/<int:record_id>/attachments/<int:att_id>/searchable.pdf")
+def searchable_pdf(record_id, att_id):
+    """The searchable PDF of a scanned attachment (the scan with its text invisible over it)."""
+    from docmgmt.extract import recognition
+
+    text = ops.attachment_text(ops.get_record(record_id, api_user()), att_id)
+    if not text.searchable_sha256:
+        raise NotFound(_("Not found."))
+    return storage.send_stored(text.searchable_sha256, recognition.searchable_name(text))
 
 
 # ---------------------------------------------------------------- import

@@ -22,6 +22,7 @@ from docmgmt.clock import as_utc, local_today, utcnow
 from docmgmt.doclang import in_document_language
 from docmgmt.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
+from docmgmt.extract import recognition
 from docmgmt.records.models import (
     Disposal,
     DisposalMethod,
@@ -44,7 +45,18 @@ TEXT_MAX = 2000  # characters of a text value, unless the field says fewer
 # exports and the API's clients (and -1e308 "hours" is a typing accident, not a measurement).
 NUMBER_LIMIT = Decimal(10) ** 15
 _KIND_RANGE = re.compile(r"^\s*([a-z]+)\s*(?:\[\s*([^\]]*?)\s*\.\.\s*([^\]]*?)\s*\])?\s*$")
-ATTACHMENT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".docx", ".xlsx"}
+ATTACHMENT_SUFFIXES = {
+    ".pdf",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+    ".heic",
+    ".heif",
+    ".docx",
+    ".xlsx",
+}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -854,6 +866,7 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, password: str, com
     for r in records:  # checked again: a hold may have been placed since the proposal
         _check_disposable(r, today, holds)
     items = []
+    gone_attachments: list[int] = []
     for r in records:
         tomb = {
             "record_id": r.id,
@@ -872,11 +885,14 @@ def decide_disposal(actor, disposal: Disposal, approve: bool, password: str, com
         items.append(tomb)
         for a in r.attachments:
             a.removed = True
+            gone_attachments.append(a.id)
         r.values = {}
         r.title = f"[{_('disposed of')}]"
         r.state = RecordState.DISPOSED
         r.disposal_id = disposal.id
         r.disposed_dt = now
+    # The text read from the attachments and their searchable copies go with them.
+    recognition.remove("record_attachment", gone_attachments)
     db.session.flush()
     # Remove file content nobody else still refers to, once the transaction commits.
     for tomb in items:
@@ -919,3 +935,45 @@ def disposals_waiting_for(user) -> list[Disposal]:
 
 
 __all__ = ["can_read_history"]
+
+
+# ---------------------------------------------------------------- text of the attachments
+
+
+def attachment_texts(record: Record) -> dict:
+    """attachment id -> its AttachmentText (the text read from it), for the attachments kept."""
+    return recognition.texts_of(
+        "record_attachment", [a.id for a in record.attachments if not a.removed]
+    )
+
+
+def attachment_of(record: Record, att_id: int) -> RecordAttachment:
+    att = next((a for a in record.attachments if a.id == att_id), None)
+    if att is None or att.removed:
+        raise NotFound(_("Not found."))
+    return att
+
+
+def attachment_text(record: Record, att_id: int):
+    att = attachment_of(record, att_id)
+    text = recognition.texts_of("record_attachment", [att.id]).get(att.id)
+    if text is None:
+        raise NotFound(_("No text has been read from %(n)s.", n=att.filename))
+    return text
+
+
+def can_retry_recognition(actor, record: Record) -> bool:
+    return can_manage_documents(actor) or record.filed_by_id == actor.id
+
+
+def retry_recognition(actor, record: Record, att_id: int):
+    """Read a failed attachment again (the quality manager or whoever filed the record): a new
+    job, started by the caller after the commit (``recognition.start(job.id)``)."""
+    if not can_retry_recognition(actor, record):
+        raise PermissionDenied(
+            _("Only a quality manager or whoever filed the record can ask for this again.")
+        )
+    if record.state != RecordState.ACTIVE:
+        raise InvalidState(_("Record %(n)s was disposed of.", n=record.number))
+    text = recognition.retry(actor, attachment_text(record, att_id))
+    return text, recognition.job_of(text)

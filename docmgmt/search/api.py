@@ -38,6 +38,9 @@ class HitSchema(Schema):
     date = fields.Date(allow_none=True)
     score = fields.Float()
     fragment_html = fields.Str(metadata={"description": "Escaped text with <mark> around matches"})
+    attachment = fields.Str(
+        metadata={"description": "The attachment whose recognised text matched (records)"}
+    )
     url = fields.Str(allow_none=True)
     api_url = fields.Str(allow_none=True)
 
@@ -102,6 +105,7 @@ def search_endpoint(args):
                 "date": h.date,
                 "score": h.score,
                 "fragment_html": str(h.fragment),
+                "attachment": h.attachment,
                 "url": hit_url(h),
                 "api_url": api,
             }

@@ -60,6 +60,7 @@ class Hit:
     day: int
     score: float
     meta: dict
+    attachment: str = ""  # the attachment whose recognised text matched (records)
 
     @property
     def date(self) -> date | None:
@@ -192,9 +193,28 @@ def search(
                 day=row.get("day", 0),
                 score=round(row.get("score") or 0.0, 3),
                 meta=row.get("meta") or {},
+                attachment=matched_file(row["content"], needles, row.get("meta") or {}),
             )
         )
     return result
+
+
+def matched_file(text: str, needles: list[str], meta: dict) -> str:
+    """The attachment named in a hit: the first whose recognised text holds a match."""
+    if not meta.get("files") or not text:
+        return ""
+    from docmgmt.search.sources import file_of
+
+    hay = fold(text).lower()
+    first = [hay.find(n) for n in needles if n]
+    first = [i for i in first if i >= 0]
+    if not first:
+        return ""
+    for i in sorted(first):
+        name = file_of(meta, i)
+        if name:
+            return name
+    return ""
 
 
 def without_gone(hits, shown: list[dict], gone: list[dict]):

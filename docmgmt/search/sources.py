@@ -260,16 +260,19 @@ def register_training() -> None:
 
 
 def _record_groups(obj) -> Iterable[str]:
+    from docmgmt.extract.models import AttachmentText
     from docmgmt.records.models import Record
 
     if isinstance(obj, Record) and obj.id is not None:
         yield f"rec:{obj.id}"
+    elif isinstance(obj, AttachmentText) and obj.attachment_table == "record_attachment":
+        yield f"rec:{obj.owner_id}"  # the text read from one of its attachments
 
 
 def _record_removes(obj) -> bool:
-    from docmgmt.records.models import RecordState
+    from docmgmt.records.models import Record, RecordState
 
-    return obj.state == RecordState.DISPOSED
+    return isinstance(obj, Record) and obj.state == RecordState.DISPOSED
 
 
 def _all_records(session: Session) -> Iterator[str]:
@@ -291,9 +294,16 @@ def _record_entries(session: Session, groups: list[str]) -> list[Entry]:
         .where(Record.id.in_(ids))
         .options(selectinload(Record.type), selectinload(Record.department))
     ).all()
+    texts = _attachment_texts(session, ids)
     out = []
     for r in rows:
         values = " ".join(str(v) for v in (r.values or {}).values())
+        content = "\n".join([f"{r.number} {r.external_id or ''} {r.type.name}", r.title, values])
+        files = []  # [name, start, end]: where each attachment's text is in the content
+        for name, text in texts.get(r.id, ()):
+            content += f"\n{name}: "
+            files.append([name, len(content), len(content) + len(text)])
+            content += text
         out.append(
             Entry(
                 key=f"rec:{r.id}",
@@ -301,28 +311,58 @@ def _record_entries(session: Session, groups: list[str]) -> list[Entry]:
                 group=f"rec:{r.id}",
                 number=r.number,
                 title=r.title,
-                content="\n".join(
-                    [f"{r.number} {r.external_id or ''} {r.type.name}", r.title, values]
-                ),
+                content=content,
                 doc_type=r.type.code,
                 department=r.department.code if r.department else "",
                 state=r.state.value,
                 audience="all",
                 day=day_number(r.filed_dt.date()),
-                meta={"record_id": r.id},
+                meta={"record_id": r.id, "files": files} if files else {"record_id": r.id},
             )
         )
     return out
 
 
+def _attachment_texts(session: Session, record_ids: list[int]) -> dict[int, list]:
+    """record id -> [(attachment name, its recognised text)] of the attachments it keeps."""
+    from docmgmt.extract.models import DONE, AttachmentText
+    from docmgmt.records.models import RecordAttachment
+
+    out: dict[int, list] = {}
+    rows = session.execute(
+        select(AttachmentText.owner_id, AttachmentText.filename, AttachmentText.text)
+        .join(RecordAttachment, RecordAttachment.id == AttachmentText.attachment_id)
+        .where(
+            AttachmentText.attachment_table == "record_attachment",
+            AttachmentText.owner_id.in_(record_ids),
+            AttachmentText.state == DONE,
+            AttachmentText.text != "",
+            RecordAttachment.removed.is_(False),
+        )
+        .order_by(AttachmentText.attachment_id)
+    )
+    for owner, name, text in rows:
+        out.setdefault(owner, []).append((name, text))
+    return out
+
+
+def file_of(meta: dict, offset: int) -> str:
+    """The attachment whose text holds ``offset`` of the entry's content ("" if none)."""
+    for name, start, end in meta.get("files") or ():
+        if start <= offset <= end:
+            return name
+    return ""
+
+
 def register_records() -> None:
+    from docmgmt.extract.models import AttachmentText
     from docmgmt.records.models import Record
 
     register(
         Source(
             prefix="rec",
             kind="record",
-            watches=(Record,),
+            watches=(Record, AttachmentText),
             groups_of=_record_groups,
             all_groups=_all_records,
             entries=_record_entries,

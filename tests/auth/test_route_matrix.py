@@ -195,6 +195,8 @@ def test_what_staff_and_approvers_may_post_is_exactly_this(app):
         "records_api.trigger",
         "records_api.upload_import",
         "records_api.run_import",
+        "records.retry_text",
+        "records_api.retry_text",
         "training.acknowledge",
         "training_api.acknowledge",
     }

@@ -165,3 +165,18 @@ def test_an_unknown_engine_stops_the_start(tmp_path):
     ):
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db, "OCR_ENGINE": "abbyy"})
     assert create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db, "OCR_ENGINE": "tesseract"})
+
+
+def test_a_blank_page_is_not_sent_to_recognition(app, monkeypatch):
+    """The back of a two-sided scan or an empty form: nothing to read, no second spent."""
+    from docmgmt.extract import ocr
+    from tests import files
+
+    def refuse(*_args, **_kw):
+        raise AssertionError("a blank page went to the recognition engine")
+
+    monkeypatch.setattr(ocr.Rapid, "_ocr", refuse)
+    with app.app_context():
+        got = extract(files.pdf("blank"), "blank.pdf")
+    assert got.method == "ocr" and got.text == "" and got.pages == 1
+    assert len(PdfReader(io.BytesIO(got.searchable_pdf)).pages) == 1
