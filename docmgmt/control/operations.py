@@ -274,16 +274,10 @@ def review_due_dates(docs, in_force: dict) -> dict:
 
 
 def review_due_date(doc: Document) -> date | None:
+    """The next periodic review of one document: the rule of :func:`review_due_dates`."""
     if doc.is_obsolete:
         return None
-    last = last_review(doc)
-    since = None
-    if doc.doc_type != DocumentType.EXTERNAL:
-        current = queries.in_force_revision(doc)
-        since = current.effective_date if current else None
-    else:
-        since = doc.created_dt.date() if doc.created_dt else None
-    return next_review_date(doc.review_interval_months, last.review_date if last else None, since)
+    return review_due_dates([doc], queries.in_force_revisions([doc]))[doc.id]
 
 
 def overdue_reviews(today: date | None = None) -> list[tuple[Document, date]]:
