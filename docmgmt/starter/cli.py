@@ -54,7 +54,9 @@ def setup_company(facts_file, company, address, products, prefix):
     click.echo(
         f"Set up {facts.facts['company']}: {len(result.documents)} drafts "
         f"({result.documents[0].number}, {result.documents[1].number} … "
-        f"{result.documents[-1].number}), record types, training matrix and clause map."
+        f"{result.documents[-1].number}), {len(result.forms)} record forms"
+        + (f" ({result.forms[0].number} … {result.forms[-1].number})" if result.forms else "")
+        + ", record types, training matrix and clause map."
     )
     for username, password in result.passwords.items():
         click.echo(f"  new user {username:12} first password {password}")

@@ -71,7 +71,11 @@ def _company():
 
 def template_set(company=None):
     company = company or _company()
-    return templates.read([d.code for d in company.departments], len(company.procedures))
+    return templates.read(
+        [d.code for d in company.departments],
+        len(company.procedures),
+        titles={f"SP-{n:02d}": p.title for n, p in enumerate(company.procedures, 1)},
+    )
 
 
 def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
@@ -229,7 +233,8 @@ def instance_is_empty() -> str | None:
 
 
 class SetupResult(NamedTuple):
-    documents: list[Document]
+    documents: list[Document]  # the manual and the procedures
+    forms: list[Document]  # the record forms
     passwords: dict[str, str]  # username -> first password, for the people created
     mapped: list[str]  # usernames that already existed
 
@@ -291,10 +296,14 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
             )
 
     codes = current_app.config["DOC_TYPE_CODES"]
-    numbers = {templates.MANUAL_ID: f"{facts.prefix}-{codes['manual']}-01"} | {
-        f"SP-{n:02d}": f"{facts.prefix}-{codes['procedure']}-{n:02d}"
-        for n in range(1, len(company.procedures) + 1)
-    }
+    numbers = (
+        {templates.MANUAL_ID: f"{facts.prefix}-{codes['manual']}-01"}
+        | {
+            f"SP-{n:02d}": f"{facts.prefix}-{codes['procedure']}-{n:02d}"
+            for n in range(1, len(company.procedures) + 1)
+        }
+        | templates.form_numbers(tset, facts.prefix, codes)
+    )
     dep_names = {code: dep.name for code, dep in template_of.items()}
 
     created = []
@@ -303,6 +312,7 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
         (f"SP-{n:02d}", p.title, "procedure", p.department)
         for n, p in enumerate(company.procedures, 1)
     ]
+    rows += [(f.id, f.name, "record_form", f.department) for f in tset.forms.values()]
     for doc_id, title, kind, dep in rows:
         doc = documents.create_document(
             qm, title, kind, department=template_of[dep], number=numbers[doc_id]
@@ -316,7 +326,10 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
         )
         drafting.create_draft(qm, doc, body=body, change_summary="新制订")
         created.append(doc)
-    manual, procs = created[0], {n: d for n, d in enumerate(created[1:], 1)}
+    n_procs = len(company.procedures)
+    manual = created[0]
+    procs = {n: d for n, d in enumerate(created[1 : n_procs + 1], 1)}
+    forms = created[n_procs + 1 :]
 
     from docmgmt.records import operations as rops
 
@@ -362,4 +375,4 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
         if row.manual:
             cops.map_clause(qm, clause, document=manual)
     db.session.flush()
-    return SetupResult(created, passwords, mapped)
+    return SetupResult(created[: n_procs + 1], forms, passwords, mapped)

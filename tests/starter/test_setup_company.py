@@ -100,7 +100,10 @@ def test_setup_on_an_empty_instance_makes_23_drafts_with_the_company_in_them(
     assert "new user zhang" in result.output and "existing user qm kept" in result.output
 
     docs = db.session.scalars(select(Document).order_by(Document.number)).all()
-    assert [d.number for d in docs] == ["HY-SM-01"] + [f"HY-SP-{n:02d}" for n in range(1, 23)]
+    assert [d.number for d in docs] == ["HY-SM-01"] + [f"HY-SP-{n:02d}" for n in range(1, 23)] + [
+        f"HY-SR-{n:02d}" for n in range(1, 49)
+    ]
+    assert "48 record forms (HY-SR-01 … HY-SR-48)" in result.output
     for doc in docs:  # drafts only: no history, nothing effective
         assert [(r.version, r.state.value) for r in doc.revisions] == [("A0", "draft")]
         text = _text(doc.revisions[0])
@@ -379,6 +382,6 @@ def test_the_administrator_sets_up_the_company_in_the_first_run_form(
 
     # Once set up, the form is closed.
     r = client.get("/setup/company")
-    assert r.status_code == 409 and "already holds data (23 document(s))" in page_text(r)
+    assert r.status_code == 409 and "already holds data (71 document(s))" in page_text(r)
     assert client.post("/setup/company", data=form).status_code == 409
-    assert db.session.scalar(select(func.count()).select_from(Document)) == 23
+    assert db.session.scalar(select(func.count()).select_from(Document)) == 71
