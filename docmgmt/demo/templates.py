@@ -27,9 +27,10 @@ TOKEN_BODY = re.compile(r"^\s*(?:(dept|doc):([A-Za-z0-9_-]+)|([a-z_]+))\s*$")
 
 
 class Fact(NamedTuple):
-    label: str
+    label: str  # Chinese: the placeholder's text in a document, and the Chinese form's label
     required: bool
     default: str | None
+    label_en: str = ""  # the English form's label ("" = the Chinese one)
 
 
 class RecordForm(NamedTuple):
@@ -245,13 +246,18 @@ def read(
         where = f"facts.{name}"
         if not re.fullmatch(r"[a-z_]+", name) or name == "prefix":
             r.fail(where, "a fact's name is small letters and _ (and not prefix)")
-        r.table(f, where, {"label": True, "required": False, "default": False})
+        r.table(f, where, {"label": True, "label_en": False, "required": False, "default": False})
         if not isinstance(f.get("required", False), bool):
             r.fail(f"{where}.required", "must be true or false")
         default = f.get("default")
         if default is not None and not isinstance(default, str):
             r.fail(f"{where}.default", "must be text")
-        facts[name] = Fact(r.text(f["label"], f"{where}.label"), f.get("required", False), default)
+        label_en = f.get("label_en", "")
+        if not isinstance(label_en, str):
+            r.fail(f"{where}.label_en", "must be text")
+        facts[name] = Fact(
+            r.text(f["label"], f"{where}.label"), f.get("required", False), default, label_en
+        )
     forms = read_forms(path.parent / FORMS_FILE_NAME, departments)
     ids = doc_ids(procedures) + list(forms)
     for i, form in enumerate(forms.values()):
@@ -286,10 +292,10 @@ def check_facts(values, r: _Reader, where: str, tset: TemplateSet, *, complete=F
     out = {}
     for name, value in values.items():
         if not isinstance(value, str):
-            r.fail(f"{where}.{name}", "must be text")
+            r.fail(f"{where}.{name}", r.say("must be text"))
         out[name] = value
     if complete:
         for name, fact in tset.facts.items():
             if fact.required and not out.get(name, "").strip():
-                r.fail(f"{where}.{name}", f"is required ({fact.label})")
+                r.fail(f"{where}.{name}", r.say("is required: %(label)s", label=fact.label))
     return out

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from docmgmt.errors import DomainError
 from docmgmt.extensions import db
@@ -31,12 +32,17 @@ def setup_company(facts_file, company, address, products, prefix):
     from docmgmt.starter import kit
     from docmgmt.starter.placeholders import open_by_document
 
+    # Messages in the default language (DOCMGMT_DEFAULT_LOCALE), as the rest of the CLI.
     try:
         raw = tomllib.loads(facts_file.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise click.ClickException(f"{facts_file.name}: cannot be read: {exc.strerror}") from None
+        raise click.ClickException(
+            _("%(file)s: cannot be read: %(error)s", file=facts_file.name, error=exc.strerror)
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise click.ClickException(f"{facts_file.name}: not valid TOML: {exc}") from None
+        raise click.ClickException(
+            _("%(file)s: not valid TOML: %(error)s", file=facts_file.name, error=exc)
+        ) from None
     if isinstance(raw.get("facts"), dict):
         for key, value in (("company", company), ("address", address), ("products", products)):
             if value is not None:
@@ -50,7 +56,8 @@ def setup_company(facts_file, company, address, products, prefix):
         db.session.commit()
     except (kit.SetupError, DomainError) as exc:
         db.session.rollback()
-        raise click.ClickException(f"Nothing was set up: {exc}") from None
+        message = getattr(exc, "message", None) or str(exc)
+        raise click.ClickException(_("Nothing was set up: %(e)s", e=message)) from None
     click.echo(
         f"Set up {facts.facts['company']}: {len(result.documents)} drafts "
         f"({result.documents[0].number}, {result.documents[1].number} … "

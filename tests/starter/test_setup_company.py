@@ -182,7 +182,7 @@ def test_setup_refuses_an_instance_that_is_not_empty(app, runner, facts_file, cr
         ),
         (
             lambda t: t.replace('company = "恒远办公设备服务有限公司"\n', ""),
-            "facts.toml: facts.company: is required: 公司名称",
+            "facts.toml: facts.company: is required: Company name",
         ),
         (lambda t: t.replace('prefix = "HY"', 'prefix = "h y"'), "facts.toml: prefix: must be"),
         (lambda t: t + "\n[[people", "facts.toml: not valid TOML"),
@@ -213,6 +213,18 @@ def test_bad_facts_say_what_is_wrong_and_write_nothing(
 def test_options_override_the_facts_file(app, runner, facts_file, create_user):
     create_user("qm", ["quality_manager"], "王芳")
     db.session.commit()
+    before = _counts()
+    args = ["setup", "company", "--facts", facts_file(), "--prefix", "NX"]
+    # A prefix other than the one numbering reads (DOCMGMT_DOC_PREFIX) is refused.
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert (
+        "NX is not the prefix this instance numbers documents with (HY): "
+        "set DOCMGMT_DOC_PREFIX=NX and restart"
+    ) in result.output
+    db.session.rollback()
+    assert _counts() == before
+    app.config["DOC_NUMBER_PREFIX"] = "NX"
     result = runner.invoke(
         args=[
             "setup",
@@ -231,6 +243,11 @@ def test_options_override_the_facts_file(app, runner, facts_file, create_user):
     manual = db.session.scalar(select(Document).where(Document.number == "NX-SM-01"))
     text = _text(manual.revisions[0])
     assert "新名字有限公司" in text and "扫地机器人、净水器" in text and "NX-SP-03" in text
+    # A document registered later is numbered on from the set-up's numbers.
+    from docmgmt.versioning import documents
+
+    qm = db.session.scalar(select(User).where(User.username == "qm"))
+    assert documents.create_document(qm, "维修作业指导书", "procedure").number == "NX-SP-23"
 
 
 # The A0 text of the demo's manual and 22 procedures, as loaded before the text became
@@ -362,7 +379,7 @@ def test_the_administrator_sets_up_the_company_in_the_first_run_form(
     # A missing fact: said, nothing written.
     r = client.post("/setup/company", data=form | {"company": ""})
     assert r.status_code == 422
-    assert "Nothing was set up: form: facts.company: is required: 公司名称" in page_text(r)
+    assert "Nothing was set up: Company name: is required" in page_text(r)
     db.session.rollback()
     assert _counts() == [0, 0, 1]
 
