@@ -25,10 +25,15 @@ setup_cli = AppGroup("setup", help="Set up a new company from the built-in templ
 @click.option("--company", help="The company's name (overrides facts.company).")
 @click.option("--address", help="The company's address (overrides facts.address).")
 @click.option("--products", help="Products and services, separated by 、 or commas.")
-@click.option("--prefix", help="The document number prefix (overrides prefix).")
+@click.option(
+    "--prefix",
+    help="The document number prefix (overrides prefix); it must be DOCMGMT_DOC_PREFIX, "
+    "which numbering reads.",
+)
 def setup_company(facts_file, company, address, products, prefix):
-    """Create the departments, people, the service manual and the 22 procedures as A0 drafts,
-    the record types, the training matrix and the clause map, all at once or not at all."""
+    """Create the departments, people, the service manual, the 22 procedures and the record
+    forms as A0 drafts, the record types, the training matrix and the clause map, all at once
+    or not at all."""
     from docmgmt.starter import kit
     from docmgmt.starter.placeholders import open_by_document
 
