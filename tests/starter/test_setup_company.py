@@ -397,6 +397,10 @@ def test_the_administrator_sets_up_the_company_in_the_first_run_form(
     wang = db.session.scalar(select(User).where(User.username == "wang"))
     assert wang.department.code == "AS" and {r.value for r in wang.roles} == {"quality_manager"}
 
+    # The result page's checklist is open to the administrator who set the company up.
+    r = client.get("/setup/checklist")
+    assert r.status_code == 200 and "HY-SP-04" in page_text(r)
+
     # Once set up, the form is closed.
     r = client.get("/setup/company")
     assert r.status_code == 409 and "already holds data (71 document(s))" in page_text(r)
