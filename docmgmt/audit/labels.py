@@ -17,6 +17,7 @@ ACTIONS = {
     "certificate.audit": _l("Certification audit recorded"),
     "certificate.create": _l("Certificate registered"),
     "certificate.extension": _l("Certificate extended"),
+    "certification.plan": _l("Certification body chosen"),
     "change_request.accept": _l("Change request accepted"),
     "change_request.attach": _l("File attached to a change request"),
     "change_request.create": _l("Change request raised"),
@@ -88,6 +89,7 @@ ACTIONS = {
 # The object types events name, for an object no longer found.
 OBJECTS = {
     "certificate": _l("Certificate"),
+    "certification_plan": _l("Certification body"),
     "change_request": _l("Change request"),
     "clause_mapping": _l("Clause mapping"),
     "controlled_copy": _l("Controlled copy"),

@@ -64,6 +64,17 @@ class Certificate(db.Model):
     )
 
 
+class CertificationPlan(db.Model):
+    """What is known before a certificate exists: the certification body the company has
+    chosen (given at the company's set-up, or later). One row at most."""
+
+    __tablename__ = "certification_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(String(200))
+    updated_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class SurveillanceAudit(db.Model):
     __tablename__ = "surveillance_audit"
 

@@ -21,6 +21,7 @@ from docmgmt.certification.models import (
     CLAUSE_CODES,
     CLAUSES,
     Certificate,
+    CertificationPlan,
     ClauseMapping,
     EvidencePack,
     Extension,
@@ -340,6 +341,39 @@ def schedule(cert: Certificate, today: date | None = None) -> dict:
         "status": status,
         "days_left": (due - today).days,
     }
+
+
+def planned_body() -> str:
+    """The certification body the company has chosen before it holds a certificate ("")."""
+    plan = db.session.scalar(select(CertificationPlan).limit(1))
+    return plan.body if plan is not None else ""
+
+
+def set_planned_body(actor, body: str) -> CertificationPlan | None:
+    """Remember the chosen certification body (the certificate form starts from it)."""
+    require_manager(actor)
+    body = (body or "").strip()
+    if len(body) > 200:
+        raise ValidationFailed(
+            _("The certification body is at most %(n)d characters.", n=200), field="body"
+        )
+    plan = db.session.scalar(select(CertificationPlan).limit(1))
+    if not body and plan is None:
+        return None
+    if plan is None:
+        plan = CertificationPlan(body=body)
+        db.session.add(plan)
+    plan.body, plan.updated_dt = body, utcnow()
+    db.session.flush()
+    log_event(
+        actor,
+        "certification.plan",
+        None,
+        object_type="certification_plan",
+        object_id=plan.id,
+        summary=body,
+    )
+    return plan
 
 
 def current_certificate() -> Certificate | None:

@@ -49,6 +49,7 @@ def index():
     return render_template(
         "certification/index.html",
         cert=cert,
+        planned_body=ops.planned_body() if cert is None else "",
         schedule=ops.schedule(cert) if cert else None,
         packs=db.session.scalars(
             scoped(select(EvidencePack), current_user, EvidencePack)

@@ -99,8 +99,15 @@ def procedure_file(n: int) -> str:
 
 
 class _Reader:
+    """Checks of a data file's entries; a broken rule raises with the file, the entry and the
+    rule. The rules are msgids with %(name)s parameters: ``say`` fills them in (in English
+    here, for the demo's developers; the starter kit's reader translates them)."""
+
     def __init__(self, path: Path):
         self.path = path
+
+    def say(self, msgid: str, **params) -> str:
+        return msgid % params if params else msgid
 
     def fail(self, where: str, rule: str):
         raise DemoDataError(f"{self.path.name}: {where}: {rule}")
@@ -108,45 +115,60 @@ class _Reader:
     def table(self, value, where: str, keys: dict[str, bool]) -> dict:
         """``value`` as a table with these keys (True: required); unknown keys are refused."""
         if not isinstance(value, dict):
-            self.fail(where, "must be a table ({ key = value, … })")
+            self.fail(where, self.say("must be a table ({ key = value, … })"))
         for key in value:
             if key not in keys:
-                self.fail(where, f"unknown key {key!r} (known: {', '.join(keys)})")
+                self.fail(
+                    where,
+                    self.say(
+                        "unknown key '%(key)s' (known: %(known)s)", key=key, known=", ".join(keys)
+                    ),
+                )
         for key, required in keys.items():
             if required and key not in value:
-                self.fail(where, f"{key!r} is missing")
+                self.fail(where, self.say("'%(key)s' is missing", key=key))
         return value
 
     def list_of(self, value, where: str, *, empty=False) -> list:
         if not isinstance(value, list):
-            self.fail(where, "must be a list ([ …, … ])")
+            self.fail(where, self.say("must be a list ([ …, … ])"))
         if not value and not empty:
-            self.fail(where, "must not be empty")
+            self.fail(where, self.say("must not be empty"))
         return value
 
     def text(self, value, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
-            self.fail(where, "must be text, not empty")
+            self.fail(where, self.say("must be text, not empty"))
         return value
 
     def whole(self, value, where: str, low: int = 1, high: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            self.fail(where, f"must be a whole number, at least {low}")
+            self.fail(where, self.say("must be a whole number, at least %(low)d", low=low))
         if high is not None and value > high:
-            self.fail(where, f"must be at most {high}")
+            self.fail(where, self.say("must be at most %(high)d", high=high))
         return value
 
     def one_of(self, value, where: str, allowed) -> str:
         allowed = list(allowed)
         if value not in allowed:
-            self.fail(where, f"{value!r} is not one of {', '.join(map(str, allowed))}")
+            self.fail(
+                where,
+                self.say(
+                    "'%(value)s' is not one of %(allowed)s",
+                    value=value,
+                    allowed=", ".join(map(str, allowed)),
+                ),
+            )
         return value
 
     def unique(self, values: list[str], where: str, what: str) -> None:
         seen = set()
         for i, v in enumerate(values):
             if v in seen:
-                self.fail(f"{where}[{i}]", f"{what} {v!r} appears twice")
+                self.fail(
+                    f"{where}[{i}]",
+                    self.say("%(what)s '%(value)s' appears twice", what=what, value=v),
+                )
             seen.add(v)
 
 

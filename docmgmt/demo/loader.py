@@ -35,7 +35,11 @@ RECORD_TYPES = COMPANY.record_types
 CHOICES = COMPANY.choices
 CLAUSE_MAP = COMPANY.clauses
 # The text of the manual and the procedures: the template set, filled in with the demo's facts.
-TEMPLATES = templates.read([d.code for d in DEPARTMENTS], len(PROCEDURES))
+TEMPLATES = templates.read(
+    [d.code for d in DEPARTMENTS],
+    len(PROCEDURES),
+    titles={f"SP-{n:02d}": p.title for n, p in enumerate(PROCEDURES, 1)},
+)
 FACTS = templates.check_facts(COMPANY.facts, data._Reader(data.COMPANY_FILE), "facts", TEMPLATES)
 
 
@@ -96,9 +100,13 @@ def load() -> None:
     manual = documents.create_document(
         qm, MANUAL_TITLE, "manual", department=deps[COMPANY.manual_department], now=_at(prepared, 8)
     )
-    numbers = {templates.MANUAL_ID: manual.number} | {
-        f"SP-{n:02d}": procedure_number(n) for n in range(1, len(PROCEDURES) + 1)
-    }
+    # The demo registers no record-form documents (its story has none); the procedures name
+    # the forms by the numbers the starter kit would give them (XX-SR-03 …).
+    numbers = (
+        {templates.MANUAL_ID: manual.number}
+        | {f"SP-{n:02d}": procedure_number(n) for n in range(1, len(PROCEDURES) + 1)}
+        | templates.form_numbers(TEMPLATES, prefix, current_app.config["DOC_TYPE_CODES"])
+    )
 
     def text(doc_id):
         return TEMPLATES.render(

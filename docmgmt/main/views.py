@@ -1,13 +1,14 @@
 """Start page with the user's inbox, and the health check."""
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select, text
 
+from docmgmt.auth.models import Department, Role
 from docmgmt.auth.permissions import can_manage_documents
 from docmgmt.extensions import db
 from docmgmt.main import bp
-from docmgmt.versioning.models import Revision, RevisionState, SignatureMeaning
+from docmgmt.versioning.models import Document, Revision, RevisionState, SignatureMeaning
 
 
 def inbox_for(user) -> dict:
@@ -79,10 +80,28 @@ def inbox_for(user) -> dict:
     }
 
 
+def instance_is_empty() -> bool:
+    """No documents and no departments: the company is not set up yet (one query, and none
+    once this app has seen data: an instance with data does not become empty again)."""
+    if current_app.extensions.get("docmgmt.has_data"):
+        return False
+    has = db.session.scalar(
+        select(or_(select(Document.id).exists(), select(Department.id).exists()))
+    )
+    current_app.extensions["docmgmt.has_data"] = bool(has)
+    return not has
+
+
 @bp.get("/")
 @login_required
 def index():
-    return render_template("main/index.html", inbox=inbox_for(current_user))
+    empty = instance_is_empty()
+    return render_template(
+        "main/index.html",
+        inbox=inbox_for(current_user),
+        not_set_up=empty,
+        can_set_up=empty and current_user.has_role(Role.ADMIN),
+    )
 
 
 @bp.get("/ping")

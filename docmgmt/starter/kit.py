@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from docmgmt.auth import operations as auth_ops
@@ -34,8 +36,30 @@ class SetupError(DemoDataError):
 
 
 class _FactsReader(_Reader):
+    """The facts' checks, in the reader's language: the rules through gettext, and the
+    entries by the names the form shows (``labels``: entry -> label) where it has them."""
+
+    def __init__(self, path: Path, labels: dict[str, str] | None = None):
+        super().__init__(path)
+        self.labels = labels or {}
+
+    def say(self, msgid: str, **params) -> str:
+        return _(msgid, **params)
+
     def fail(self, where: str, rule: str):
-        raise SetupError(f"{self.path.name}: {where}: {rule}")
+        if where in self.labels:
+            raise SetupError(_("%(entry)s: %(rule)s", entry=self.labels[where], rule=rule))
+        raise SetupError(
+            _("%(file)s: %(entry)s: %(rule)s", file=self.path.name, entry=where, rule=rule)
+        )
+
+
+def fact_label(fact) -> str:
+    """A fact's label in the reader's language (the templates' Chinese one if it has no other)."""
+    locale = get_locale()
+    if locale is not None and locale.language == "en" and fact.label_en:
+        return fact.label_en
+    return fact.label
 
 
 class DeptFacts(NamedTuple):
@@ -71,13 +95,19 @@ def _company():
 
 def template_set(company=None):
     company = company or _company()
-    return templates.read([d.code for d in company.departments], len(company.procedures))
+    return templates.read(
+        [d.code for d in company.departments],
+        len(company.procedures),
+        titles={f"SP-{n:02d}": p.title for n, p in enumerate(company.procedures, 1)},
+    )
 
 
-def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
+def read_facts(
+    source: str | Path | dict, *, name: str = "facts", labels: dict[str, str] | None = None
+) -> Facts:
     """The checked facts of a company (a TOML file, its text or the parsed table);
-    SetupError names the first entry that is wrong."""
-    r = _FactsReader(Path(name))
+    SetupError names the first entry that is wrong (by its label in ``labels`` if there)."""
+    r = _FactsReader(Path(name), labels)
     if isinstance(source, dict):
         raw = source
     else:
@@ -85,9 +115,13 @@ def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
             text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
             raw = tomllib.loads(text)
         except OSError as exc:
-            raise SetupError(f"{name}: cannot be read: {exc.strerror}") from None
+            raise SetupError(
+                _("%(file)s: cannot be read: %(error)s", file=name, error=exc.strerror)
+            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise SetupError(f"{name}: not valid TOML: {exc}") from None
+            raise SetupError(
+                _("%(file)s: not valid TOML: %(error)s", file=name, error=exc)
+            ) from None
     company = _company()
     tset = template_set(company)
     r.table(
@@ -101,19 +135,35 @@ def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
             "people": True,
         },
     )
-    prefix = raw.get("prefix", current_app.config["DOC_NUMBER_PREFIX"])
+    configured = current_app.config["DOC_NUMBER_PREFIX"]
+    prefix = raw.get("prefix", configured)
     if not isinstance(prefix, str) or not re.fullmatch(r"[A-Z0-9]{1,10}", prefix):
-        r.fail("prefix", "must be 1 to 10 capital letters or digits (XX, ABC)")
+        r.fail("prefix", _("must be 1 to 10 capital letters or digits (XX, ABC)"))
+    if prefix != configured:
+        # Numbering reads the setting (every document registered later, on every server):
+        # the set-up gives its numbers with the same prefix or none at all.
+        r.fail(
+            "prefix",
+            _(
+                "%(prefix)s is not the prefix this instance numbers documents with "
+                "(%(configured)s): set DOCMGMT_DOC_PREFIX=%(prefix)s and restart, or set up "
+                "with %(configured)s",
+                prefix=prefix,
+                configured=configured,
+            ),
+        )
     body = raw.get("certificate_body", "")
     if not isinstance(body, str):
-        r.fail("certificate_body", "must be text")
+        r.fail("certificate_body", _("must be text"))
+    if len(body.strip()) > 200:
+        r.fail("certificate_body", _("must be at most %(n)d characters", n=200))
 
     facts_raw = dict(r.table(raw["facts"], "facts", {k: False for k in tset.facts}))
     products = facts_raw.get("products")
     if isinstance(products, list):
         products = [r.text(p, f"facts.products[{i}]") for i, p in enumerate(products)]
         if not products:
-            r.fail("facts.products", "must not be empty")
+            r.fail("facts.products", _("must not be empty"))
         facts_raw["products"] = "、".join(products)
     elif isinstance(products, str):
         products = [p.strip() for p in re.split(r"[、,，;；]", products) if p.strip()]
@@ -130,13 +180,20 @@ def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
         )
         code = r.text(d["code"], f"{where}.code").strip().upper()
         if not re.fullmatch(r"[A-Z0-9_-]{1,20}", code):
-            r.fail(f"{where}.code", "must be 1 to 20 capital letters, digits, - or _")
+            r.fail(f"{where}.code", _("must be 1 to 20 capital letters, digits, - or _"))
         covers = [code] if code in template_codes else []
         for k, c in enumerate(r.list_of(d.get("covers", []), f"{where}.covers", empty=True)):
             covers.append(r.one_of(c, f"{where}.covers[{k}]", template_codes))
         for c in covers:
             if c in covered:
-                r.fail(where, f"template department {c} is already covered by {covered[c]}")
+                r.fail(
+                    where,
+                    _(
+                        "template department %(code)s is already covered by %(by)s",
+                        code=c,
+                        by=covered[c],
+                    ),
+                )
             covered[c] = code
         departments.append(
             DeptFacts(
@@ -147,15 +204,17 @@ def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
                 covers,
             )
         )
-    r.unique([d.code for d in departments], "departments", "the code")
+    r.unique([d.code for d in departments], "departments", _("the code"))
     missing = [c for c in template_codes if c not in covered]
     if missing:
         names = {d.code: d.name for d in company.departments}
         r.fail(
             "departments",
-            "the templates need a department for "
-            + ", ".join(f"{c} ({names[c]})" for c in missing)
-            + ": add it, or name it in the covers list of the department that does its work",
+            _(
+                "the templates need a department for %(missing)s: add it, or name it in the "
+                "covers list of the department that does its work",
+                missing=", ".join(f"{c} ({names[c]})" for c in missing),
+            ),
         )
     codes = [d.code for d in departments]
 
@@ -201,7 +260,7 @@ def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
                 stands,
             )
         )
-    r.unique([p.username for p in people], "people", "the user name")
+    r.unique([p.username for p in people], "people", _("the user name"))
     usernames = [p.username for p in people]
     for i, d in enumerate(departments):
         if d.head is not None:
@@ -212,8 +271,17 @@ def read_facts(source: str | Path | dict, *, name: str = "facts") -> Facts:
     for fname, fact in tset.facts.items():
         given = facts.get(fname, "").strip() or any(fname in p.stands_for for p in people)
         if fact.required and not given:
-            hint = f' (or a person with stands_for = ["{fname}"])' if fname in STANDS_FOR else ""
-            r.fail(f"facts.{fname}", f"is required: {fact.label}{hint}")
+            if f"facts.{fname}" in r.labels:
+                rule = _("is required")
+            elif fname in STANDS_FOR:
+                rule = _(
+                    'is required: %(label)s (or a person with stands_for = ["%(name)s"])',
+                    label=fact_label(fact),
+                    name=fname,
+                )
+            else:
+                rule = _("is required: %(label)s", label=fact_label(fact))
+            r.fail(f"facts.{fname}", rule)
     return Facts(prefix, body, products or [], facts, departments, people)
 
 
@@ -221,15 +289,16 @@ def instance_is_empty() -> str | None:
     """None when the instance may be set up, else what is already there."""
     n_docs = db.session.scalar(select(func.count()).select_from(Document))
     if n_docs:
-        return f"{n_docs} document(s)"
+        return _("%(n)d document(s)", n=n_docs)
     n_deps = db.session.scalar(select(func.count()).select_from(Department))
     if n_deps:
-        return f"{n_deps} department(s)"
+        return _("%(n)d department(s)", n=n_deps)
     return None
 
 
 class SetupResult(NamedTuple):
-    documents: list[Document]
+    documents: list[Document]  # the manual and the procedures
+    forms: list[Document]  # the record forms
     passwords: dict[str, str]  # username -> first password, for the people created
     mapped: list[str]  # usernames that already existed
 
@@ -239,7 +308,10 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
     there = instance_is_empty()
     if there is not None:
         raise SetupError(
-            f"this instance is not empty ({there}); the starter kit only sets up an empty one"
+            _(
+                "this instance is not empty (%(what)s); the starter kit only sets up an empty one",
+                what=there,
+            )
         )
     company = _company()
     tset = template_set(company)
@@ -265,7 +337,9 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
                 existing.department = deps[p.department]
             continue
         if not p.full_name:
-            raise SetupError(f"people: {p.username}: full_name is missing (a new person)")
+            raise SetupError(
+                _("people: %(user)s: full_name is missing (a new person)", user=p.username)
+            )
         password = secrets.token_urlsafe(12)
         users[p.username] = auth_ops.create_user(
             actor,
@@ -280,7 +354,7 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
         passwords[p.username] = password
     qm = next((u for u in users.values() if can_manage_documents(u)), None)
     if qm is None:
-        raise SetupError("people: name at least one person with the role quality_manager")
+        raise SetupError(_("people: name at least one person with the role quality_manager"))
     render_facts = dict(facts.facts)
     for role in STANDS_FOR:
         who = [users[p.username] for p in facts.people if role in p.stands_for]
@@ -291,10 +365,14 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
             )
 
     codes = current_app.config["DOC_TYPE_CODES"]
-    numbers = {templates.MANUAL_ID: f"{facts.prefix}-{codes['manual']}-01"} | {
-        f"SP-{n:02d}": f"{facts.prefix}-{codes['procedure']}-{n:02d}"
-        for n in range(1, len(company.procedures) + 1)
-    }
+    numbers = (
+        {templates.MANUAL_ID: f"{facts.prefix}-{codes['manual']}-01"}
+        | {
+            f"SP-{n:02d}": f"{facts.prefix}-{codes['procedure']}-{n:02d}"
+            for n in range(1, len(company.procedures) + 1)
+        }
+        | templates.form_numbers(tset, facts.prefix, codes)
+    )
     dep_names = {code: dep.name for code, dep in template_of.items()}
 
     created = []
@@ -303,6 +381,7 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
         (f"SP-{n:02d}", p.title, "procedure", p.department)
         for n, p in enumerate(company.procedures, 1)
     ]
+    rows += [(f.id, f.name, "record_form", f.department) for f in tset.forms.values()]
     for doc_id, title, kind, dep in rows:
         doc = documents.create_document(
             qm, title, kind, department=template_of[dep], number=numbers[doc_id]
@@ -316,7 +395,10 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
         )
         drafting.create_draft(qm, doc, body=body, change_summary="新制订")
         created.append(doc)
-    manual, procs = created[0], {n: d for n, d in enumerate(created[1:], 1)}
+    n_procs = len(company.procedures)
+    manual = created[0]
+    procs = {n: d for n, d in enumerate(created[1 : n_procs + 1], 1)}
+    forms = created[n_procs + 1 :]
 
     from docmgmt.records import operations as rops
 
@@ -361,5 +443,7 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
             cops.map_clause(qm, clause, record_type=types[code])
         if row.manual:
             cops.map_clause(qm, clause, document=manual)
+    if facts.certificate_body.strip():
+        cops.set_planned_body(qm, facts.certificate_body)
     db.session.flush()
-    return SetupResult(created, passwords, mapped)
+    return SetupResult(created[: n_procs + 1], forms, passwords, mapped)

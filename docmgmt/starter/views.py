@@ -21,7 +21,8 @@ def _open_placeholders(doc):
 @bp.get("/checklist")
 @login_required
 def checklist():
-    require(can_manage_documents(current_user))
+    # The administrator who set the company up is sent here from the set-up's result page.
+    require(can_manage_documents(current_user) or current_user.has_role(Role.ADMIN))
     return render_template("starter/checklist.html", rows=open_by_document())
 
 
@@ -31,7 +32,8 @@ def _revision_placeholders(rev):
 
 
 def _form_facts(form, company, tset):
-    """The facts table of the first-run form (names as in templates/starter/setup.html)."""
+    """The facts table of the first-run form (names as in templates/starter/setup.html), and
+    the form's label of each entry, for the messages."""
 
     def get(name):
         return (form.get(name) or "").strip()
@@ -56,6 +58,31 @@ def _form_facts(form, company, tset):
     def home(code):
         return by.get(code) or code
 
+    labels = {
+        "prefix": _("Document number prefix"),
+        "certificate_body": _("Certification body, if known"),
+        "facts.company": _("Company name"),
+        "facts.address": _("Address"),
+        "facts.products": _("Products and services (separated by 、 or commas)"),
+        "facts.service_manager": _("After-sales service manager: name"),
+        "facts.general_manager": _("General manager: name"),
+        "facts.management_rep": _("Management representative: name"),
+    }
+    for name, fact in tset.facts.items():
+        labels.setdefault(f"facts.{name}", kit.fact_label(fact))
+    for i, c in enumerate(c for c in codes if not by[c]):
+        labels[f"departments[{i}]"] = labels[f"departments[{i}].name"] = names[c]
+    person_labels = {
+        "sm": (
+            _("After-sales service manager: user name (quality manager)"),
+            _("After-sales service manager: name"),
+        ),
+        "gm": (_("General manager: user name (optional, approver)"), _("General manager: name")),
+        "mr": (
+            _("Management representative: user name (optional, approver)"),
+            _("Management representative: name"),
+        ),
+    }
     people = [
         {
             "username": get("sm_username"),
@@ -84,12 +111,16 @@ def _form_facts(form, company, tset):
         elif get(f"{key}_name"):
             name = get(f"{key}_name")
             facts[role] = name if role == "general_manager" else get(title) + name
+    for i, key in enumerate(["sm"] + [k for k in ("gm", "mr") if get(f"{k}_username")]):
+        user_label, name_label = person_labels[key]
+        labels[f"people[{i}]"] = labels[f"people[{i}].username"] = user_label
+        labels[f"people[{i}].full_name"] = name_label
     raw = {"facts": facts, "departments": departments, "people": people}
     if get("prefix"):
         raw["prefix"] = get("prefix")
     if get("certificate_body"):
         raw["certificate_body"] = get("certificate_body")
-    return raw
+    return raw, labels
 
 
 @bp.route("/company", methods=["GET", "POST"])
@@ -107,11 +138,13 @@ def setup_company():
         "there": there,
         "form": request.form,
         "default_prefix": current_app.config["DOC_NUMBER_PREFIX"],
+        "fact_label": kit.fact_label,
     }
     if request.method == "GET" or there is not None:
         return render_template("starter/setup.html", **context), 200 if there is None else 409
     try:
-        facts = kit.read_facts(_form_facts(request.form, company, tset), name="form")
+        raw, labels = _form_facts(request.form, company, tset)
+        facts = kit.read_facts(raw, name=_("the form"), labels=labels)
         result = kit.set_up(facts, actor=current_user)
         db.session.commit()
     except (kit.SetupError, DomainError) as exc:

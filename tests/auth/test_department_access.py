@@ -152,7 +152,7 @@ ROUTES = {
     "training_api.person_pdf": ("other_user",),
     "training_api.person_xlsx": ("other_user",),
     # certification
-    # the starter kit: what is still to write (quality managers only)
+    # the starter kit: what is still to write (quality managers and the administrator)
     "starter.checklist": (),
     "starter.setup_company": (),
     "certification.index": (),

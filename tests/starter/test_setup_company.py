@@ -100,7 +100,10 @@ def test_setup_on_an_empty_instance_makes_23_drafts_with_the_company_in_them(
     assert "new user zhang" in result.output and "existing user qm kept" in result.output
 
     docs = db.session.scalars(select(Document).order_by(Document.number)).all()
-    assert [d.number for d in docs] == ["HY-SM-01"] + [f"HY-SP-{n:02d}" for n in range(1, 23)]
+    assert [d.number for d in docs] == ["HY-SM-01"] + [f"HY-SP-{n:02d}" for n in range(1, 23)] + [
+        f"HY-SR-{n:02d}" for n in range(1, 49)
+    ]
+    assert "48 record forms (HY-SR-01 … HY-SR-48)" in result.output
     for doc in docs:  # drafts only: no history, nothing effective
         assert [(r.version, r.state.value) for r in doc.revisions] == [("A0", "draft")]
         text = _text(doc.revisions[0])
@@ -179,7 +182,7 @@ def test_setup_refuses_an_instance_that_is_not_empty(app, runner, facts_file, cr
         ),
         (
             lambda t: t.replace('company = "恒远办公设备服务有限公司"\n', ""),
-            "facts.toml: facts.company: is required: 公司名称",
+            "facts.toml: facts.company: is required: Company name",
         ),
         (lambda t: t.replace('prefix = "HY"', 'prefix = "h y"'), "facts.toml: prefix: must be"),
         (lambda t: t + "\n[[people", "facts.toml: not valid TOML"),
@@ -210,6 +213,18 @@ def test_bad_facts_say_what_is_wrong_and_write_nothing(
 def test_options_override_the_facts_file(app, runner, facts_file, create_user):
     create_user("qm", ["quality_manager"], "王芳")
     db.session.commit()
+    before = _counts()
+    args = ["setup", "company", "--facts", facts_file(), "--prefix", "NX"]
+    # A prefix other than the one numbering reads (DOCMGMT_DOC_PREFIX) is refused.
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert (
+        "NX is not the prefix this instance numbers documents with (HY): "
+        "set DOCMGMT_DOC_PREFIX=NX and restart"
+    ) in result.output
+    db.session.rollback()
+    assert _counts() == before
+    app.config["DOC_NUMBER_PREFIX"] = "NX"
     result = runner.invoke(
         args=[
             "setup",
@@ -228,6 +243,11 @@ def test_options_override_the_facts_file(app, runner, facts_file, create_user):
     manual = db.session.scalar(select(Document).where(Document.number == "NX-SM-01"))
     text = _text(manual.revisions[0])
     assert "新名字有限公司" in text and "扫地机器人、净水器" in text and "NX-SP-03" in text
+    # A document registered later is numbered on from the set-up's numbers.
+    from docmgmt.versioning import documents
+
+    qm = db.session.scalar(select(User).where(User.username == "qm"))
+    assert documents.create_document(qm, "维修作业指导书", "procedure").number == "NX-SP-23"
 
 
 # The A0 text of the demo's manual and 22 procedures, as loaded before the text became
@@ -359,7 +379,7 @@ def test_the_administrator_sets_up_the_company_in_the_first_run_form(
     # A missing fact: said, nothing written.
     r = client.post("/setup/company", data=form | {"company": ""})
     assert r.status_code == 422
-    assert "Nothing was set up: form: facts.company: is required: 公司名称" in page_text(r)
+    assert "Nothing was set up: Company name: is required" in page_text(r)
     db.session.rollback()
     assert _counts() == [0, 0, 1]
 
@@ -377,8 +397,12 @@ def test_the_administrator_sets_up_the_company_in_the_first_run_form(
     wang = db.session.scalar(select(User).where(User.username == "wang"))
     assert wang.department.code == "AS" and {r.value for r in wang.roles} == {"quality_manager"}
 
+    # The result page's checklist is open to the administrator who set the company up.
+    r = client.get("/setup/checklist")
+    assert r.status_code == 200 and "HY-SP-04" in page_text(r)
+
     # Once set up, the form is closed.
     r = client.get("/setup/company")
-    assert r.status_code == 409 and "already holds data (23 document(s))" in page_text(r)
+    assert r.status_code == 409 and "already holds data (71 document(s))" in page_text(r)
     assert client.post("/setup/company", data=form).status_code == 409
-    assert db.session.scalar(select(func.count()).select_from(Document)) == 23
+    assert db.session.scalar(select(func.count()).select_from(Document)) == 71
