@@ -5,6 +5,7 @@ The file is meant to be edited (by a consultant, say); the rows come back as nam
 the order of the file, so the loader reads like the table it loads.
 """
 
+import re
 import tomllib
 from datetime import date, datetime
 from pathlib import Path
@@ -63,6 +64,7 @@ class RecordTypeRow(NamedTuple):
     disposal: str
     department: str
     fields: list[FieldRow]
+    form: str = ""  # the record form (SR-nn of record_forms.toml) it is kept on, if any
 
 
 class TrainingRow(NamedTuple):
@@ -290,8 +292,12 @@ def read(path: Path | None = None) -> Company:
                 "disposal": True,
                 "department": True,
                 "fields": True,
+                "form": False,
             },
         )
+        form = t.get("form", "")
+        if form and (not isinstance(form, str) or not re.fullmatch(r"SR-\d{2}", form)):
+            r.fail(f"{where}.form", "must be a record form's id, such as SR-03")
         fields = []
         for k, f in enumerate(r.list_of(t["fields"], f"{where}.fields")):
             fw = f"{where}.fields[{k}]"
@@ -321,6 +327,7 @@ def read(path: Path | None = None) -> Company:
                 r.one_of(t["disposal"], f"{where}.disposal", [x.value for x in DisposalMethod]),
                 department(t["department"], f"{where}.department"),
                 fields,
+                form,
             )
         )
     r.unique([t.code for t in record_types], "record_types", "the code")

@@ -259,7 +259,7 @@ def _records(users, docs, deps) -> None:
 
     qm, tech, disp = users["qm"], users["tech"], users["dispatcher"]
     types = {}
-    for code, name, months, trigger, method, dep, fields in RECORD_TYPES:
+    for code, name, months, trigger, method, dep, fields, _form in RECORD_TYPES:
         types[code] = rops.create_type(
             qm,
             code=code,

@@ -95,11 +95,27 @@ def _company():
 
 def template_set(company=None):
     company = company or _company()
-    return templates.read(
+    tset = templates.read(
         [d.code for d in company.departments],
         len(company.procedures),
         titles={f"SP-{n:02d}": p.title for n, p in enumerate(company.procedures, 1)},
     )
+    for i, rt in enumerate(company.record_types):
+        if rt.form and rt.form not in tset.forms:
+            raise DemoDataError(
+                f"{data.COMPANY_FILE.name}: record_types[{i}].form: {rt.form} is not a record form "
+                f"of {templates.FORMS_FILE_NAME}"
+            )
+    return tset
+
+
+def form_retention_months(retention: str) -> int | None:
+    """Months of a form's retention as the procedures say it ("3年", "设备报废后2年",
+    "18个月"); None when it is not a number of years or months ("长期")."""
+    m = re.fullmatch(r".*?(\d+)\s*(年|个月)", retention.strip())
+    if m is None:
+        return None
+    return int(m.group(1)) * (12 if m.group(2) == "年" else 1)
 
 
 def read_facts(
@@ -411,7 +427,11 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
             qm,
             code=rt.code,
             name=rt.name,
-            retention_months=rt.retention_months,
+            # The company's own procedures say how long (the form's retention), not the demo.
+            retention_months=(
+                form_retention_months(tset.forms[rt.form].retention) if rt.form else None
+            )
+            or rt.retention_months,
             trigger=rt.trigger,
             disposal_method=rt.disposal,
             department=template_of[rt.department],

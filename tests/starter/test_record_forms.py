@@ -139,3 +139,39 @@ def test_a_procedure_naming_an_unknown_form_is_refused(content):
     )
     with pytest.raises(DemoDataError, match=r"sp-04.md, line \d+: \{\{doc:SR-98\}\}: 'SR-98'"):
         _read(content)
+
+
+def test_the_record_types_keep_records_as_long_as_the_companys_own_procedures_say(
+    app, runner, create_user, tmp_path
+):
+    """The demo's record types keep some records 24 months; the procedures (and so the new
+    company's forms) say 3年: the set-up takes the form's retention, so the record types never
+    contradict the company's own procedures."""
+    from docmgmt.records.models import RecordType
+
+    create_user("qm", ["quality_manager"], "王芳", job_title="客户服务部经理")
+    db.session.commit()
+    facts = tmp_path / "facts.toml"
+    facts.write_text(FACTS, encoding="utf-8")
+    result = runner.invoke(args=["setup", "company", "--facts", str(facts)])
+    assert result.exit_code == 0, result.output
+    months = {t.code: t.retention_months for t in db.session.scalars(select(RecordType))}
+    # PL (电话派工记录, SR-03) and RV (回访记录表, SR-05): 3年; EQ (设备台账, SR-22): 设备报废后2年.
+    assert months["PL"] == 36 and months["RV"] == 36
+    assert months["EQ"] == 24
+    assert months["WO"] == months["CP"] == months["SS"] == months["QF"] == 36
+
+
+def test_a_record_type_naming_an_unknown_form_is_refused(content, monkeypatch):
+    from docmgmt.demo import data
+    from docmgmt.demo.data import DemoDataError
+    from docmgmt.starter import kit
+
+    company = content / "company.toml"
+    text = company.read_text(encoding="utf-8")
+    company.write_text(text.replace('form = "SR-03"', 'form = "SR-93"'), encoding="utf-8")
+    with pytest.raises(DemoDataError, match=r"company.toml: record_types\[0\].form: SR-93"):
+        kit.template_set(data.read(company))
+    company.write_text(text.replace('form = "SR-03"', 'form = "03"'), encoding="utf-8")
+    with pytest.raises(DemoDataError, match=r"record_types\[0\].form: must be a record form"):
+        data.read(company)
