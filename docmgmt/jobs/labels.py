@@ -21,7 +21,7 @@ STATES = {
     "queued": _l("Waiting"),
     "running": _l("Running"),
     "done": _l("Done"),
-    "failed": _l("Failed"),
+    "failed": _l("Stopped with an error"),
 }
 
 PHASES = {

@@ -78,6 +78,7 @@ def test_the_quality_manager_sees_the_jobs_in_chinese_and_runs_a_failed_one_agai
     r = client.get("/jobs/")
     assert r.status_code == 200
     text = visible_text(r.get_data(as_text=True))
+    assert "不合格" not in text  # (an evaluation's "failed"; a job's is another word)
     shown = ("每日汇总邮件", "失败", "SMTP 服务器无应答", "记录导入", "运行中", "正在校验各行")
     for words in shown:
         assert words in text, words
@@ -120,6 +121,9 @@ def test_the_jobs_api_for_quality_managers_and_administrators_only(
         "validating",
         2000,
         4500,
+    )
+    assert client.get(f"/api/v1/jobs/{ids['digest']}", headers=qm).get_json()["state_label"] == (
+        "Stopped with an error"
     )
     assert one["kind_label"] == "Record import" and one["state_label"] == "Running"
     assert one["phase_label"] == "Checking the rows" and one["can_run_again"] is False
