@@ -284,6 +284,10 @@ def rerun(actor, job: Job) -> Job:
     require(can_see_jobs(actor))
     if job.kind not in RERUNNABLE:
         raise InvalidState(_("This job is run again from the page of what it works on."))
+    if job.kind == "reindex" and db.session.scalar(
+        select(Job.id).where(Job.kind == "reindex", Job.state.in_(("queued", "running")))
+    ):
+        raise InvalidState(_("A rebuild of the search index is already waiting or running."))
     got = db.session.execute(
         update(Job)
         .where(Job.id == job.id, Job.state == "failed")

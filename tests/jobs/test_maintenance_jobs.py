@@ -102,6 +102,14 @@ def test_a_background_rebuild_is_a_job_with_its_progress_and_one_at_a_time(
     r = runner.invoke(args=["search", "reindex", "--background"])
     assert r.exit_code == 1 and "already running" in r.output
     assert len(_jobs("reindex")) == 2
+    # Nor is a failed rebuild run again from the jobs page meanwhile.
+    from docmgmt.errors import InvalidState
+    from docmgmt.jobs import operations as ops
+
+    job.state = "failed"
+    db.session.commit()
+    with pytest.raises(InvalidState, match="already waiting or running"):
+        ops.rerun(people["qm"], job)
 
 
 def test_on_the_postgresql_engine_the_search_jobs_have_nothing_to_do(
