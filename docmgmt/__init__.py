@@ -85,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         auth,
         certification,
         control,
+        jobs,
         main,
         printing,
         records,
@@ -110,6 +111,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         records,
         certification,
         starter,
+        jobs,
     ):
         import_module(f"{feature.__name__}.views")
         app.register_blueprint(feature.bp)

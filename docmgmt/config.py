@@ -104,6 +104,8 @@ class Config:
     # it renews; a job whose lease ran out (its worker died) is run again by another.
     QUEUE_URL = os.environ.get("DOCMGMT_QUEUE_URL", "")
     JOB_LEASE_SECONDS = int(os.environ.get("DOCMGMT_JOB_LEASE_SECONDS", "60"))
+    # Finished jobs (done or failed) are deleted by the daily run after this many days.
+    JOB_KEEP_DAYS = int(os.environ.get("DOCMGMT_JOB_KEEP_DAYS", "90"))
     # The daily digest mail goes out from this hour (company time).
     DIGEST_HOUR = int(os.environ.get("DOCMGMT_DIGEST_HOUR", "7"))
     # The Chinese TrueType font embedded in PDFs; empty = look in the usual system places.

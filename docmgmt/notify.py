@@ -7,8 +7,9 @@ inbox shows the same things.
 Each mail is written in the recipient's language (their own setting, else the default), links
 to what it is about when DOCMGMT_BASE_URL gives the site's public address, and carries Date and
 Message-ID headers.  Nobody is mailed about what they did themselves.  Each person chooses per
-kind of event whether to get the mail at once or not at all; mails that ask for a signature
-always go out.
+kind of event whether to get the mail at once, in the daily digest (kept in PendingNotice until
+the day's digest job mails it: docmgmt/jobs/digest.py) or not at all; mails that ask for a
+signature always go out at once.
 """
 
 import enum
@@ -22,7 +23,7 @@ from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKey, String, event, select
+from sqlalchemy import DateTime, ForeignKey, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from docmgmt.clock import utcnow
@@ -70,12 +71,15 @@ EVENT_LABELS = {
 
 class Delivery(enum.StrEnum):
     NOW = "now"  # mailed at once, after the change commits
+    DIGEST = "digest"  # kept (PendingNotice) for the day's digest mail (docmgmt/jobs/digest.py)
     OFF = "off"  # not mailed (the inbox still shows it)
-    # The daily digest (the job-queue issue) adds DIGEST = "digest" here: _deliver() then keeps
-    # the rendered notice for the digest run instead of putting it in the outbox.
 
 
-DELIVERY_LABELS = {Delivery.NOW: _l("At once"), Delivery.OFF: _l("Not at all")}
+DELIVERY_LABELS = {
+    Delivery.NOW: _l("At once"),
+    Delivery.DIGEST: _l("In the daily digest"),
+    Delivery.OFF: _l("Not at all"),
+}
 
 
 class NotificationPreference(db.Model):
@@ -88,6 +92,22 @@ class NotificationPreference(db.Model):
     )
     event: Mapped[str] = mapped_column(String(30), primary_key=True)
     delivery: Mapped[str] = mapped_column(String(10), default=Delivery.NOW.value)
+
+
+class PendingNotice(db.Model):
+    """A notice kept for its recipient's next daily digest (they chose "in the daily digest"
+    for its kind), written in their language when it happened. The digest run mails it and
+    deletes it in one transaction."""
+
+    __tablename__ = "pending_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500), nullable=True)  # the page's path
+    created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class NoticeSent(db.Model):
@@ -132,7 +152,8 @@ def set_preferences(actor, user, choices: dict) -> dict[Event, Delivery]:
             mode = Delivery(value)
         except ValueError:
             raise ValidationFailed(
-                _("Choose at once or not at all for %(k)s.", k=key), field=key
+                _("Choose at once, in the daily digest or not at all for %(k)s.", k=key),
+                field=key,
             ) from None
         if ev in ALWAYS and mode != Delivery.NOW:
             raise ValidationFailed(_("Requests for your signature are always mailed."), field=key)
@@ -191,9 +212,31 @@ def notify(user, event: Event, subject, body, *, link=None, actor=None) -> None:
     if actor is not None and getattr(actor, "id", None) == user.id:
         return
     event = Event(event)
-    if event not in ALWAYS and preferences(user)[event] == Delivery.OFF:
+    mode = Delivery.NOW if event in ALWAYS else preferences(user)[event]
+    if mode == Delivery.OFF:
+        return
+    if mode == Delivery.DIGEST:
+        _keep(user, event, subject, body, link)
         return
     _deliver(user, _render(user, subject, body, link))
+
+
+def _keep(user, event: Event, subject, body, link) -> None:
+    """Keep the notice, written in the recipient's language, for their next digest; it is part
+    of the transaction that caused it (a rollback keeps nothing)."""
+    with force_locale(recipient_locale(user)):
+        subject_text = str(subject() if callable(subject) else subject)
+        text = str(body() if callable(body) else body)
+    path = page_path(link[0], **link[1]) if link is not None else None
+    db.session.add(
+        PendingNotice(
+            user_id=user.id,
+            event=event.value,
+            subject=subject_text[:300],
+            body=text,
+            link=path[:500] if path else None,
+        )
+    )
 
 
 def _render(user, subject, body, link) -> tuple[str, str]:

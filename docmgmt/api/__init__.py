@@ -64,3 +64,8 @@ def register_api(app):
 
     csrf.exempt(certification_blp)
     rest_api.register_blueprint(certification_blp)
+
+    from docmgmt.jobs.api import blp as jobs_blp
+
+    csrf.exempt(jobs_blp)
+    rest_api.register_blueprint(jobs_blp)

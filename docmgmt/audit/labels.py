@@ -84,6 +84,7 @@ ACTIONS = {
     "withdrawal.propose": _l("Withdrawal proposed"),
     "withdrawal.reject": _l("Withdrawal rejected"),
     "revision.print_obsolete": _l("Obsolete copy printed (作废)"),
+    "job.rerun": _l("Background job run again"),
 }
 
 # The object types events name, for an object no longer found.
@@ -98,6 +99,7 @@ OBJECTS = {
     "document": _l("Document"),
     "document_link": _l("Document link"),
     "evidence_pack": _l("Evidence pack"),
+    "job": _l("Background job"),
     "legal_hold": _l("Legal hold"),
     "periodic_review": _l("Periodic review"),
     "record": _l("Record"),

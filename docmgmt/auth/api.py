@@ -52,19 +52,20 @@ def _notifications_json(user) -> dict:
 
 @blp.get("/me/notifications")
 def get_notifications():
-    """Which mails the token's user gets, per kind of event: "now" or "off" (signature
-    requests are always sent)."""
+    """Which mails the token's user gets, per kind of event: "now", "digest" (in the daily
+    digest mail) or "off" (signature requests are always sent at once)."""
     return _notifications_json(actor())
 
 
 @blp.put("/me/notifications")
 def put_notifications():
-    """Set some or all choices: {"notifications": {"<event>": "now" | "off", ...}}."""
+    """Set some or all choices: {"notifications": {"<event>": "now" | "digest" | "off", ...}}."""
     data = request.get_json(silent=True)
     choices = data.get("notifications") if isinstance(data, dict) else None
     if not isinstance(choices, dict):
         raise ValidationFailed(
-            _('Send {"notifications": {"<event>": "now" or "off"}}.'), field="notifications"
+            _('Send {"notifications": {"<event>": "now", "digest" or "off"}}.'),
+            field="notifications",
         )
     notify.set_preferences(actor(), actor(), choices)
     db.session.commit()

@@ -36,6 +36,11 @@ def can_admin_users(user) -> bool:
     return user.is_authenticated and user.has_role(Role.ADMIN)
 
 
+def can_see_jobs(user) -> bool:
+    """The background jobs page and API: quality managers and administrators."""
+    return user.is_authenticated and user.has_role(Role.QUALITY_MANAGER, Role.ADMIN)
+
+
 def can_read_audit(user) -> bool:
     return user.is_authenticated and user.has_role(Role.ADMIN, Role.AUDITOR, Role.QUALITY_MANAGER)
 

@@ -44,6 +44,12 @@ MANAGER = Rule(
     "quality manager", _has(Role.QUALITY_MANAGER), _l("Only a quality manager can do this.")
 )
 ADMIN = Rule("administrator", _has(Role.ADMIN), _l("You do not have permission to do this."))
+# Quality managers and administrators: the background jobs (running a failed one again).
+OPERATOR = Rule(
+    "quality manager or administrator",
+    _has(Role.QUALITY_MANAGER, Role.ADMIN),
+    _l("Only a quality manager or an administrator can do this."),
+)
 # Quality managers, auditors and administrators: those who read every revision.
 READER = Rule(
     "reader of the history",
@@ -123,6 +129,10 @@ _TABLE: dict[Rule, tuple[str, ...]] = {
         "auth.unlock_user",
         # the starter kit: a new company on an empty instance
         "starter.setup_company",
+    ),
+    OPERATOR: (
+        "jobs.rerun",
+        "jobs_api.rerun_job",
     ),
     READER: (
         "certification.request_pack",

@@ -62,10 +62,13 @@ def sweep_cmd():
 
 
 @jobs_cli.command("daily")
-@click.option("--only", type=click.Choice(["activate", "digest"]), default=None)
+@click.option(
+    "--only", type=click.Choice(["activate", "prune", "search-check", "digest"]), default=None
+)
 def daily_cmd(only):
-    """Ask now for today's jobs (date activation, digest mail); the workers' scheduler does this
-    on its own. Each runs once per day, however often it is asked."""
+    """Ask now for today's jobs (date activation, pruning the job table, checking the search
+    index, digest mail) that are due at this hour; the workers' scheduler does this on its own.
+    Each runs once per day, however often it is asked."""
     from docmgmt.jobs.daily import submit_daily
 
     for job in submit_daily(only=only):
@@ -84,3 +87,20 @@ def read_attachments():
     for job_id in ids:
         recognition.start(job_id)
     click.echo(f"{len(ids)} attachment(s) to read")
+
+
+@jobs_cli.command("prune")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep the jobs finished in these last days (default DOCMGMT_JOB_KEEP_DAYS, 90).",
+)
+def prune_cmd(days):
+    """Delete finished jobs (done or failed) older than the days kept; never a queued or
+    running one. The daily run does the same."""
+    from docmgmt.jobs.maintenance import keep_days, prune
+
+    n = prune(days)
+    db.session.commit()
+    click.echo(f"{n} finished job(s) older than {days or keep_days()} days deleted")

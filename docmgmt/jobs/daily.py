@@ -1,5 +1,6 @@
-"""The day's jobs: date activation just after midnight, the digest mail in the morning (both in
-the company's time zone). Each is one job per calendar day for the whole cluster."""
+"""The day's jobs: date activation just after midnight, pruning the job table and checking the
+search index in the night, the digest mail in the morning (all in the company's time zone).
+Each is one job per calendar day for the whole cluster."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from docmgmt.extensions import db
 
 def schedule() -> dict[str, int]:
     """kind -> the hour (company time) from which the day's job is due."""
-    return {"activate": 0, "digest": int(current_app.config.get("DIGEST_HOUR", 7))}
+    return {
+        "activate": 0,
+        "prune": 2,
+        "search-check": 3,
+        "digest": int(current_app.config.get("DIGEST_HOUR", 7)),
+    }
+
+
+KINDS = ("activate", "prune", "search-check", "digest")
 
 
 def submit_daily(now: datetime | None = None, only: str | None = None) -> list:

@@ -1,8 +1,10 @@
 """The daily digest: one mail a day to each person of what waits for them (overdue reading
 tasks, periodic reviews due, controlled copies to return) and to the quality managers of what
 falls due this week. Sent by the day's "digest" job (once per cluster per day); each person's
-choices apply (a kind turned off is left out of their digest). The day's earlier notices
-(reviews coming due, the next audit) go out in the same run (control/reminders.py)."""
+choices apply (a kind turned off is left out of their digest), and the notices of the kinds
+they chose to hear of "in the daily digest" (notify.PendingNotice) follow the other sections.
+The day's earlier notices (reviews coming due, the next audit) go out in the same run
+(control/reminders.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from docmgmt.clock import local_today
 from docmgmt.extensions import db
@@ -18,8 +20,10 @@ from docmgmt.notify import (
     Delivery,
     Event,
     NoticeSent,
+    PendingNotice,
     _deliver,
     _render,
+    page_url,
     preferences,
     quality_managers,
 )
@@ -60,10 +64,29 @@ def _lines(user, today: date, week_end: date, reviews, copies, tasks, qms) -> li
     return out
 
 
+def _kept_lines(notices) -> list[str]:
+    """The notices kept for the digest (each already in the recipient's language)."""
+    if not notices:
+        return []
+    out = [_("Other notices since the last digest:")]
+    for n in notices:
+        out.append(f"  - {n.subject}")
+        out += [f"    {line}" if line else "" for line in n.body.splitlines()]
+        if n.link:
+            out.append("    " + (page_url(n.link) or n.link))
+    return out
+
+
 def _owns(user, doc) -> bool:
     from docmgmt.auth.models import Role
 
     return user.has_role(Role.QUALITY_MANAGER) or getattr(doc, "owner_id", None) == user.id
+
+
+def _forget(notices) -> None:
+    ids = [n.id for n in notices]
+    for i in range(0, len(ids), 500):
+        db.session.execute(delete(PendingNotice).where(PendingNotice.id.in_(ids[i : i + 500])))
 
 
 def send_digests(today: date | None = None, progress=None) -> int:
@@ -94,29 +117,39 @@ def send_digests(today: date | None = None, progress=None) -> int:
     ).all()
     users = db.session.scalars(select(User).order_by(User.id)).all()
     qms = {u.id for u in quality_managers()}
+    kept: dict[int, list] = {}
+    for n in db.session.scalars(select(PendingNotice).order_by(PendingNotice.id)):
+        kept.setdefault(n.user_id, []).append(n)
     sent = 0
     for i, user in enumerate(users):
         if progress:
             progress("mailing", i, len(users))
+        notices = kept.get(user.id, [])
         if not user.is_active or not user.email:
+            _forget(notices)  # nobody to mail them to any more
             continue
         key = f"digest:{today.isoformat()}:{user.id}"
         if db.session.get(NoticeSent, key) is not None:
-            continue
+            continue  # today's digest went out; what was kept since waits for tomorrow's
         args = (user, today, week_end, reviews, copies, tasks, qms)
-        if not _lines(*args):
+        if not _lines(*args) and not notices:
             continue
         db.session.add(NoticeSent(key=key))
         # Written in the recipient's language; the kinds they turned off are left out above.
+        # The kept notices are deleted in the transaction that queues the mail (the job's):
+        # a repeated run finds them gone and the day's digest marked sent.
         _deliver(
             user,
             _render(
                 user,
                 lambda: _("What waits for you on %(d)s", d=today.isoformat()),
-                lambda args=args: "\n".join(str(x) for x in _lines(*args)),
+                lambda args=args, notices=notices: "\n".join(
+                    str(x) for x in _lines(*args) + _kept_lines(notices)
+                ),
                 ("main.index", {}),
             ),
         )
+        _forget(notices)
         sent += 1
     if progress:
         progress("mailing", len(users), len(users))

@@ -93,16 +93,59 @@ def activate(job, progress):
     """Scheduled revisions of the day take effect (each in its own transaction, a compare-and-
     set: a request that got there first leaves nothing to do). Reads never wait for this: the
     revision in force is decided by its date."""
+    from flask_babel import gettext as _
+
     from docmgmt.versioning.scheduling import apply_due_revisions
 
     done = apply_due_revisions()
     db.session.rollback()
-    return f"{len(done)} revision(s) made effective"
+    return _("%(n)d revision(s) made effective", n=len(done))
 
 
 @handler("digest")
 def digest(job, progress):
+    from flask_babel import gettext as _
+
     from docmgmt.jobs.digest import send_digests
 
     n = send_digests(progress=progress)
-    return f"{n} digest(s)"
+    return _("%(n)d digest(s)", n=n)
+
+
+# ---------------------------------------------------------------- housekeeping
+
+
+@handler("search")
+def search_outbox(job, progress):
+    """The search outbox drained by a worker (the embedded engine; docmgmt/jobs/maintenance)."""
+    from docmgmt.jobs.maintenance import drain_outbox
+
+    return drain_outbox(progress)
+
+
+@handler("search-check")
+def search_check(job, progress):
+    """The day's comparison of the search index with the database, repairing what differs."""
+    from docmgmt.jobs.maintenance import check_index
+
+    return check_index(progress)
+
+
+@handler("reindex")
+def reindex(job, progress):
+    """The search index rebuilt (`flask search reindex --background`)."""
+    from docmgmt.jobs.maintenance import rebuild_index
+
+    return rebuild_index(progress)
+
+
+@handler("prune")
+def prune(job, progress):
+    """Finished jobs older than DOCMGMT_JOB_KEEP_DAYS deleted (with the job's own commit)."""
+    from flask_babel import gettext as _
+
+    from docmgmt.jobs.maintenance import keep_days
+    from docmgmt.jobs.maintenance import prune as prune_jobs
+
+    n = prune_jobs()
+    return _("%(n)d finished jobs older than %(d)d days deleted.", n=n, d=keep_days())

@@ -267,3 +267,45 @@ def progress_of(key: str):
             select(Job.state, Job.phase, Job.done, Job.total).where(Job.key == key)
         ).first()
     return tuple(row) if row else None
+
+
+def rerun(actor, job: Job) -> Job:
+    """Queue a failed job again (a quality manager or administrator; audited); flushed, not
+    committed: ``start(job)`` after the commit. Only kinds whose work is simply done again:
+    an import, an evidence pack or a text recognition is retried from its own page."""
+    from flask_babel import gettext as _
+
+    from docmgmt.audit.operations import log_event
+    from docmgmt.auth.permissions import can_see_jobs, require
+    from docmgmt.errors import InvalidState
+    from docmgmt.jobs.labels import kind_label
+    from docmgmt.jobs.maintenance import RERUNNABLE
+
+    require(can_see_jobs(actor))
+    if job.kind not in RERUNNABLE:
+        raise InvalidState(_("This job is run again from the page of what it works on."))
+    if job.kind == "reindex" and db.session.scalar(
+        select(Job.id).where(Job.kind == "reindex", Job.state.in_(("queued", "running")))
+    ):
+        raise InvalidState(_("A rebuild of the search index is already waiting or running."))
+    got = db.session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.state == "failed")
+        .values(
+            state="queued",
+            phase="",
+            done=0,
+            total=0,
+            message="",
+            finished_dt=None,
+            lease_until=None,
+            worker="",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if got.rowcount != 1:
+        raise InvalidState(_("Only a failed job can be run again."))
+    log_event(actor, "job.rerun", job, summary=kind_label(job.kind))
+    db.session.flush()
+    db.session.expire(job)
+    return job

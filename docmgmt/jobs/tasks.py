@@ -55,6 +55,19 @@ def sweep_jobs() -> None:
             db.session.remove()
 
 
+@huey.periodic_task(crontab(minute="*"))
+def search_jobs() -> None:
+    """Each minute that changes wait in the search outbox (the embedded engine), one "search"
+    job drains it; its key names the minute, so however many workers ask, one job runs."""
+    from docmgmt.jobs.maintenance import submit_drain
+
+    with _the_app().app_context():
+        try:
+            submit_drain()
+        finally:
+            db.session.remove()
+
+
 @huey.periodic_task(crontab(minute="*/10"))
 def daily_jobs() -> None:
     """Every ten minutes each worker asks for today's jobs; the first ask of the day makes them,

@@ -7,9 +7,26 @@ search_cli = AppGroup("search", help="The full-text index: rebuild, compare with
 
 
 @search_cli.command("reindex")
-def reindex_command():
+@click.option(
+    "--background",
+    is_flag=True,
+    help="Leave the rebuild to a worker (a job; its progress on the jobs page).",
+)
+def reindex_command(background):
     """Rebuild the index from the database (searches keep working meanwhile)."""
     from docmgmt import search
+
+    if background:
+        from docmgmt.jobs.maintenance import AlreadyRunning, submit_reindex
+
+        try:
+            job = submit_reindex()
+        except AlreadyRunning as exc:
+            raise click.ClickException(
+                f"a rebuild is already {exc.job.state} (job {exc.job.id}): wait for it"
+            ) from None
+        click.echo(f"job {job.id} ({job.key}): {job.state}; `flask jobs list` shows its progress")
+        return
 
     bar = {"bar": None}
 

@@ -43,6 +43,10 @@ ROUTES = {
     "static": ("static",),
     "audit.trail": (),
     "audit.verify_chain": (),
+    # background jobs: quality managers and administrators only (an auditor gets 403)
+    "jobs.page": (),
+    "jobs_api.list_jobs": (),
+    "jobs_api.get_job": ("job",),
     # documents and revisions
     "versioning.register": (),
     "versioning.new_document": (),
@@ -184,6 +188,8 @@ AUDITOR_REFUSED = {
     "auth.users": 403,
     "auth.new_user": 403,
     "control.desk": 403,
+    "jobs.page": 403,
+    "jobs_api.list_jobs": 403,
     "control_api.desk": 403,
     "records.import_upload": 403,
     "records.new": 403,
@@ -455,6 +461,7 @@ def _url(app, rule, objs, extra) -> str:
             "sha": "0" * 64,
             "copy_token": extra["copy_token"],
             "record_type": str(extra["record_type"]),
+            "job": "1",  # a background job belongs to no department; refused to auditors
         }.get(kind)
         if value is None:
             obj = objs[kind]

@@ -103,6 +103,7 @@ def _pages(ids):
         "/certification/clauses",
         "/certification/sample",
         "/audit/",
+        "/jobs/",
         "/profile",
     ]
     if ids["pack"]:

@@ -98,14 +98,51 @@ def test_staff_pages_fit_a_phone_and_a_desk(app, live_server, browser):  # noqa:
 def test_quality_manager_pages_fit_too(app, live_server, browser):  # noqa: F811
     """The audit trail (before/after as a difference) and the register with its 待生效 and
     review columns, as the quality manager sees them."""
+    from docmgmt.clock import utcnow
     from docmgmt.extensions import db
+    from docmgmt.jobs.models import Job
     from docmgmt.versioning.models import Document
     from docmgmt.versioning.queries import in_force_revision
 
     ids = _demo()
     manual = in_force_revision(db.session.get(Document, ids["manual"]))
+    now = utcnow()
+    db.session.add_all(
+        [
+            Job(
+                kind="import",
+                key="import:901",
+                state="running",
+                attempt=1,
+                phase="filing",
+                done=12000,
+                total=20000,
+                started_dt=now,
+            ),
+            Job(
+                kind="digest",
+                key="digest:2026-11-30",
+                state="failed",
+                attempt=3,
+                message="邮件服务器无应答：" + "连接超时，" * 40,
+                started_dt=now,
+                finished_dt=now,
+            ),
+            Job(
+                kind="activate",
+                key="activate:2026-12-01",
+                state="done",
+                attempt=1,
+                message="1 个版本已生效",
+                started_dt=now,
+                finished_dt=now,
+            ),
+        ]
+    )
+    db.session.commit()
     pages = (
         ("audit", "/audit/"),
+        ("jobs", "/jobs/"),
         ("qm-register", "/documents/"),
         ("qm-start", "/"),
         ("manual", f"/documents/{manual.document_id}/revisions/{manual.id}"),

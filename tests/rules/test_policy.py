@@ -11,6 +11,7 @@ ADMIN = "You do not have permission to do this."
 READER = "Only quality managers and auditors can see this."
 MEMBER = "Auditors have read-only access."
 NOBODY = "You do not have permission to do this."
+OPERATOR = "Only a quality manager or an administrator can do this."
 
 
 def person(*roles):
@@ -32,6 +33,16 @@ PEOPLE = {
 
 # endpoint: {person: refusal (None: allowed)}
 EXPECTED = {
+    "jobs.rerun": {
+        "qm": None,
+        "admin": None,
+        "approver": OPERATOR,
+        "staff": OPERATOR,
+        "auditor": OPERATOR,
+        "none": OPERATOR,
+        "auditor+staff": OPERATOR,
+        "auditor+qm": None,
+    },
     "versioning.publish": {
         "qm": None,
         "admin": MANAGER,
@@ -123,6 +134,7 @@ def test_who_each_rule_names():
         "administrator",
         "reader of the history",
         "anyone but an auditor",
+        "quality manager or administrator",
     }
     by_rule = {}
     for endpoint, rule in policy.WRITE_POLICY.items():
@@ -138,6 +150,7 @@ def test_who_each_rule_names():
         "certification.request_pack",
         "certification_api.request_pack",
     }
+    assert by_rule["quality manager or administrator"] == {"jobs.rerun", "jobs_api.rerun_job"}
     assert len(by_rule["quality manager"]) == 53
     assert len(by_rule["anyone but an auditor"]) == 33  # + retry of an attachment's text
 
