@@ -117,6 +117,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(feature.bp)
     import docmgmt.extract.models  # noqa: F401
     import docmgmt.extract.recognition  # noqa: F401  (attachments read as jobs)
+    from docmgmt.extract.web import template_helpers as text_helpers
+
+    app.jinja_env.globals.update(text_helpers())  # templates/_partials/_attachment_text.html
     import docmgmt.jobs.handlers  # noqa: F401  (what each kind of job does)
     import docmgmt.jobs.models  # noqa: F401
     import docmgmt.jobs.tasks  # noqa: F401

@@ -117,6 +117,8 @@ _TABLE: dict[Rule, tuple[str, ...]] = {
         "training_api.delete_requirement",
         "training_api.create_session",
         "training_api.upload_attachment",
+        "training.retry_text",
+        "training_api.retry_text",
         "training_api.create_evaluation",
         # certification
         "certification.clauses",
@@ -172,9 +174,12 @@ _TABLE: dict[Rule, tuple[str, ...]] = {
         "records_api.trigger",
         "records_api.upload_import",
         "records_api.run_import",
-        # reading an attachment's text again (the filer or a quality manager: the operation)
+        # reading an attachment's text again (the filer or requester, or a quality manager:
+        # the operation)
         "records.retry_text",
         "records_api.retry_text",
+        "control.retry_text",
+        "control_api.retry_text",
         # one's own training
         "training.acknowledge",
         "training_api.acknowledge",

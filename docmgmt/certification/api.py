@@ -129,6 +129,7 @@ def sample(args):
         args["seed"],
     )
     from docmgmt.extract import recognition
+    from docmgmt.extract.reasons import reason_of
 
     texts = recognition.texts_of_records([r.id for r in records])
     return {
@@ -143,7 +144,7 @@ def sample(args):
                     {
                         "filename": t.filename,
                         "text_state": t.state,
-                        "text_reason": t.reason,
+                        "text_reason": reason_of(t),
                         "text": t.text,
                     }
                     for t in texts.get(r.id, ())

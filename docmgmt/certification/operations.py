@@ -425,6 +425,7 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
     from docmgmt.clock import to_local
     from docmgmt.control import export as cexport
     from docmgmt.extract import recognition
+    from docmgmt.extract.reasons import reason_of
     from docmgmt.printing import operations as pops
     from docmgmt.printing import pdf
     from docmgmt.training.models import TrainingTask
@@ -546,7 +547,7 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
                                 "filename": t.filename,
                                 "sha256": t.sha256,
                                 "text_state": t.state,
-                                "text_reason": t.reason,
+                                "text_reason": reason_of(t),
                             }
                             for t in texts.get(r.id, ())
                         ],

@@ -14,6 +14,8 @@ from docmgmt.control.export import master_list_rows, master_list_xlsx
 from docmgmt.control.models import ChangeRequest, DocumentLink, PeriodicReview, RequestState
 from docmgmt.errors import NotFound
 from docmgmt.extensions import db
+from docmgmt.extract import web as text_web
+from docmgmt.extract.web import AttachmentTextOut
 from docmgmt.versioning.models import Document
 
 blp = Blueprint(
@@ -331,6 +333,7 @@ class AttachmentSchema(Schema):
     uploaded_by = fields.Str()
     uploaded_dt = fields.DateTime()
     download_url = fields.Str()
+    text_url = fields.Str(metadata={"description": "The text read from it (…/text)"})
 
 
 class UploadSchema(Schema):
@@ -350,6 +353,9 @@ def _att_json(att) -> dict:
         "uploaded_dt": att.uploaded_dt,
         "download_url": url_for(
             "control_api.download_attachment", cr_id=att.change_request_id, att_id=att.id
+        ),
+        "text_url": url_for(
+            "control_api.attachment_text", cr_id=att.change_request_id, att_id=att.id
         ),
     }
 
@@ -381,6 +387,40 @@ def download_attachment(cr_id, att_id):
     from docmgmt.control.views import attachment_response
 
     return attachment_response(_cr(cr_id), att_id)
+
+
+def _text_out(cr_id: int, text) -> dict:
+    from flask import url_for
+
+    return text_web.text_json(
+        text, url_for("control_api.searchable_pdf", cr_id=cr_id, att_id=text.attachment_id)
+    )
+
+
+@blp.get("/change-requests/<int:cr_id>/attachments/<int:att_id>/text")
+@blp.response(200, AttachmentTextOut)
+def attachment_text(cr_id, att_id):
+    """The text read from an attachment, with its state (pending, done, failed and why)."""
+    return _text_out(cr_id, ops.attachment_text(_cr(cr_id), att_id))
+
+
+@blp.post("/change-requests/<int:cr_id>/attachments/<int:att_id>/text/retry")
+@blp.response(202, AttachmentTextOut)
+def retry_text(cr_id, att_id):
+    """Read a failed attachment again (a quality manager, or the requester while the request
+    is open)."""
+    cr = _cr(cr_id)
+    return text_web.retry_api(
+        lambda: ops.retry_recognition(api_user(), cr, att_id),
+        lambda t: _text_out(cr_id, t)["searchable_pdf_url"],
+    )
+
+
+@blp.get("/change-requests/<int:cr_id>/attachments/<int:att_id>/searchable.pdf")
+@blp.response(200, description="The scan with its recognised text invisible over it")
+def searchable_pdf(cr_id, att_id):
+    """The searchable PDF of a scanned attachment (the scan with its text invisible over it)."""
+    return text_web.send_searchable(ops.attachment_text(_cr(cr_id), att_id))
 
 
 # ---------------------------------------------------------------- withdrawals

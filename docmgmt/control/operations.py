@@ -500,6 +500,58 @@ def attach_to_request(
     )
 
 
+# ---------------------------------------------------------------- text of the attachments
+# Read as jobs like every attachment (docmgmt/extract/recognition.py); who may see the request
+# may see the text, and ask again for a failed reading if they may add files to it.
+
+
+def request_attachment(cr: ChangeRequest, att_id: int) -> ChangeRequestAttachment:
+    from docmgmt.errors import NotFound
+
+    att = next((a for a in cr.attachments if a.id == att_id), None)
+    if att is None:
+        raise NotFound(_("Not found."))
+    return att
+
+
+def attachment_texts(cr: ChangeRequest) -> dict:
+    """attachment id -> its AttachmentText (the text read from it)."""
+    from docmgmt.extract import recognition
+
+    return recognition.texts_of("change_request_attachment", [a.id for a in cr.attachments])
+
+
+def attachment_text(cr: ChangeRequest, att_id: int):
+    from docmgmt.extract import recognition
+
+    return recognition.text_of("change_request_attachment", request_attachment(cr, att_id))
+
+
+def can_retry_recognition(actor, cr: ChangeRequest) -> bool:
+    """A quality manager, or the requester while they may still add files (open)."""
+    return can_manage_documents(actor) or (
+        cr.requester_id == actor.id and cr.state == RequestState.OPEN
+    )
+
+
+def retry_recognition(actor, cr: ChangeRequest, att_id: int):
+    """Read a failed attachment of the request again: (text, job); the caller commits and
+    starts the job."""
+    from docmgmt.extract import recognition
+
+    if cr.requester_id == actor.id and not can_retry_recognition(actor, cr):
+        refusal = _("Change request %(n)s is already decided.", n=cr.number)
+    else:
+        refusal = _("Only a quality manager or the requester can ask for this again.")
+    return recognition.retry_attachment(
+        actor,
+        "change_request_attachment",
+        request_attachment(cr, att_id),
+        allowed=can_retry_recognition(actor, cr),
+        refusal=refusal,
+    )
+
+
 # ---------------------------------------------------------------- withdrawal with approval
 
 

@@ -26,6 +26,8 @@ from docmgmt.control.forms import (
 from docmgmt.control.models import ChangeRequest, DocumentLink, RequestState, Urgency
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
+from docmgmt.extract import web as text_web
+from docmgmt.extract.web import RetryTextForm
 from docmgmt.preload import preload
 from docmgmt.versioning import queries
 from docmgmt.versioning.models import Document, DocumentType, Revision, RevisionState
@@ -168,9 +170,19 @@ def new_request(doc_id):
 @login_required
 def request_detail(cr_id):
     cr = _request(cr_id)
+    return _request_page(cr, DecisionForm())
+
+
+def _request_page(cr, form, status=200):
     return render_template(
-        "control/request.html", cr=cr, form=DecisionForm(), upload_form=AttachmentForm()
-    )
+        "control/request.html",
+        cr=cr,
+        form=form,
+        upload_form=AttachmentForm(),
+        texts=ops.attachment_texts(cr),
+        can_retry=ops.can_retry_recognition(current_user, cr),
+        retry_form=RetryTextForm(),
+    ), status
 
 
 def _attach_uploads(cr, uploads) -> int:
@@ -219,6 +231,22 @@ def download_attachment(cr_id, att_id):
     return attachment_response(_request(cr_id), att_id)
 
 
+@bp.get("/change-requests/<int:cr_id>/attachments/<int:att_id>/searchable.pdf")
+@login_required
+def searchable_pdf(cr_id, att_id):
+    return text_web.send_searchable(ops.attachment_text(_request(cr_id), att_id))
+
+
+@bp.post("/change-requests/<int:cr_id>/attachments/<int:att_id>/retry-text")
+@login_required
+def retry_text(cr_id, att_id):
+    cr = _request(cr_id)
+    return text_web.retry_page(
+        lambda: ops.retry_recognition(current_user, cr, att_id),
+        url_for(".request_detail", cr_id=cr_id),
+    )
+
+
 @bp.post("/change-requests/<int:cr_id>/<decision>")
 @login_required
 def decide_request(cr_id, decision):
@@ -244,10 +272,7 @@ def decide_request(cr_id, decision):
     except DomainError as exc:
         undo(exc)
         flash(exc.message, "error")
-        cr = _request(cr_id)
-        return render_template(
-            "control/request.html", cr=cr, form=form, upload_form=AttachmentForm()
-        ), exc.status
+        return _request_page(_request(cr_id), form, exc.status)
 
 
 @bp.post("/documents/<int:doc_id>/reviews")

@@ -11,7 +11,7 @@
 Never the original: the caller stores what comes back beside it. Limits come first and say
 why: an encrypted PDF, more than ``OCR_MAX_PAGES`` pages, an image over the pixel limit of
 docmgmt/filecheck.py or one that does not decode is :class:`Unreadable` with a reason in the
-user's language, and nothing is half-made.
+user's language (a code kept with the text, translated when shown), and nothing is half-made.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from flask import current_app, has_app_context
-from flask_babel import gettext as _
 from PIL import Image, ImageOps
 
+from docmgmt.extract import reasons
 from docmgmt.extract.ocr import engine as ocr_engine
 from docmgmt.extract.ocr import tidy
 
@@ -34,7 +34,12 @@ DEFAULTS = {"OCR_ENGINE": "rapidocr", "OCR_MAX_PAGES": 50, "OCR_DPI": 300}
 
 
 class Unreadable(Exception):
-    """The file cannot be read for text; ``str()`` is the reason, in the user's language."""
+    """The file cannot be read for text: ``code`` and ``params`` say why (kept, translated when
+    shown: docmgmt/extract/reasons.py); ``str()`` is the reason in the current language."""
+
+    def __init__(self, code: str, **params):
+        self.code, self.params = code, params
+        super().__init__(reasons.message(code, params))
 
 
 @dataclass
@@ -45,6 +50,15 @@ class Extracted:
     engine: str = ""
     searchable_pdf: bytes | None = None  # scans only: the pages with an invisible text layer
     notes: list[str] = field(default_factory=list)
+
+
+#: engine code (setting OCR_ENGINE) -> the name shown to people
+ENGINE_NAMES = {"rapidocr": "RapidOCR", "tesseract": "Tesseract OCR"}
+
+
+def engine_label(code: str) -> str:
+    """The engine's own name (RapidOCR, Tesseract OCR), never its setting's code."""
+    return ENGINE_NAMES.get(code, code)
 
 
 def setting(name: str):
@@ -65,7 +79,7 @@ def extract(data: bytes, filename: str, *, searchable: bool = True) -> Extracted
         return Extracted(_xlsx(data), "layer", 1)
     if suffix in (".txt", ".csv"):
         return Extracted(_plain(data), "layer", 1)
-    raise Unreadable(_("Text cannot be read from files of this type (%(ext)s).", ext=suffix))
+    raise Unreadable("file_type", ext=suffix)
 
 
 # ------------------------------------------------------------------ scans
@@ -74,12 +88,7 @@ def extract(data: bytes, filename: str, *, searchable: bool = True) -> Extracted
 def _engine():
     eng = ocr_engine(setting("OCR_ENGINE"))
     if not eng.available():
-        raise Unreadable(
-            _(
-                "Text recognition is not installed on the server (engine %(engine)s).",
-                engine=eng.name,
-            )
-        )
+        raise Unreadable("engine_missing", engine=engine_label(eng.name))
     return eng
 
 
@@ -90,12 +99,9 @@ def _frames(data: bytes, filename: str) -> list[Image.Image]:
         try:
             from pillow_heif import register_heif_opener
         except ImportError:
-            raise Unreadable(_("HEIC photos cannot be read on this server.")) from None
+            raise Unreadable("heic_missing") from None
         register_heif_opener()
-    too_big = _(
-        "The image is larger than %(m)d megapixels; no text was read.",
-        m=MAX_IMAGE_PIXELS // 1_000_000,
-    )
+    megapixels = MAX_IMAGE_PIXELS // 1_000_000
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -105,17 +111,17 @@ def _frames(data: bytes, filename: str) -> list[Image.Image]:
             for i in range(getattr(img, "n_frames", 1)):
                 img.seek(i)
                 if img.width * img.height > MAX_IMAGE_PIXELS:
-                    raise Unreadable(too_big)
+                    raise Unreadable("image_too_large", m=megapixels)
                 frames.append(ImageOps.exif_transpose(img.convert("RGB")))
                 if len(frames) > setting("OCR_MAX_PAGES"):
-                    raise Unreadable(_too_many(getattr(img, "n_frames", 1)))
+                    raise _too_many(getattr(img, "n_frames", 1))
             return frames
     except Unreadable:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Unreadable(too_big) from None
+        raise Unreadable("image_too_large", m=megapixels) from None
     except Exception:  # noqa: BLE001 - any decoder error: the image is damaged
-        raise Unreadable(_("The image is damaged or not an image; no text was read.")) from None
+        raise Unreadable("image_damaged") from None
 
 
 def _dpi(data: bytes) -> int:
@@ -127,12 +133,8 @@ def _dpi(data: bytes) -> int:
     return int(dpi) if dpi and 50 <= dpi <= 1200 else 300
 
 
-def _too_many(pages: int) -> str:
-    return _(
-        "The file has %(pages)s pages; text is read from files of at most %(max)s pages.",
-        pages=pages,
-        max=setting("OCR_MAX_PAGES"),
-    )
+def _too_many(pages: int) -> Unreadable:
+    return Unreadable("too_many_pages", pages=pages, max=setting("OCR_MAX_PAGES"))
 
 
 def _image(data: bytes, filename: str, searchable: bool) -> Extracted:
@@ -149,14 +151,14 @@ def _pdf(data: bytes, searchable: bool) -> Extracted:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise Unreadable(_("The PDF is encrypted; no text was read."))
+            raise Unreadable("pdf_encrypted")
         pages = len(reader.pages)
     except Unreadable:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError):
-        raise Unreadable(_("The PDF is damaged; no text was read.")) from None
+        raise Unreadable("pdf_damaged") from None
     if pages > setting("OCR_MAX_PAGES"):
-        raise Unreadable(_too_many(pages))
+        raise _too_many(pages)
     layer = []
     for page in reader.pages:
         try:
@@ -195,7 +197,7 @@ def _docx(data: bytes) -> str:
     try:
         doc = Document(io.BytesIO(data))
     except Exception:  # noqa: BLE001
-        raise Unreadable(_("The Word file is damaged; no text was read.")) from None
+        raise Unreadable("docx_damaged") from None
     out = [p.text for p in doc.paragraphs]
     for table in doc.tables:
         for row in table.rows:
@@ -213,7 +215,7 @@ def _xlsx(data: bytes) -> str:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001
-        raise Unreadable(_("The Excel file is damaged; no text was read.")) from None
+        raise Unreadable("xlsx_damaged") from None
     out = []
     try:
         for ws in wb.worksheets:
@@ -238,4 +240,4 @@ def _plain(data: bytes) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise Unreadable(_("The text file is neither UTF-8 nor GB18030; no text was read."))
+    raise Unreadable("text_encoding")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docmgmt.clock import utcnow
@@ -23,10 +23,10 @@ OWNERS = {
 
 class AttachmentText(db.Model):
     """The text of one attachment (a record's, a change request's or a training session's):
-    its state (pending → done | failed, with the reason), the text, the engine that read it
-    and, for a scan, the searchable PDF kept in the file store by SHA-256. ``tries`` counts the
-    attempts asked for: each is one job (``ocr:<table>:<id>:<tries>``), so a retry is a new
-    job and a worker killed mid-way stores nothing twice."""
+    its state (pending → done | failed, with the reason as a code), the text, the engine that
+    read it and, for a scan, the searchable PDF kept in the file store by SHA-256. ``tries``
+    counts the attempts asked for: each is one job (``ocr:<table>:<id>:<tries>``), so a retry
+    is a new job and a worker killed mid-way stores nothing twice."""
 
     __tablename__ = "attachment_text"
     __table_args__ = (UniqueConstraint("attachment_table", "attachment_id"),)
@@ -39,7 +39,12 @@ class AttachmentText(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))  # of the original
     state: Mapped[str] = mapped_column(String(12), default=PENDING)
     text: Mapped[str] = mapped_column(Text, default="")
+    # Why no text was read: a code and its parameters (docmgmt/extract/reasons.py), said in the
+    # reader's language when shown; ``reason`` is the same in the worker's language (the only
+    # form rows read before codes existed have).
     reason: Mapped[str] = mapped_column(Text, default="")
+    reason_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    reason_params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     engine: Mapped[str] = mapped_column(String(40), default="")
     method: Mapped[str] = mapped_column(String(12), default="")
     pages: Mapped[int] = mapped_column(Integer, default=0)

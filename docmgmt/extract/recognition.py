@@ -148,16 +148,18 @@ def recognise(job, progress):
         data = None
     got = None
     if data is None:
-        reason = _("The file is no longer in the file store; no text was read.")
+        failure = Unreadable("file_missing")
     else:
         try:
             got = extract(data, text.filename)
         except Unreadable as exc:
-            reason = str(exc)
+            failure = exc
     if got is None:
-        text.state, text.reason, text.text = FAILED, reason, ""
+        text.state, text.text = FAILED, ""
+        _set_reason(text, failure.code, failure.params)
     else:
-        text.state, text.reason, text.text = DONE, "", got.text
+        text.state, text.text = DONE, got.text
+        _set_reason(text, "")
         text.engine, text.method, text.pages = got.engine, got.method, got.pages
         if got.searchable_pdf:
             text.searchable_sha256 = storage.put(got.searchable_pdf).sha256
@@ -171,12 +173,22 @@ def _recognise_failed(job, exc):
     text = db.session.get(AttachmentText, job.payload["text_id"])
     if text is not None and text.state == PENDING and text.tries == job.payload["try"]:
         text.state = FAILED
-        text.reason = _("Text recognition stopped with an error; try again.")
+        _set_reason(text, "stopped")
         text.read_dt = utcnow()
         db.session.flush()
 
 
 recognise.on_failure = _recognise_failed
+
+
+def _set_reason(text: AttachmentText, code: str, params: dict | None = None) -> None:
+    """Keep why no text was read as a code (translated when shown) and, for the record, in the
+    worker's language."""
+    from docmgmt.extract import reasons
+
+    text.reason_code = code
+    text.reason_params = dict(params) if params else None
+    text.reason = reasons.message(code, params) if code else ""
 
 
 def retry(actor, text: AttachmentText) -> AttachmentText:
@@ -187,7 +199,8 @@ def retry(actor, text: AttachmentText) -> AttachmentText:
     if text.state != FAILED:
         raise InvalidState(_("Only a failed text recognition can be tried again."))
     text.tries += 1
-    text.state, text.reason = PENDING, ""
+    text.state = PENDING
+    _set_reason(text, "")
     db.session.flush()
     submit(text)
     log_event(
@@ -205,6 +218,21 @@ def job_of(text: AttachmentText):
     return jobs.get(text.job_key)
 
 
+def retry_attachment(actor, table: str, att, *, allowed: bool, refusal: str, closed: str = ""):
+    """Read a failed attachment again for ``actor``, whom the owner's rule ``allowed`` (else
+    ``refusal``); ``closed`` says why the owner takes no more work, if it does not. The one
+    retry of records, change requests and training sessions. Flushed: the caller commits, then
+    starts the job (``start(job.id)``); returns (text, job)."""
+    from docmgmt.errors import PermissionDenied
+
+    if not allowed:
+        raise PermissionDenied(refusal)
+    if closed:
+        raise InvalidState(closed)
+    text = retry(actor, text_of(table, att))
+    return text, job_of(text)
+
+
 # ---------------------------------------------------------------- reading it back
 
 
@@ -218,6 +246,16 @@ def texts_of(table: str, attachment_ids) -> dict[int, AttachmentText]:
         )
     )
     return {t.attachment_id: t for t in rows}
+
+
+def text_of(table: str, att) -> AttachmentText:
+    """The text read from ``att`` (a row of ``table`` the caller may read), or 404."""
+    from docmgmt.errors import NotFound
+
+    text = texts_of(table, [att.id]).get(att.id)
+    if text is None:
+        raise NotFound(_("No text has been read from %(n)s.", n=att.filename))
+    return text
 
 
 def texts_of_records(record_ids) -> dict[int, list[AttachmentText]]:

@@ -15,6 +15,8 @@ from docmgmt.auth.permissions import require
 from docmgmt.auth.scope import require_access, scope_records, scoped
 from docmgmt.errors import InvalidState, NotFound, ValidationFailed, refuse_unstorable
 from docmgmt.extensions import db
+from docmgmt.extract import web as text_web
+from docmgmt.extract.web import AttachmentTextOut
 from docmgmt.records import importing
 from docmgmt.records import operations as ops
 from docmgmt.records.models import LegalHold, Record, RecordImport, RecordType
@@ -98,30 +100,11 @@ class AttachmentOut(Schema):
     removed = fields.Bool()
 
 
-class AttachmentTextOut(Schema):
-    attachment_id = fields.Int()
-    filename = fields.Str()
-    state = fields.Str(
-        metadata={"description": "pending (待识别), done (已识别) or failed (识别失败)"}
-    )
-    reason = fields.Str(metadata={"description": "Why no text was read (state failed)"})
-    text = fields.Str()
-    engine = fields.Str(metadata={"description": "rapidocr or tesseract; empty for a text layer"})
-    method = fields.Str(metadata={"description": "layer (the file's own text) or ocr"})
-    pages = fields.Int()
-    tries = fields.Int()
-    read_dt = fields.DateTime(allow_none=True)
-    searchable_pdf_url = fields.Str(allow_none=True)
-
-
 def _text_out(record_id: int, text) -> dict:
-    out = {k: getattr(text, k) for k in AttachmentTextOut().fields if hasattr(text, k)}
-    out["searchable_pdf_url"] = (
-        url_for("records_api.searchable_pdf", record_id=record_id, att_id=text.attachment_id)
-        if text.searchable_sha256
-        else None
+    return text_web.text_json(
+        text,
+        url_for("records_api.searchable_pdf", record_id=record_id, att_id=text.attachment_id),
     )
-    return out
 
 
 class RecordOut(Schema):
@@ -444,24 +427,18 @@ def attachment_text(record_id, att_id):
 def retry_text(record_id, att_id):
     """Read a failed attachment again (the quality manager or whoever filed the record)."""
     record = ops.get_record(record_id, api_user())
-    text, job = ops.retry_recognition(api_user(), record, att_id)
-    db.session.commit()
-    from docmgmt.extract import recognition
-
-    recognition.start(job.id)
-    db.session.refresh(text)
-    return _text_out(record_id, text)
+    return text_web.retry_api(
+        lambda: ops.retry_recognition(api_user(), record, att_id),
+        lambda t: _text_out(record_id, t)["searchable_pdf_url"],
+    )
 
 
 @blp.get("/records/<int:record_id>/attachments/<int:att_id>/searchable.pdf")
 def searchable_pdf(record_id, att_id):
     """The searchable PDF of a scanned attachment (the scan with its text invisible over it)."""
-    from docmgmt.extract import recognition
-
-    text = ops.attachment_text(ops.get_record(record_id, api_user()), att_id)
-    if not text.searchable_sha256:
-        raise NotFound(_("Not found."))
-    return storage.send_stored(text.searchable_sha256, recognition.searchable_name(text))
+    return text_web.send_searchable(
+        ops.attachment_text(ops.get_record(record_id, api_user()), att_id)
+    )
 
 
 # ---------------------------------------------------------------- import

@@ -63,10 +63,6 @@ class FilingForm(FlaskForm):
     files = MultipleFileField(_l("Attachments (PDF, images, .docx, .xlsx)"))
 
 
-class RetryTextForm(FlaskForm):
-    """CSRF only: read an attachment's text again."""
-
-
 class TriggerForm(FlaskForm):
     trigger_date = DateField(_l("Date"), validators=[DataRequired()])
 

@@ -955,11 +955,7 @@ def attachment_of(record: Record, att_id: int) -> RecordAttachment:
 
 
 def attachment_text(record: Record, att_id: int):
-    att = attachment_of(record, att_id)
-    text = recognition.texts_of("record_attachment", [att.id]).get(att.id)
-    if text is None:
-        raise NotFound(_("No text has been read from %(n)s.", n=att.filename))
-    return text
+    return recognition.text_of("record_attachment", attachment_of(record, att_id))
 
 
 def can_retry_recognition(actor, record: Record) -> bool:
@@ -969,11 +965,13 @@ def can_retry_recognition(actor, record: Record) -> bool:
 def retry_recognition(actor, record: Record, att_id: int):
     """Read a failed attachment again (the quality manager or whoever filed the record): a new
     job, started by the caller after the commit (``recognition.start(job.id)``)."""
-    if not can_retry_recognition(actor, record):
-        raise PermissionDenied(
-            _("Only a quality manager or whoever filed the record can ask for this again.")
-        )
-    if record.state != RecordState.ACTIVE:
-        raise InvalidState(_("Record %(n)s was disposed of.", n=record.number))
-    text = recognition.retry(actor, attachment_text(record, att_id))
-    return text, recognition.job_of(text)
+    return recognition.retry_attachment(
+        actor,
+        "record_attachment",
+        attachment_of(record, att_id),
+        allowed=can_retry_recognition(actor, record),
+        refusal=_("Only a quality manager or whoever filed the record can ask for this again."),
+        closed=_("Record %(n)s was disposed of.", n=record.number)
+        if record.state != RecordState.ACTIVE
+        else "",
+    )

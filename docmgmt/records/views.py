@@ -22,7 +22,8 @@ from docmgmt.auth.scope import require_access, scope_records, scoped, visible
 from docmgmt.clock import to_local
 from docmgmt.errors import DomainError, NotFound, ValidationFailed, undo
 from docmgmt.extensions import db
-from docmgmt.extract import recognition
+from docmgmt.extract import web as text_web
+from docmgmt.extract.web import RetryTextForm
 from docmgmt.formtools import csv_bytes, error_at_field, options, xlsx_append
 from docmgmt.records import bp, importing
 from docmgmt.records import operations as ops
@@ -34,7 +35,6 @@ from docmgmt.records.forms import (
     ImportUploadForm,
     ProposeForm,
     ReleaseForm,
-    RetryTextForm,
     TriggerForm,
     TypeForm,
 )
@@ -354,7 +354,6 @@ def detail(record_id):
         texts=ops.attachment_texts(record),
         can_retry=ops.can_retry_recognition(current_user, record),
         retry_form=RetryTextForm(),
-        state_label=recognition.state_label,
     )
 
 
@@ -392,28 +391,17 @@ def attachment(record_id, att_id):
 @login_required
 def searchable_pdf(record_id, att_id):
     record = ops.get_record(record_id, current_user)
-    text = ops.attachment_text(record, att_id)
-    if not text.searchable_sha256:
-        raise NotFound(_("Not found."))
-    return storage.send_stored(text.searchable_sha256, recognition.searchable_name(text))
+    return text_web.send_searchable(ops.attachment_text(record, att_id))
 
 
 @bp.post("/<int:record_id>/attachments/<int:att_id>/retry-text")
 @login_required
 def retry_text(record_id, att_id):
     record = ops.get_record(record_id, current_user)
-    form = RetryTextForm()
-    try:
-        if not form.validate_on_submit():
-            raise ValidationFailed(_("The form expired; try again."))
-        text, job = ops.retry_recognition(current_user, record, att_id)
-        db.session.commit()
-        recognition.start(job.id)
-        flash(_("The text of %(n)s will be read again.", n=text.filename), "success")
-    except DomainError as exc:
-        undo(exc)
-        flash(exc.message, "error")
-    return redirect(url_for(".detail", record_id=record_id), 303)
+    return text_web.retry_page(
+        lambda: ops.retry_recognition(current_user, record, att_id),
+        url_for(".detail", record_id=record_id),
+    )
 
 
 # ---------------------------------------------------------------- import

@@ -78,6 +78,7 @@ def init_app(app) -> None:
     sources.register_revisions()
     sources.register_training()
     sources.register_records()
+    sources.register_change_requests()
 
 
 # ------------------------------------------------------------------ the outbox

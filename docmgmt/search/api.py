@@ -39,7 +39,10 @@ class HitSchema(Schema):
     score = fields.Float()
     fragment_html = fields.Str(metadata={"description": "Escaped text with <mark> around matches"})
     attachment = fields.Str(
-        metadata={"description": "The attachment whose recognised text matched (records)"}
+        metadata={
+            "description": "The attachment whose recognised text matched (records, "
+            "training sessions, change requests)"
+        }
     )
     url = fields.Str(allow_none=True)
     api_url = fields.Str(allow_none=True)

@@ -60,7 +60,7 @@ class Hit:
     day: int
     score: float
     meta: dict
-    attachment: str = ""  # the attachment whose recognised text matched (records)
+    attachment: str = ""  # the attachment whose recognised text matched
 
     @property
     def date(self) -> date | None:
@@ -99,13 +99,17 @@ def rules_for(user, f: Filters, with_filters: bool = True):
     from docmgmt.auth.permissions import can_read_history
     from docmgmt.auth.scope import department_codes
     from docmgmt.search.backends import Rules
+    from docmgmt.search.sources import requester_audience
 
     privileged = can_read_history(user)
     audiences = ["all"]
     if privileged:
-        audiences.append("restricted")  # training: quality managers and auditors
+        # training and change requests: quality managers and auditors
+        audiences.append("restricted")
         if f.history:
             audiences.append("history")
+    elif getattr(user, "is_authenticated", False):
+        audiences.append(requester_audience(user.id))  # one's own change requests
     limited = department_codes(user)  # docmgmt/auth/scope.py: None = not limited
     wanted = (
         tuple(

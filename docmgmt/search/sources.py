@@ -2,7 +2,8 @@
 
 An entry belongs to a *group* (``doc:12``: every revision of document 12). A change to any
 row a source watches re-indexes the whole group from the database, so the index never needs
-to know what changed, only where. Records and training entries add their own sources.
+to know what changed, only where. Records, training sessions and change requests add their own
+sources; the text read from their attachments goes into their entries (``with_files``).
 """
 
 from __future__ import annotations
@@ -183,12 +184,15 @@ def register_revisions() -> None:
 
 
 def _session_groups(obj) -> Iterable[str]:
+    from docmgmt.extract.models import AttachmentText
     from docmgmt.training.models import SessionAttendee, TrainingSession
 
     if isinstance(obj, TrainingSession) and obj.id is not None:
         yield f"trs:{obj.id}"
     elif isinstance(obj, SessionAttendee) and obj.session_id is not None:
         yield f"trs:{obj.session_id}"
+    elif isinstance(obj, AttachmentText) and obj.attachment_table == "training_attachment":
+        yield f"trs:{obj.owner_id}"  # the text read from one of its files
 
 
 def _all_sessions(session: Session) -> Iterator[str]:
@@ -214,10 +218,15 @@ def _session_entries(session: Session, groups: list[str]) -> list[Entry]:
         .where(TrainingSession.id.in_(ids))
         .options(selectinload(TrainingSession.attendees), selectinload(TrainingSession.revisions))
     ).all()
+    texts = _attachment_texts(session, ids, "training_attachment")
     out = []
     for s in rows:
         names = " ".join(a.user.full_name for a in s.attendees)
         covered = " ".join(f"{r.document.number} {r.version}" for r in s.revisions)
+        content, files = with_files(
+            "\n".join([s.topic, s.trainer_name, covered, names, s.notes or ""]),
+            texts.get(s.id, ()),
+        )
         out.append(
             Entry(
                 key=f"trs:{s.id}",
@@ -225,7 +234,7 @@ def _session_entries(session: Session, groups: list[str]) -> list[Entry]:
                 group=f"trs:{s.id}",
                 number="",
                 title=s.topic,
-                content="\n".join([s.topic, s.trainer_name, covered, names, s.notes or ""]),
+                content=content,
                 audience="restricted",  # quality managers and auditors only
                 # The one department it touches, if only one (docmgmt/auth/scope.py); a
                 # session of several departments is not found by a department-limited reader.
@@ -234,20 +243,21 @@ def _session_entries(session: Session, groups: list[str]) -> list[Entry]:
                     + [a.user.department for a in s.attendees]
                 ),
                 day=day_number(s.held_on),
-                meta={"session_id": s.id},
+                meta={"session_id": s.id, "files": files} if files else {"session_id": s.id},
             )
         )
     return out
 
 
 def register_training() -> None:
+    from docmgmt.extract.models import AttachmentText
     from docmgmt.training.models import SessionAttendee, TrainingSession
 
     register(
         Source(
             prefix="trs",
             kind="training",
-            watches=(TrainingSession, SessionAttendee),
+            watches=(TrainingSession, SessionAttendee, AttachmentText),
             groups_of=_session_groups,
             all_groups=_all_sessions,
             entries=_session_entries,
@@ -298,12 +308,10 @@ def _record_entries(session: Session, groups: list[str]) -> list[Entry]:
     out = []
     for r in rows:
         values = " ".join(str(v) for v in (r.values or {}).values())
-        content = "\n".join([f"{r.number} {r.external_id or ''} {r.type.name}", r.title, values])
-        files = []  # [name, start, end]: where each attachment's text is in the content
-        for name, text in texts.get(r.id, ()):
-            content += f"\n{name}: "
-            files.append([name, len(content), len(content) + len(text)])
-            content += text
+        content, files = with_files(
+            "\n".join([f"{r.number} {r.external_id or ''} {r.type.name}", r.title, values]),
+            texts.get(r.id, ()),
+        )
         out.append(
             Entry(
                 key=f"rec:{r.id}",
@@ -323,27 +331,43 @@ def _record_entries(session: Session, groups: list[str]) -> list[Entry]:
     return out
 
 
-def _attachment_texts(session: Session, record_ids: list[int]) -> dict[int, list]:
-    """record id -> [(attachment name, its recognised text)] of the attachments it keeps."""
+def _attachment_texts(
+    session: Session, owner_ids: list[int], table: str = "record_attachment"
+) -> dict[int, list]:
+    """owner id -> [(attachment name, its recognised text)] of the attachments it keeps, in
+    filing order: a record's (less those removed), a training session's, a change request's."""
     from docmgmt.extract.models import DONE, AttachmentText
     from docmgmt.records.models import RecordAttachment
 
     out: dict[int, list] = {}
-    rows = session.execute(
+    q = (
         select(AttachmentText.owner_id, AttachmentText.filename, AttachmentText.text)
-        .join(RecordAttachment, RecordAttachment.id == AttachmentText.attachment_id)
         .where(
-            AttachmentText.attachment_table == "record_attachment",
-            AttachmentText.owner_id.in_(record_ids),
+            AttachmentText.attachment_table == table,
+            AttachmentText.owner_id.in_(owner_ids),
             AttachmentText.state == DONE,
             AttachmentText.text != "",
-            RecordAttachment.removed.is_(False),
         )
         .order_by(AttachmentText.attachment_id)
     )
-    for owner, name, text in rows:
+    if table == "record_attachment":
+        q = q.join(RecordAttachment, RecordAttachment.id == AttachmentText.attachment_id).where(
+            RecordAttachment.removed.is_(False)
+        )
+    for owner, name, text in session.execute(q):
         out.setdefault(owner, []).append((name, text))
     return out
+
+
+def with_files(content: str, texts: Iterable[tuple[str, str]]) -> tuple[str, list]:
+    """``content`` followed by each attachment's text after its name, and where each is:
+    [[name, start, end]] (the hit names the attachment whose text matched: ``file_of``)."""
+    files = []
+    for name, text in texts:
+        content += f"\n{name}: "
+        files.append([name, len(content), len(content) + len(text)])
+        content += text
+    return content, files
 
 
 def file_of(meta: dict, offset: int) -> str:
@@ -372,6 +396,100 @@ def register_records() -> None:
     )
 
 
+# ------------------------------------------------------------------ change requests
+# Who may see a request (docmgmt/control/views.py ``_request``): quality managers, auditors and
+# administrators (audience "restricted"), and whoever asked for it. A request has one entry
+# for each: ``cr:<id>`` for the first, ``cr:<id>:own`` for the requester (audience
+# ``user:<id>``, which only a searcher without the history's view asks for: nobody finds the
+# same request twice). Both carry the document's department (docmgmt/auth/scope.py).
+
+
+def requester_audience(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def _request_groups(obj) -> Iterable[str]:
+    from docmgmt.control.models import ChangeRequest
+    from docmgmt.extract.models import AttachmentText
+
+    if isinstance(obj, ChangeRequest) and obj.id is not None:
+        yield f"cr:{obj.id}"
+    elif isinstance(obj, AttachmentText) and obj.attachment_table == "change_request_attachment":
+        yield f"cr:{obj.owner_id}"
+
+
+def _all_requests(session: Session) -> Iterator[str]:
+    from docmgmt.control.models import ChangeRequest
+
+    for (cr_id,) in session.execute(select(ChangeRequest.id).order_by(ChangeRequest.id.desc())):
+        yield f"cr:{cr_id}"
+
+
+def _request_entries(session: Session, groups: list[str]) -> list[Entry]:
+    from docmgmt.control.models import ChangeRequest
+    from docmgmt.versioning.models import Document
+
+    ids = [int(g.partition(":")[2]) for g in groups]
+    rows = session.scalars(
+        select(ChangeRequest)
+        .where(ChangeRequest.id.in_(ids))
+        .options(selectinload(ChangeRequest.document).selectinload(Document.department))
+    ).all()
+    texts = _attachment_texts(session, ids, "change_request_attachment")
+    out = []
+    for cr in rows:
+        doc = cr.document
+        content, files = with_files(
+            "\n".join(
+                [
+                    f"{cr.number} {doc.number} {doc.title}",
+                    cr.reason,
+                    cr.proposed_change,
+                    cr.decision_comment or "",
+                ]
+            ),
+            texts.get(cr.id, ()),
+        )
+        meta = {"change_request_id": cr.id} | ({"files": files} if files else {})
+        for key, audience in (
+            (f"cr:{cr.id}", "restricted"),
+            (f"cr:{cr.id}:own", requester_audience(cr.requester_id)),
+        ):
+            out.append(
+                Entry(
+                    key=key,
+                    kind="change_request",
+                    group=f"cr:{cr.id}",
+                    number=cr.number,
+                    title=f"{doc.number} {doc.title}",
+                    content=content,
+                    department=doc.department.code if doc.department else "",
+                    state=cr.state.value,
+                    audience=audience,
+                    day=day_number(cr.created_dt.date()),
+                    meta=meta,
+                )
+            )
+    return out
+
+
+def register_change_requests() -> None:
+    from docmgmt.control.models import ChangeRequest
+    from docmgmt.extract.models import AttachmentText
+
+    register(
+        Source(
+            prefix="cr",
+            kind="change_request",
+            watches=(ChangeRequest, AttachmentText),
+            groups_of=_request_groups,
+            all_groups=_all_requests,
+            entries=_request_entries,
+            url=lambda meta: url_for("control.request_detail", cr_id=meta["change_request_id"]),
+        )
+    )
+
+
 def kind_label(kind: str) -> str:
     from flask_babel import gettext as _
 
@@ -379,6 +497,7 @@ def kind_label(kind: str) -> str:
         "revision": _("Document revisions"),
         "record": _("Records"),
         "training": _("Training"),
+        "change_request": _("Change requests"),
     }.get(kind, kind)
 
 

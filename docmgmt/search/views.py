@@ -20,8 +20,14 @@ from docmgmt.versioning.models import RevisionState
 def _state_label(value: str) -> str:
     if value in RevisionState._value2member_map_:
         return state_label(value)
-    # A record's state: kept (active) or disposed.
-    return {"active": _("In retention"), "disposed": _("Disposed")}.get(value, value)
+    # A record's state: kept (active) or disposed; a change request's.
+    return {
+        "active": _("In retention"),
+        "disposed": _("Disposed"),
+        "open": _("Open"),
+        "accepted": _("Accepted"),
+        "rejected": _("Rejected"),
+    }.get(value, value)
 
 
 def _type_label(record_types: dict):

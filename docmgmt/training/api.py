@@ -3,7 +3,7 @@ completion, and each person's record."""
 
 from io import BytesIO
 
-from flask import current_app, request, send_file
+from flask import current_app, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -15,6 +15,8 @@ from docmgmt.auth.permissions import require
 from docmgmt.auth.scope import require_access, scoped
 from docmgmt.errors import NotFound, ValidationFailed
 from docmgmt.extensions import db
+from docmgmt.extract import web as text_web
+from docmgmt.extract.web import AttachmentTextOut
 from docmgmt.training import operations as ops
 from docmgmt.training.export import record_pdf, record_xlsx
 from docmgmt.training.models import (
@@ -119,7 +121,14 @@ class SessionOut(Schema):
     )
     attachments = fields.Function(
         lambda s: [
-            {"filename": a.filename, "sha256": a.sha256, "size": a.size} for a in s.attachments
+            {
+                "id": a.id,
+                "filename": a.filename,
+                "sha256": a.sha256,
+                "size": a.size,
+                "text_url": url_for("training_api.attachment_text", session_id=s.id, att_id=a.id),
+            }
+            for a in s.attachments
         ]
     )
     notes = fields.Str()
@@ -312,6 +321,45 @@ def upload_attachment(files, session_id):
     ops.attach_to_session(api_user(), session, f.filename, f.read(), f.mimetype or "")
     _commit()
     return session
+
+
+def _attachment(session_id: int, att_id: int):
+    require(ops.can_read_training(api_user()))
+    session = require_access(api_user(), db.session.get(TrainingSession, session_id))
+    return require_access(api_user(), ops.session_attachment(session, att_id))
+
+
+def _text_out(session_id: int, text) -> dict:
+    return text_web.text_json(
+        text,
+        url_for("training_api.searchable_pdf", session_id=session_id, att_id=text.attachment_id),
+    )
+
+
+@blp.get("/sessions/<int:session_id>/attachments/<int:att_id>/text")
+@blp.response(200, AttachmentTextOut)
+def attachment_text(session_id, att_id):
+    """The text read from a session's attachment, with its state (pending, done, failed and
+    why)."""
+    return _text_out(session_id, ops.attachment_text(_attachment(session_id, att_id)))
+
+
+@blp.post("/sessions/<int:session_id>/attachments/<int:att_id>/text/retry")
+@blp.response(202, AttachmentTextOut)
+def retry_text(session_id, att_id):
+    """Read a failed attachment again (quality managers)."""
+    att = _attachment(session_id, att_id)
+    return text_web.retry_api(
+        lambda: ops.retry_recognition(api_user(), att),
+        lambda t: _text_out(session_id, t)["searchable_pdf_url"],
+    )
+
+
+@blp.get("/sessions/<int:session_id>/attachments/<int:att_id>/searchable.pdf")
+@blp.response(200, description="The scan with its recognised text invisible over it")
+def searchable_pdf(session_id, att_id):
+    """The searchable PDF of a scanned attachment (the scan with its text invisible over it)."""
+    return text_web.send_searchable(ops.attachment_text(_attachment(session_id, att_id)))
 
 
 # ---------------------------------------------------------------- evaluations

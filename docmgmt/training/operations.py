@@ -552,6 +552,49 @@ def record_session(
     return session
 
 
+# ---------------------------------------------------------------- text of the attachments
+# Read as jobs like every attachment (docmgmt/extract/recognition.py); who may read the session
+# may read the text; a quality manager (who keeps training records) may ask again.
+
+
+def attachment_texts(session: TrainingSession) -> dict:
+    """attachment id -> its AttachmentText (the text read from it)."""
+    from docmgmt.extract import recognition
+
+    return recognition.texts_of("training_attachment", [a.id for a in session.attachments])
+
+
+def session_attachment(session: TrainingSession, att_id: int) -> SessionAttachment:
+    att = next((a for a in session.attachments if a.id == att_id), None)
+    if att is None:
+        raise NotFound(_("Not found."))
+    return att
+
+
+def attachment_text(att: SessionAttachment):
+    from docmgmt.extract import recognition
+
+    return recognition.text_of("training_attachment", att)
+
+
+def can_retry_recognition(actor) -> bool:
+    return can_manage_documents(actor)
+
+
+def retry_recognition(actor, att: SessionAttachment):
+    """Read a failed attachment of a session again: (text, job); the caller commits and starts
+    the job."""
+    from docmgmt.extract import recognition
+
+    return recognition.retry_attachment(
+        actor,
+        "training_attachment",
+        att,
+        allowed=can_retry_recognition(actor),
+        refusal=_("Only a quality manager can change training records."),
+    )
+
+
 def attach_to_session(actor, session: TrainingSession, filename, data, content_type="", now=None):
     require_manager(actor)
     now = now or utcnow()

@@ -14,6 +14,8 @@ from docmgmt.auth.permissions import can_manage_documents, require
 from docmgmt.auth.scope import require_access, scope_documents, scoped, visible
 from docmgmt.errors import DomainError, NotFound, undo
 from docmgmt.extensions import db
+from docmgmt.extract import web as text_web
+from docmgmt.extract.web import RetryTextForm
 from docmgmt.formtools import options
 from docmgmt.redirects import redirect_back
 from docmgmt.templating import role_label
@@ -299,7 +301,18 @@ def new_session():
 def session_detail(session_id):
     require(ops.can_read_training(current_user))
     s = require_access(current_user, db.session.get(TrainingSession, session_id))
-    return render_template("training/session.html", s=s)
+    return render_template(
+        "training/session.html",
+        s=s,
+        texts=ops.attachment_texts(s),
+        can_retry=ops.can_retry_recognition(current_user),
+        retry_form=RetryTextForm(),
+    )
+
+
+def _attachment(att_id) -> SessionAttachment:
+    require(ops.can_read_training(current_user))
+    return require_access(current_user, db.session.get(SessionAttachment, att_id))
 
 
 @bp.get("/attachments/<int:att_id>")
@@ -307,9 +320,24 @@ def session_detail(session_id):
 def attachment(att_id):
     from docmgmt import storage
 
-    require(ops.can_read_training(current_user))
-    att = require_access(current_user, db.session.get(SessionAttachment, att_id))
+    att = _attachment(att_id)
     return storage.send_stored(att.sha256, att.filename)
+
+
+@bp.get("/attachments/<int:att_id>/searchable.pdf")
+@login_required
+def searchable_pdf(att_id):
+    return text_web.send_searchable(ops.attachment_text(_attachment(att_id)))
+
+
+@bp.post("/attachments/<int:att_id>/retry-text")
+@login_required
+def retry_text(att_id):
+    att = _attachment(att_id)
+    return text_web.retry_page(
+        lambda: ops.retry_recognition(current_user, att),
+        url_for(".session_detail", session_id=att.session_id),
+    )
 
 
 # ---------------------------------------------------------------- evaluations

@@ -207,6 +207,8 @@ def test_what_staff_and_approvers_may_post_is_exactly_this(app):
         "records_api.run_import",
         "records.retry_text",
         "records_api.retry_text",
+        "control.retry_text",
+        "control_api.retry_text",
         "training.acknowledge",
         "training_api.acknowledge",
     }
