@@ -77,7 +77,7 @@ test: translations fonts-required
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k said -k N_ -o translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 lint: install

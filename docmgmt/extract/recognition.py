@@ -166,7 +166,12 @@ def recognise(job, progress):
     text.read_dt = utcnow()
     db.session.flush()
     progress("reading", 1, 1)
-    return text.reason or f"{len(text.text)} characters"
+    from docmgmt.extract.reasons import REASONS
+    from docmgmt.jobs.said import said
+
+    if text.reason_code in REASONS:
+        return said(REASONS[text.reason_code], **(text.reason_params or {}))
+    return said("%(n)d characters read.", n=len(text.text))
 
 
 def _recognise_failed(job, exc):

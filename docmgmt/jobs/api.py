@@ -16,6 +16,7 @@ from docmgmt.jobs import labels
 from docmgmt.jobs import operations as ops
 from docmgmt.jobs.maintenance import RERUNNABLE
 from docmgmt.jobs.models import STATES, Job
+from docmgmt.jobs.said import text_of
 
 blp = Blueprint(
     "jobs_api",
@@ -44,7 +45,9 @@ class JobOut(Schema):
     done = fields.Int()
     total = fields.Int()
     attempt = fields.Int(metadata={"description": "how many times a worker took the job"})
-    message = fields.Str()
+    message = fields.Function(
+        lambda j: text_of(j), metadata={"description": "in the caller's language when it can be"}
+    )
     created = fields.DateTime(attribute="created_dt")
     started = fields.DateTime(attribute="started_dt", allow_none=True)
     finished = fields.DateTime(attribute="finished_dt", allow_none=True)

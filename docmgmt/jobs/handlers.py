@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from docmgmt.extensions import db
 from docmgmt.jobs.operations import handler
+from docmgmt.jobs.said import said
 
 
 def _user(job):
@@ -93,23 +94,21 @@ def activate(job, progress):
     """Scheduled revisions of the day take effect (each in its own transaction, a compare-and-
     set: a request that got there first leaves nothing to do). Reads never wait for this: the
     revision in force is decided by its date."""
-    from flask_babel import gettext as _
 
     from docmgmt.versioning.scheduling import apply_due_revisions
 
     done = apply_due_revisions()
     db.session.rollback()
-    return _("%(n)d revision(s) made effective", n=len(done))
+    return said("%(n)d revision(s) made effective", n=len(done))
 
 
 @handler("digest")
 def digest(job, progress):
-    from flask_babel import gettext as _
 
     from docmgmt.jobs.digest import send_digests
 
     n = send_digests(progress=progress)
-    return _("%(n)d digest(s)", n=n)
+    return said("%(n)d digest(s)", n=n)
 
 
 # ---------------------------------------------------------------- housekeeping
@@ -142,10 +141,9 @@ def reindex(job, progress):
 @handler("prune")
 def prune(job, progress):
     """Finished jobs older than DOCMGMT_JOB_KEEP_DAYS deleted (with the job's own commit)."""
-    from flask_babel import gettext as _
 
     from docmgmt.jobs.maintenance import keep_days
     from docmgmt.jobs.maintenance import prune as prune_jobs
 
     n = prune_jobs()
-    return _("%(n)d finished jobs older than %(d)d days deleted.", n=n, d=keep_days())
+    return said("%(n)d finished jobs older than %(d)d days deleted.", n=n, d=keep_days())

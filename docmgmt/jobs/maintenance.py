@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from docmgmt import clock
 from docmgmt.extensions import db
 from docmgmt.jobs.models import Job
+from docmgmt.jobs.said import said
 
 #: Kinds a quality manager or administrator may run again when they failed: their work is
 #: simply done again. (An import, a pack, a text recognition have their own page to retry.)
@@ -100,29 +101,29 @@ def drain_outbox(progress) -> str:
     from docmgmt.search.engine import IndexBusy
 
     if not embedded_search():
-        return _("Nothing to do: the PostgreSQL search engine indexes each change at once.")
+        return said("Nothing to do: the PostgreSQL search engine indexes each change at once.")
     waiting = search.pending()
     progress("indexing", 0, waiting)
     try:
         n = search.drain(timeout=current_app.config.get("SEARCH_LOCK_TIMEOUT", 10.0), rounds=10**6)
     except IndexBusy:
-        return _("The search index was busy; the changes wait for the next run.")
+        return said("The search index was busy; the changes wait for the next run.")
     progress("indexing", waiting, waiting)
-    return _("%(n)d search entries brought up to date.", n=n)
+    return said("%(n)d search entries brought up to date.", n=n)
 
 
 def check_index(progress) -> str:
     from docmgmt import search
 
     if not embedded_search():
-        return _("Nothing to do: the PostgreSQL search engine indexes each change at once.")
+        return said("Nothing to do: the PostgreSQL search engine indexes each change at once.")
     rep = search.check(fix=True)  # what `flask search check --fix` runs
     bad = len(rep.missing) + len(rep.extra) + len(rep.stale)
     if not bad:
-        return _("The search index matches the database (%(n)d entries).", n=rep.entries)
+        return said("The search index matches the database (%(n)d entries).", n=rep.entries)
     after = search.check()
     if after.ok:
-        return _("%(n)d differences in the search index repaired.", n=bad)
+        return said("%(n)d differences in the search index repaired.", n=bad)
     raise RuntimeError(
         _("The search index still differs from the database: rebuild it (search reindex).")
     )
@@ -142,4 +143,4 @@ def rebuild_index(progress) -> str:
         progress("indexing", state["done"], state["total"])
 
     n = search.reindex(progress=step, total_cb=total)
-    return _("%(n)d search entries indexed.", n=n)
+    return said("%(n)d search entries indexed.", n=n)

@@ -34,6 +34,9 @@ class Job(db.Model):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     worker: Mapped[str] = mapped_column(String(120), default="")
     message: Mapped[str] = mapped_column(Text, default="")
+    # The message as a msgid and its parameters, said in the reader's language (jobs/said.py).
+    message_id: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    message_params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_dt: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

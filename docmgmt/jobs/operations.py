@@ -177,6 +177,9 @@ def finish(job_id: int, attempt: int, state: str, message: str = "", progress=No
     """Mark the job done or failed in the caller's transaction, if it is still this attempt's;
     raises Fenced otherwise (the caller rolls back)."""
     values = dict(state=state, finished_dt=utcnow(), message=(message or "")[:2000])
+    values.update(
+        message_id=getattr(message, "msgid", ""), message_params=getattr(message, "params", None)
+    )
     if progress is not None and progress.last is not None:
         values.update(zip(("phase", "done", "total"), progress.last, strict=True))
     got = db.session.execute(
@@ -297,6 +300,8 @@ def rerun(actor, job: Job) -> Job:
             done=0,
             total=0,
             message="",
+            message_id="",
+            message_params=None,
             finished_dt=None,
             lease_until=None,
             worker="",

@@ -15,6 +15,7 @@ from docmgmt.jobs import bp, labels
 from docmgmt.jobs import operations as ops
 from docmgmt.jobs.maintenance import RERUNNABLE
 from docmgmt.jobs.models import STATES, Job
+from docmgmt.jobs.said import text_of
 
 PAGE_SIZE = 50
 
@@ -46,6 +47,7 @@ def page():
         kind_label=labels.kind_label,
         state_label=labels.state_label,
         phase_label=labels.phase_label,
+        message_of=text_of,
         rerunnable=RERUNNABLE,
     )
 

@@ -150,3 +150,28 @@ def test_the_jobs_api_for_quality_managers_and_administrators_only(
         assert client.post(f"/jobs/{ids['digest']}/run-again").status_code == 403
         auth.logout()
     assert _reruns(ids["digest"]) == 1
+
+
+def test_a_jobs_message_is_said_in_the_readers_language(app, client, auth, people, token_for):
+    """The worker writes in the server's language; the page and the API say a job's message in
+    the reader's (kept as a msgid and its parameters); a message kept as text is shown as is."""
+    from docmgmt.jobs.daily import submit_daily
+
+    ids = _jobs()
+    job = submit_daily(only="digest")[0]  # the tests' queue runs it at once
+    job = _job(job.id)
+    assert job.state == "done" and job.message_id == "%(n)d digest(s)"
+    assert job.message_params == {"n": 0}
+    auth.login("qm")
+    client.post("/lang/en")
+    text = visible_text(client.get("/jobs/").get_data(as_text=True))
+    assert "0 digest(s)" in text and "已发送" not in text
+    assert "SMTP 服务器无应答" in text  # stored as text: shown as stored
+    people["qm"].locale = "en"
+    db.session.commit()
+    got = client.get(f"/api/v1/jobs/{job.id}", headers=token_for(people["qm"])).get_json()
+    assert got["message"] == "0 digest(s)"
+    client.post("/lang/zh_CN")
+    text = visible_text(client.get("/jobs/").get_data(as_text=True))
+    assert "已发送 0 封每日汇总邮件" in text and "0 digest(s)" not in text
+    assert ids
