@@ -64,8 +64,10 @@ class Tesseract:
     def available(self) -> bool:
         if shutil.which("tesseract") is None:
             return False
-        import pytesseract
-
+        try:  # the binary without the optional extra (pip install -e ".[tesseract]")
+            import pytesseract
+        except ImportError:
+            return False
         try:
             langs = set(pytesseract.get_languages(config=""))
         except Exception:  # noqa: BLE001 - a broken installation is "not available"
