@@ -183,11 +183,44 @@ def register_revisions() -> None:
 # ------------------------------------------------------------------ training sessions
 
 
+def _document_shown(obj) -> bool:
+    """Whether a flushed document changed what other entries show of it (its department, which
+    decides who finds them, its number or its title)."""
+    from sqlalchemy import inspect as sa_inspect
+
+    state = sa_inspect(obj)
+    if state.pending or obj.id is None:
+        return False
+    return any(
+        state.attrs[name].history.has_changes() for name in ("department_id", "number", "title")
+    )
+
+
+def _ids_of(obj, query) -> list[int]:
+    """Ids from ``query`` on the flushing session's connection (no autoflush in a flush)."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(obj)
+    if session is None:
+        return []
+    return [row[0] for row in session.connection().execute(query)]
+
+
 def _session_groups(obj) -> Iterable[str]:
     from docmgmt.extract.models import AttachmentText
-    from docmgmt.training.models import SessionAttendee, TrainingSession
+    from docmgmt.training.models import SessionAttendee, TrainingSession, session_revision
+    from docmgmt.versioning.models import Document, Revision
 
-    if isinstance(obj, TrainingSession) and obj.id is not None:
+    if isinstance(obj, Document):
+        if _document_shown(obj):  # the sessions that covered it show its department
+            query = (
+                select(session_revision.c.session_id)
+                .join(Revision, Revision.id == session_revision.c.revision_id)
+                .where(Revision.document_id == obj.id)
+                .distinct()
+            )
+            yield from (f"trs:{i}" for i in _ids_of(obj, query))
+    elif isinstance(obj, TrainingSession) and obj.id is not None:
         yield f"trs:{obj.id}"
     elif isinstance(obj, SessionAttendee) and obj.session_id is not None:
         yield f"trs:{obj.session_id}"
@@ -252,12 +285,13 @@ def _session_entries(session: Session, groups: list[str]) -> list[Entry]:
 def register_training() -> None:
     from docmgmt.extract.models import AttachmentText
     from docmgmt.training.models import SessionAttendee, TrainingSession
+    from docmgmt.versioning.models import Document
 
     register(
         Source(
             prefix="trs",
             kind="training",
-            watches=(TrainingSession, SessionAttendee, AttachmentText),
+            watches=(TrainingSession, SessionAttendee, AttachmentText, Document),
             groups_of=_session_groups,
             all_groups=_all_sessions,
             entries=_session_entries,
@@ -411,8 +445,13 @@ def requester_audience(user_id: int) -> str:
 def _request_groups(obj) -> Iterable[str]:
     from docmgmt.control.models import ChangeRequest
     from docmgmt.extract.models import AttachmentText
+    from docmgmt.versioning.models import Document
 
-    if isinstance(obj, ChangeRequest) and obj.id is not None:
+    if isinstance(obj, Document):
+        if _document_shown(obj):  # its requests show its number, title and department
+            query = select(ChangeRequest.id).where(ChangeRequest.document_id == obj.id)
+            yield from (f"cr:{i}" for i in _ids_of(obj, query))
+    elif isinstance(obj, ChangeRequest) and obj.id is not None:
         yield f"cr:{obj.id}"
     elif isinstance(obj, AttachmentText) and obj.attachment_table == "change_request_attachment":
         yield f"cr:{obj.owner_id}"
@@ -476,12 +515,13 @@ def _request_entries(session: Session, groups: list[str]) -> list[Entry]:
 def register_change_requests() -> None:
     from docmgmt.control.models import ChangeRequest
     from docmgmt.extract.models import AttachmentText
+    from docmgmt.versioning.models import Document
 
     register(
         Source(
             prefix="cr",
             kind="change_request",
-            watches=(ChangeRequest, AttachmentText),
+            watches=(ChangeRequest, AttachmentText, Document),
             groups_of=_request_groups,
             all_groups=_all_requests,
             entries=_request_entries,

@@ -114,3 +114,55 @@ def test_a_change_request_is_found_by_who_may_open_it_and_nobody_else(
     assert "change_request" not in text and "rejected" not in text
     auth.logout()
     assert search.check().ok
+
+
+def test_a_document_moved_to_another_department_takes_its_requests_and_sessions_along(
+    app, client, people, token_for, create_user, effective_doc
+):
+    """A change request and a training session are found within the department of their
+    document: when the document moves (or is retitled) their entries follow at once, on either
+    engine, so an auditor limited to the old department no longer finds them."""
+    from docmgmt import search
+    from docmgmt.auth.models import Department
+    from docmgmt.control import operations as cops
+    from docmgmt.training import operations as tops
+    from docmgmt.versioning import documents
+
+    dep, other_dep = Department(code="AS", name="售后服务部"), Department(code="ADM", name="行政部")
+    db.session.add_all([dep, other_dep])
+    db.session.commit()
+    doc, rev = effective_doc(title="派工单", department=dep)
+    cr = cops.create_request(
+        people["staff"], doc, reason=f"现场反映{REASON}", proposed_change="改", urgency="normal"
+    )
+    worker = create_user("wang", ["staff"], department=dep)
+    tops.record_session(
+        people["qm"],
+        held_on=rev.effective_date,
+        kind="classroom",
+        topic=f"{SHEET}讲解",
+        trainer_name="李工",
+        duration_minutes=60,
+        revisions=[rev],
+        attendees=[(worker, "attended", None)],
+    )
+    db.session.commit()
+    as_auditor = create_user("asaudit", ["auditor"], audit_departments=["AS"])
+    adm_auditor = create_user("adaudit", ["auditor"], audit_departments=["ADM"])
+    assert _search(client, token_for(as_auditor), REASON)["total"] == 1
+    assert _search(client, token_for(as_auditor), SHEET)["total"] == 1
+    assert _search(client, token_for(adm_auditor), REASON)["total"] == 0
+
+    documents.update_document(
+        people["qm"], doc, title="服务派工单", department=other_dep, review_interval_months=12
+    )
+    db.session.commit()
+    assert _search(client, token_for(as_auditor), REASON)["total"] == 0
+    assert _search(client, token_for(as_auditor), SHEET)["total"] == 0
+    [hit] = _search(client, token_for(adm_auditor), REASON)["hits"]
+    assert hit["number"] == cr.number and "服务派工单" in hit["title"]
+    # The session now touches two departments (the document's and its attendee's): found by
+    # unlimited readers only.
+    assert _search(client, token_for(adm_auditor), SHEET)["total"] == 0
+    assert _search(client, token_for(people["auditor"]), SHEET)["total"] == 1
+    assert search.check().ok
