@@ -83,6 +83,7 @@ ACTIONS = {
     "withdrawal.propose": _l("Withdrawal proposed"),
     "withdrawal.reject": _l("Withdrawal rejected"),
     "revision.print_obsolete": _l("Obsolete copy printed (作废)"),
+    "revision.print_change_report": _l("Change report printed"),
 }
 
 # The object types events name, for an object no longer found.

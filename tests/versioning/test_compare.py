@@ -254,3 +254,53 @@ def test_a_table_row_moved_unchanged_is_marked_moved_at_both_places(
     assert re.search(r'<tr class="moved" id="c1"><td class="cn">.*?</td><td>C</td>', html)
     assert '<a href="#c1" class="moved-to">moved to change 1</a>' in html
     assert "Changes: 1" in html
+
+
+def test_downloading_the_change_report_is_in_the_audit_trail(
+    client, auth, people, routed, token_for
+):
+    """Like a print, a change report that leaves the system is logged: who, which revisions,
+    from the page and from the API; a refused download logs nothing. The trail names it in
+    words, in Chinese too."""
+    from sqlalchemy import select
+
+    from docmgmt.audit.models import AuditEvent
+
+    doc, a0, a1 = routed
+
+    def logged():
+        db.session.expire_all()
+        return db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "revision.print_change_report")
+            .order_by(AuditEvent.seq)
+        ).all()
+
+    auth.login("approver")
+    r = client.get(f"/documents/{doc.id}/compare.pdf?a={a0.id}&b={a1.id}")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    client.get(f"/documents/{doc.id}/compare?a={a0.id}&b={a1.id}")  # the page: not a download
+    events = logged()
+    assert len(events) == 1
+    ev = events[0]
+    assert (ev.actor_id, ev.object_type, ev.object_id) == (people["approver"].id, "revision", a1.id)
+    assert ev.summary == f"{doc.number} A0 → A1"
+    assert ev.after == {"base": "A0", "version": "A1"}
+    auth.logout()
+    r = client.get(
+        f"/api/v1/revisions/{a1.id}/compare.pdf?base={a0.id}", headers=token_for(people["auditor"])
+    )
+    assert r.status_code == 200
+    assert [(e.actor_id, e.object_id) for e in logged()][1:] == [(people["auditor"].id, a1.id)]
+    r = client.get(
+        f"/api/v1/revisions/{a1.id}/compare.pdf?base={a0.id}", headers=token_for(people["staff"])
+    )
+    assert r.status_code == 403 and len(logged()) == 2
+    auth.login("auditor")
+    trail = page_text(client.get("/audit/?action=revision.print_change_report"))
+    assert "Change report printed" in trail and f"{doc.number} A0 → A1" in trail
+    client.post("/lang/zh_CN")
+    trail = page_text(client.get("/audit/?action=revision.print_change_report"))
+    assert "打印变更报告" in trail and "print_change_report" not in trail.replace(
+        "action=revision.print_change_report", ""
+    )
