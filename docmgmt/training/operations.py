@@ -31,7 +31,7 @@ from docmgmt.training.models import (
     TrainingTask,
 )
 from docmgmt.versioning.content import content_hash
-from docmgmt.versioning.models import Document, Revision
+from docmgmt.versioning.models import Document, Revision, RevisionState
 
 ATTACHMENT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".docx", ".xlsx"}
 
@@ -550,6 +550,19 @@ def record_session(
         now=now,
     )
     return session
+
+
+def covered_revision_note(rev: Revision) -> str:
+    """What a session's page says after a revision it covered that is not (or was never) in
+    force: a session may be held before a scheduled revision's date, and the revision then
+    cancelled or its date taken back. Empty for a revision that came into force."""
+    if rev.state == RevisionState.CANCELLED:
+        return _("cancelled, never in force")
+    if rev.state == RevisionState.APPROVED:
+        if rev.effective_date is None:
+            return _("not in force: its date was taken back")
+        return _("takes effect on %(d)s", d=rev.effective_date.isoformat())
+    return ""
 
 
 def attach_to_session(actor, session: TrainingSession, filename, data, content_type="", now=None):

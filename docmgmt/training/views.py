@@ -299,7 +299,8 @@ def new_session():
 def session_detail(session_id):
     require(ops.can_read_training(current_user))
     s = require_access(current_user, db.session.get(TrainingSession, session_id))
-    return render_template("training/session.html", s=s)
+    notes = {r.id: ops.covered_revision_note(r) for r in s.revisions}
+    return render_template("training/session.html", s=s, notes=notes)
 
 
 @bp.get("/attachments/<int:att_id>")
