@@ -1,0 +1,93 @@
+"""Every PDF the app prints names its pages the same way: the setting DOCMGMT_PDF_PAGE_NUMBERS
+("第 X 页 共 Y 页" by default, the header convention of controlled documents), on every page,
+of the true total. Read back with pdftotext (poppler), page by page, as a reader would."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from docmgmt.extensions import db
+
+
+def _pages(data: bytes, tmp_path) -> list[str]:
+    if not shutil.which("pdftotext"):
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext (poppler-utils) is required in CI")
+        pytest.skip("pdftotext not installed (apt-get install poppler-utils)")
+    path = tmp_path / "out.pdf"
+    path.write_bytes(data)
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    pages = text.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def _flat(text: str) -> str:
+    """pdftotext drops the spaces around Chinese characters (第1页共1页): compare without any."""
+    return re.sub(r"\s+", "", text)
+
+
+def _assert_numbered(pages, label):
+    total = len(pages)
+    assert total >= 2, "the test needs more than one page"
+    for n, page in enumerate(pages, start=1):
+        assert _flat(label.format(page=n, pages=total)) in _flat(page), (n, total, page[-300:])
+    if "/" not in label:
+        assert not re.search(r"\b\d+ / \d+\b", "".join(pages)), "an old 'X / Y' label is left"
+
+
+@pytest.fixture
+def many(people, effective_doc):
+    """Enough documents in force, each with enough controlled copies, for several pages."""
+    from docmgmt.printing import operations as pops
+
+    revs = []
+    for i in range(45):
+        _doc, rev = effective_doc(title=f"程序文件第{i}号")
+        revs.append(rev)
+    for rev in revs[:12]:
+        for k in range(4):
+            pops.issue_copy(people["qm"], rev, holder_name=f"持有人{k}", medium="paper")
+    db.session.commit()
+    return revs
+
+
+URLS = ["/register/master-list.pdf", "/copies/register.pdf", "/api/v1/copies/register.pdf"]
+
+
+def test_register_pdfs_number_their_pages_like_every_other_pdf(
+    app, client, auth, people, many, tmp_path, token_for
+):
+    """The master list and the distribution and recall register, page and API."""
+    auth.login("qm")
+    qm = token_for(people["qm"])
+    for url in URLS:
+        headers = qm if url.startswith("/api") else {}
+        pages = _pages(client.get(url, headers=headers).data, tmp_path)
+        _assert_numbered(pages, "第 {page} 页 共 {pages} 页")
+    # In English too the page label is the company's setting, not the reader's language.
+    client.post("/lang/en")
+    app.config["PDF_PAGE_NUMBERS"] = "Page {page} of {pages}"
+    for url in URLS:
+        headers = qm if url.startswith("/api") else {}
+        pages = _pages(client.get(url, headers=headers).data, tmp_path)
+        _assert_numbered(pages, "Page {page} of {pages}")
+
+
+def test_the_change_report_and_a_print_use_the_same_label(client, auth, people, many, tmp_path):
+    """The reference: a document print follows the setting, in its header and its footer."""
+    from docmgmt.versioning.models import Revision
+
+    auth.login("qm")
+    rev = db.session.get(Revision, many[0].id)
+    pages = _pages(client.get(f"/revisions/{rev.id}/print.pdf").data, tmp_path)
+    total = len(pages)
+    for n, page in enumerate(pages, start=1):
+        assert _flat(page).count(_flat(f"第 {n} 页 共 {total} 页")) == 2
