@@ -91,3 +91,65 @@ def test_the_change_report_and_a_print_use_the_same_label(client, auth, people, 
     total = len(pages)
     for n, page in enumerate(pages, start=1):
         assert _flat(page).count(_flat(f"第 {n} 页 共 {total} 页")) == 2
+
+
+def test_the_training_record_and_the_disposal_certificate_number_their_pages_too(
+    client, auth, people, token_for, tmp_path, today
+):
+    """The two PDFs that said "Page 3" (no total) or nothing at all."""
+    from datetime import UTC, datetime, timedelta
+
+    from docmgmt.records import operations as rops
+    from docmgmt.training import operations as tops
+    from tests.conftest import PASSWORD
+
+    for i in range(70):
+        tops.record_session(
+            people["qm"],
+            held_on=today - timedelta(days=i),
+            kind="classroom",
+            topic=f"上门服务规范第{i}讲",
+            trainer_name="陈立华",
+            duration_minutes=45,
+            attendees=[(people["staff"], "attended", None)],
+        )
+    db.session.commit()
+    auth.login("qm")
+    pdf = client.get(f"/training/people/{people['staff'].id}/record.pdf")
+    assert pdf.status_code == 200
+    _assert_numbered(_pages(pdf.data, tmp_path), "第 {page} 页 共 {pages} 页")
+
+    rt = rops.create_type(
+        people["qm"],
+        code="WO",
+        name="派工单",
+        retention_months=36,
+        fields=[{"name": "customer", "label": "客户", "kind": "text", "required": True}],
+    )
+    long_ago = datetime.now(UTC) - timedelta(days=4 * 365)
+    ids = [
+        rops.file_record(
+            people["staff"], rt, title=f"工单{i}", values={"customer": "老客户"}, now=long_ago
+        ).id
+        for i in range(45)
+    ]
+    db.session.commit()
+    qm = token_for(people["qm"])
+    r = client.post(
+        "/api/v1/disposals",
+        json={"record_ids": ids, "reason": "保存期满", "approver_id": people["approver"].id},
+        headers=qm,
+    )
+    assert r.status_code == 201, r.get_json()
+    d = r.get_json()
+    r = client.post(
+        f"/api/v1/disposals/{d['id']}/approve",
+        json={"password": PASSWORD},
+        headers=token_for(people["approver"]),
+    )
+    assert r.status_code == 200, r.get_json()
+    pdf = client.get(f"/api/v1/disposals/{d['id']}/certificate.pdf", headers=qm)
+    pages = _pages(pdf.data, tmp_path)
+    pdf.close()  # a stored file
+    _assert_numbered(pages, "第 {page} 页 共 {pages} 页")
+    assert all(_flat(f"记录销毁证明 {d['number']}") in _flat(p) for p in pages)
