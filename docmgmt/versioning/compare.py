@@ -24,10 +24,11 @@ import functools
 import html
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from markupsafe import Markup, escape
 
-from docmgmt.versioning.content import _md, blocks_to_html, list_levels
+from docmgmt.versioning.content import _inline_html, _md, blocks_to_html, list_levels
 
 # One word of a script written with spaces, a run of spaces, or any other single character
 # (each Chinese character, each punctuation mark).
@@ -101,6 +102,97 @@ def marked(segs: list[tuple[str, str]], side: str = "both") -> Markup:
     return Markup("".join(parts))
 
 
+# The inline formats a changed line keeps (what the renderer makes of **, *, ++ and `).
+_STYLE_TAGS = ("strong", "em", "u", "code")
+
+
+class _StyleParser(HTMLParser):
+    """The characters of rendered inline HTML, each with the formats around it."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.styles: list[tuple[str, ...]] = []
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _STYLE_TAGS:
+            self._open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self._open:
+            del self._open[len(self._open) - 1 - self._open[::-1].index(tag)]
+
+    def handle_data(self, data):
+        self.text.append(data)
+        self.styles.extend([tuple(self._open)] * len(data))
+
+
+@functools.lru_cache(maxsize=16384)
+def styles(raw: str) -> tuple[tuple[str, ...], ...] | None:
+    """Per character of ``plain(raw)``, the inline formats around it (outermost first); None
+    when the text has none (or, should the two ever disagree, when they cannot be matched)."""
+    if not raw or not _MARKUP.search(raw):
+        return None
+    parser = _StyleParser()
+    parser.feed(_inline_html(raw))
+    parser.close()
+    text = "".join(parser.text)
+    lead = len(text) - len(text.lstrip())
+    kept = tuple(parser.styles[lead : lead + len(text.strip())])
+    if text.strip() != plain(raw) or not any(kept):
+        return None
+    return kept
+
+
+def _styled(text: str, fmt) -> str:
+    """``text`` escaped, each run of characters inside the formats ``fmt`` gives it."""
+    if not fmt:
+        return str(escape(text))
+    out, i = [], 0
+    while i < len(text):
+        j = i
+        while j < len(text) and fmt[j] == fmt[i]:
+            j += 1
+        run = str(escape(text[i:j]))
+        for tag in reversed(fmt[i]):
+            run = f"<{tag}>{run}</{tag}>"
+        out.append(run)
+        i = j
+    return "".join(out)
+
+
+def marked_styled(
+    segs: list[tuple[str, str]], side: str = "both", old_raw: str = "", new_raw: str = ""
+) -> Markup:
+    """:func:`marked`, keeping the inline formatting (bold, italic, underline, code) of the
+    lines compared: what goes in the old line's formats, what stays and what comes in the new
+    line's (the old side: all in the old line's)."""
+    fo, fn = styles(old_raw), styles(new_raw)
+    if fo is None and fn is None:
+        return marked(segs, side)
+    parts, i, j = [], 0, 0
+    for op, text in segs:
+        n = len(text)
+        if op == "=":
+            fmt = (
+                (fo[i : i + n] if fo else None)
+                if side == "old"
+                else (fn[j : j + n] if fn else None)
+            )
+            parts.append(_styled(text, fmt))
+            i, j = i + n, j + n
+        elif op == "-":
+            if side in ("old", "both"):
+                parts.append(f"<del>{_styled(text, fo[i : i + n] if fo else None)}</del>")
+            i += n
+        else:
+            if side in ("new", "both"):
+                parts.append(f"<ins>{_styled(text, fn[j : j + n] if fn else None)}</ins>")
+            j += n
+    return Markup("".join(parts))
+
+
 def similarity(x: str, y: str, floor: float = 0.0) -> float:
     """How alike two texts are (0 to 1); 0 as soon as the cheap upper bounds say it is below
     ``floor``."""
@@ -130,6 +222,7 @@ class Unit:
     ordered: bool = False
     number: int = 1  # an item's number in its list
     where: str = ""  # the heading it sits under
+    raw: str = ""  # its inline Markdown (bold, italic …), for the marked text to keep
 
     key: tuple = ()  # what must be equal for the unit to be unchanged (set by units())
 
@@ -156,17 +249,20 @@ def units(blocks: list[dict]) -> list[Unit]:
     for b in blocks or []:
         kind = b.get("type")
         if kind == "heading":
-            where = plain(b.get("text", ""))
-            out.append(Unit("heading", where, b, level=int(b.get("level", 1)), where=where))
+            raw = b.get("text", "")
+            where = plain(raw)
+            level = int(b.get("level", 1))
+            out.append(Unit("heading", where, b, level=level, where=where, raw=raw))
         elif kind == "paragraph":
-            out.append(Unit("paragraph", plain(b.get("text", "")), b, where=where))
+            raw = b.get("text", "")
+            out.append(Unit("paragraph", plain(raw), b, where=where, raw=raw))
         elif kind == "list":
             levels, numbered = list_levels(b)
             for item, lvl, num, n in zip(
                 b["items"], levels, numbered, _item_numbers(b), strict=False
             ):
                 one = {"type": "list", "ordered": num, "items": [item]}
-                out.append(Unit("item", plain(item), one, lvl, num, n, where))
+                out.append(Unit("item", plain(item), one, lvl, num, n, where, raw=item))
         elif kind == "table":
             text = "\n".join(" | ".join(plain(c) for c in row) for row in _grid(b))
             out.append(Unit("table", text, b, where=where))
@@ -363,7 +459,7 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
 
     for n, (x, y) in enumerate(pairs):
         if n in moved:
-            body = _render_unit(x, marked([("-", x.text)]))
+            body = _render_unit(x, marked_styled([("-", x.text)], old_raw=x.raw))
             row = Row(MOVED, None, body, Markup(""), body)
             result.rows.append(row)
             departures.append((row, moved[n]))
@@ -377,8 +473,8 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
                 old_segs = [s for s in segs if s[0] != "+"]
                 new_segs = [s for s in segs if s[0] != "-"]
                 num = numbers[n] = add_change(MOVED, y, old_segs, new_segs)
-                new_html = _render_unit(y, marked(segs, "new"))
-                body = _render_unit(y, marked(segs))
+                new_html = _render_unit(y, marked_styled(segs, "new", x.raw, y.raw))
+                body = _render_unit(y, marked_styled(segs, "both", x.raw, y.raw))
             result.rows.append(Row(MOVED, num, Markup(""), new_html, body, moved_from=True))
         elif x is not None and y is not None and x.key == y.key:
             body = _render_unit(y)  # the same text; the new revision's formatting
@@ -394,9 +490,9 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
             else:
                 old_segs = [s for s in segs if s[0] != "+"]
                 new_segs = [s for s in segs if s[0] != "-"]
-                old_html = _render_unit(x, marked(segs, "old"))
-                new_html = _render_unit(y, marked(segs, "new"))
-                inline = _render_unit(y, marked(segs))
+                old_html = _render_unit(x, marked_styled(segs, "old", x.raw, y.raw))
+                new_html = _render_unit(y, marked_styled(segs, "new", x.raw, y.raw))
+                inline = _render_unit(y, marked_styled(segs, "both", x.raw, y.raw))
             num = add_change(CHANGED, y, old_segs, new_segs)
             result.rows.append(Row(CHANGED, num, old_html, new_html, inline))
         elif x is not None:
@@ -404,14 +500,14 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
             if x.kind == "table":
                 body = _table_all(x, "-")
             else:
-                body = _render_unit(x, marked([("-", x.text)]))
+                body = _render_unit(x, marked_styled([("-", x.text)], old_raw=x.raw))
             result.rows.append(Row(REMOVED, num, body, Markup(""), body, wide=x.kind == "table"))
         else:
             num = add_change(ADDED, y, [], [("+", y.text)])
             if y.kind == "table":
                 body = _table_all(y, "+")
             else:
-                body = _render_unit(y, marked([("+", y.text)]))
+                body = _render_unit(y, marked_styled([("+", y.text)], new_raw=y.raw))
             result.rows.append(Row(ADDED, num, Markup(""), body, body, wide=y.kind == "table"))
     for row, arrival in departures:
         row.moved_to = numbers[arrival]

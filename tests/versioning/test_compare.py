@@ -304,3 +304,49 @@ def test_downloading_the_change_report_is_in_the_audit_trail(
     assert "打印变更报告" in trail and "print_change_report" not in trail.replace(
         "action=revision.print_change_report", ""
     )
+
+
+def _p(text):
+    return {"type": "paragraph", "text": text}
+
+
+def test_a_changed_unit_keeps_its_bold_italic_and_underline_on_both_sides(app):
+    """The redline marks changes inside the line without dropping the line's own formatting:
+    the old side in the old formatting, the new side and the inline view in the new one."""
+    from docmgmt.versioning import compare as cmp
+
+    old = [
+        _p("响应时限为 **1 小时**，*必须*记录"),
+        {"type": "heading", "level": 1, "text": "1 **目的**"},
+        {"type": "list", "ordered": True, "items": ["开具 ++派工单++", "回访"]},
+    ]
+    new = [
+        _p("响应时限为 **30 分钟**，*必须*记录"),
+        {"type": "heading", "level": 1, "text": "1 **目的和**范围"},
+        {"type": "list", "ordered": True, "items": ["开具 ++派车单++", "回访"]},
+    ]
+    result = cmp.compare(old, new)
+    assert result.count == 3
+    para, heading, item = (r for r in result.rows if r.number)
+    assert (
+        str(para.old) == "<p>响应时限为 <del><strong>1 小时</strong></del>，<em>必须</em>记录</p>"
+    )
+    assert (
+        str(para.new) == "<p>响应时限为 <ins><strong>30 分钟</strong></ins>，<em>必须</em>记录</p>"
+    )
+    assert str(para.inline) == (
+        "<p>响应时限为 <del><strong>1 小时</strong></del><ins><strong>30 分钟</strong></ins>，"
+        "<em>必须</em>记录</p>"
+    )
+    # what stays keeps the new formatting, what comes its own
+    assert str(heading.new) == "<h1>1 <strong>目的</strong><ins><strong>和</strong>范围</ins></h1>"
+    assert str(heading.old) == "<h1>1 <strong>目的</strong></h1>"
+    assert "开具 <u>派</u><del><u>工</u></del><u>单</u>" in str(item.old)
+    assert "开具 <u>派</u><ins><u>车</u></ins><u>单</u>" in str(item.new)
+    # user text is still escaped; a removed or added line keeps its formatting too
+    gone = cmp.compare([_p("**<b>粗</b>** 旧")], [_p("全新的一段")])
+    assert "<del><strong>&lt;b&gt;粗&lt;/b&gt;</strong> 旧</del>" in str(gone.rows[0].old) + str(
+        gone.rows[1].old if len(gone.rows) > 1 else ""
+    )
+    # the change report keeps the plain text
+    assert result.changes[0].new == [("=", "响应时限为 "), ("+", "30 分钟"), ("=", "，必须记录")]
