@@ -578,11 +578,18 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
     units; each non-equal row is a numbered change, a row removed in one place and added
     unchanged in another is moved, a cell whose old text now stands in another column of the
     row is marked moved."""
-    go = [[plain(c) for c in r] for r in _grid(x.block)]
-    gn = [[plain(c) for c in r] for r in _grid(y.block)]
+    raw_o, raw_n = _grid(x.block), _grid(y.block)
+    go = [[plain(c) for c in r] for r in raw_o]
+    gn = [[plain(c) for c in r] for r in raw_n]
     wo, wn = max(len(r) for r in go), max(len(r) for r in gn)
     go = [r + [""] * (wo - len(r)) for r in go]
     gn = [r + [""] * (wn - len(r)) for r in gn]
+    raw_o = [list(r) + [""] * (wo - len(r)) for r in raw_o]
+    raw_n = [list(r) + [""] * (wn - len(r)) for r in raw_n]
+
+    def cell(side_raw, r, c, text):  # a cell's text in its own formatting, escaped
+        return _styled(text, styles(side_raw[r][c]))
+
     cols = _align(go[0], gn[0], _positional)
 
     def pair_rows(i1, i2, j1, j2):
@@ -629,7 +636,9 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
     same_columns = all(o is not None and n is not None for o, n in cols)
 
     numbers: dict[int, int] = {}  # new row -> change number (for the moves)
-    html_rows: list[str] = []
+    # each row: its <tr …><td class="cn">…</td>, its cells (one per column of ``cols``), and
+    # the row of the table it shows ("new", j) or ("old", i), for the merged cells
+    html_rows: list[tuple[str, list[str], tuple[str, int]]] = []
     departures: list[tuple[int, int]] = []  # (index in html_rows, new row it went to)
     for i, j in rows:
         tag = "th" if header and (i or 0) == 0 and (j or 0) == 0 else "td"
@@ -637,19 +646,20 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
         ro = go[source[j]] if moved_here else (go[i] if i is not None else None)
         rn = gn[j] if j is not None else None
         if not moved_here and ro is not None and rn is not None and same_columns and ro == rn:
-            cells = "".join(f"<{tag}>{escape(c)}</{tag}>" for c in rn)
-            html_rows.append(f'<tr><td class="cn"></td>{cells}</tr>')
+            cells = [f"<{tag}>{cell(raw_n, j, c, t)}</{tag}>" for c, t in enumerate(rn)]
+            html_rows.append(('<tr><td class="cn"></td>', cells, ("new", j)))
             continue
         if i in moved:
-            cells = "".join(
-                f"<{tag}><del>{escape(ro[o])}</del></{tag}>"
-                if o is not None
+            cells = [
+                f"<{tag}><del>{cell(raw_o, i, o, ro[o])}</del></{tag}>"
+                if o is not None and ro[o]
                 else f"<{tag}></{tag}>"
                 for o, _n in cols
-            )
+            ]
             departures.append((len(html_rows), moved[i]))
-            html_rows.append(f'<tr class="moved-from"><td class="cn">{{}}</td>{cells}</tr>')
+            html_rows.append(('<tr class="moved-from"><td class="cn">{}</td>', cells, ("old", i)))
             continue
+        io = source[j] if moved_here else i  # the old row shown
         num = len(result.changes) + 1
         if ro is not None and rn is not None:
             kind = CHANGED
@@ -657,19 +667,24 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
             elsewhere = set(rn)
             for o, n in cols:
                 if o is None:
-                    tds.append(f'<{tag} class="added"><ins>{escape(rn[n])}</ins></{tag}>')
+                    tds.append(
+                        f'<{tag} class="added"><ins>{cell(raw_n, j, n, rn[n])}</ins></{tag}>'
+                    )
                     new_segs += [("+", rn[n]), ("=", " | ")]
                 elif n is None:
-                    tds.append(f'<{tag} class="removed"><del>{escape(ro[o])}</del></{tag}>')
+                    tds.append(
+                        f'<{tag} class="removed"><del>{cell(raw_o, io, o, ro[o])}</del></{tag}>'
+                    )
                     old_segs += [("-", ro[o]), ("=", " | ")]
                 elif ro[o] == rn[n]:
-                    tds.append(f"<{tag}>{escape(rn[n])}</{tag}>")
+                    tds.append(f"<{tag}>{cell(raw_n, j, n, rn[n])}</{tag}>")
                     old_segs += [("=", ro[o]), ("=", " | ")]
                     new_segs += [("=", rn[n]), ("=", " | ")]
                 else:
                     segs = segments(ro[o], rn[n])
                     klass = "moved" if ro[o] and ro[o] in elsewhere else "changed"
-                    tds.append(f'<{tag} class="{klass}">{marked(segs)}</{tag}>')
+                    body = marked_styled(segs, "both", raw_o[io][o], raw_n[j][n])
+                    tds.append(f'<{tag} class="{klass}">{body}</{tag}>')
                     old_segs += [s for s in segs if s[0] != "+"] + [("=", " | ")]
                     new_segs += [s for s in segs if s[0] != "-"] + [("=", " | ")]
             old_segs, new_segs = old_segs[:-1], new_segs[:-1]
@@ -679,18 +694,17 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
         elif ro is not None:
             kind = REMOVED
             tds = [
-                f"<{tag}><del>{escape(ro[o])}</del></{tag}>"
-                if o is not None
+                f"<{tag}><del>{cell(raw_o, i, o, ro[o])}</del></{tag}>"
+                if o is not None and ro[o]
                 else f"<{tag}></{tag}>"
                 for o, _n in cols
             ]
             old_segs, new_segs = [("-", " | ".join(ro))], []
         else:
             kind = ADDED
-            inner = "<ins>{}</ins>"
             tds = [
-                f"<{tag}>{inner.format(escape(rn[n]))}</{tag}>"
-                if n is not None
+                f"<{tag}><ins>{cell(raw_n, j, n, rn[n])}</ins></{tag}>"
+                if n is not None and rn[n]
                 else f"<{tag}></{tag}>"
                 for _o, n in cols
             ]
@@ -701,14 +715,66 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
             numbers[j] = num
         result.changes.append(Change(num, kind, "table row", y.where, old_segs, new_segs))
         html_rows.append(
-            f'<tr class="{kind}" id="c{num}"><td class="cn">{_nav(num)}</td>{"".join(tds)}</tr>'
+            (
+                f'<tr class="{kind}" id="c{num}"><td class="cn">{_nav(num)}</td>',
+                tds,
+                ("new", j) if rn is not None else ("old", i),
+            )
         )
     from flask_babel import gettext as _
 
     for at, j in departures:
         note = escape(_("moved to change %(n)d", n=numbers[j]))
-        html_rows[at] = html_rows[at].replace(
-            "{}", f'<a href="#c{numbers[j]}" class="moved-to">{note}</a>', 1
+        start, cells, src = html_rows[at]
+        start = start.replace("{}", f'<a href="#c{numbers[j]}" class="moved-to">{note}</a>', 1)
+        html_rows[at] = (start, cells, src)
+    _merge_cells(html_rows, cols, x.block, y.block)
+    table = Markup(
+        '<table class="redline">'
+        + "".join(
+            start + "".join(c for c in cells if c is not None) + "</tr>"
+            for start, cells, _s in html_rows
         )
-    table = Markup('<table class="redline">' + "".join(html_rows) + "</table>")
+        + "</table>"
+    )
     return Row(CHANGED, None, table, table, table, wide=True)
+
+
+_EMPTY_CELL = re.compile(r"^<(t[dh])></\1>$")
+
+
+def _merge_cells(html_rows: list, cols: list, old_block: dict, new_block: dict) -> None:
+    """Give the redline table the merged cells of the tables compared: a merge of the new
+    table over the rows that show new rows, one of the old table over rows that show only
+    old ones. A merge is drawn only where it still holds in the redline: its rows one after
+    another, its columns side by side, the cells it covers empty; otherwise the cells are
+    shown apart, as before. Covered cells become None; the anchor gets its spans."""
+    from docmgmt.versioning.content import table_merges
+
+    at_row = {src: k for k, (_s, _c, src) in enumerate(html_rows)}
+    for side, block, which in (("new", new_block, 1), ("old", old_block, 0)):
+        at_col = {pair[which]: p for p, pair in enumerate(cols) if pair[which] is not None}
+        for row, col, rs, cs in table_merges(block):
+            first, left = at_row.get((side, row)), at_col.get(col)
+            if first is None or left is None:
+                continue
+            if any(at_row.get((side, row + k)) != first + k for k in range(rs)):
+                continue
+            if any(at_col.get(col + k) != left + k for k in range(cs)):
+                continue
+            covered = [
+                (first + r, left + c) for r in range(rs) for c in range(cs) if (r, c) != (0, 0)
+            ]
+            cells_of = [html_rows[r][1] for r in range(first, first + rs)]
+            if any(
+                cells_of[r - first][c] is None or not _EMPTY_CELL.match(cells_of[r - first][c])
+                for r, c in covered
+            ):
+                continue
+            anchor = cells_of[0][left]
+            if anchor is None:
+                continue
+            attrs = (f' rowspan="{rs}"' if rs > 1 else "") + (f' colspan="{cs}"' if cs > 1 else "")
+            cells_of[0][left] = anchor[:3] + attrs + anchor[3:]  # <td|<th, then its spans
+            for r, c in covered:
+                html_rows[r][1][c] = None

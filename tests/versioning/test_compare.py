@@ -350,3 +350,50 @@ def test_a_changed_unit_keeps_its_bold_italic_and_underline_on_both_sides(app):
     )
     # the change report keeps the plain text
     assert result.changes[0].new == [("=", "响应时限为 "), ("+", "30 分钟"), ("=", "，必须记录")]
+
+
+def _table(header, rows, merges=None):
+    b = {"type": "table", "header": header, "rows": rows}
+    if merges:
+        b["merges"] = merges
+    return b
+
+
+def test_a_changed_table_keeps_its_merged_cells_and_cell_formatting(app):
+    """A table with merged cells (from Word) that changes still shows them merged: the cell
+    spans rows or columns in the redline as in the document; its cells keep their bold."""
+    from docmgmt.versioning import compare as cmp
+
+    header = ["记录编号", "记录名称", "保存期限"]
+    old = _table(
+        header,
+        [["XX-SR-04", "派工单", "3年"], ["", "派车单", "**1年**"], ["XX-SR-05", "回访记录", ""]],
+        merges=[[1, 0, 2, 1], [3, 1, 1, 2]],  # SR-04 over two rows; 回访记录 over two columns
+    )
+    new = _table(
+        header,
+        [["XX-SR-04", "派工单", "5年"], ["", "派车单", "**2年**"], ["XX-SR-05", "回访记录", ""]],
+        merges=[[1, 0, 2, 1], [3, 1, 1, 2]],
+    )
+    result = cmp.compare([old], [new])
+    assert result.count == 2  # two rows changed
+    html = str(result.rows[0].new)
+    assert '<td rowspan="2">XX-SR-04</td>' in html, html
+    assert '<td colspan="2">回访记录</td>' in html, html
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html)
+    # the covered cells are not drawn: row 2 has its number cell and two cells, row 3 two
+    assert [len(re.findall(r"<t[dh][ >]", r)) for r in rows] == [4, 4, 3, 3]
+    assert "<del><strong>1</strong></del><ins><strong>2</strong></ins>" in rows[2], rows[2]
+    # A row added inside the merged range: the merge cannot hold, the cells are shown apart.
+    new2 = _table(
+        header,
+        [
+            ["XX-SR-04", "派工单", "5年"],
+            ["XX-SR-06", "新增记录", "1年"],
+            ["", "派车单", "2年"],
+            ["XX-SR-05", "回访记录", ""],
+        ],
+        merges=[[1, 0, 1, 1], [4, 1, 1, 2]],
+    )
+    html = str(cmp.compare([old], [new2]).rows[0].new)
+    assert "rowspan" not in html and '<td colspan="2">回访记录</td>' in html, html
