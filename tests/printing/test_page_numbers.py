@@ -81,12 +81,10 @@ def test_register_pdfs_number_their_pages_like_every_other_pdf(
         _assert_numbered(pages, "Page {page} of {pages}")
 
 
-def test_the_change_report_and_a_print_use_the_same_label(client, auth, people, many, tmp_path):
+def test_a_document_print_uses_the_same_label(client, auth, people, effective_doc, tmp_path):
     """The reference: a document print follows the setting, in its header and its footer."""
-    from docmgmt.versioning.models import Revision
-
+    _doc, rev = effective_doc()
     auth.login("qm")
-    rev = db.session.get(Revision, many[0].id)
     pages = _pages(client.get(f"/revisions/{rev.id}/print.pdf").data, tmp_path)
     total = len(pages)
     for n, page in enumerate(pages, start=1):
