@@ -29,6 +29,7 @@ from docmgmt.training.models import (
     TrainingRequirement,
     TrainingSession,
     TrainingTask,
+    session_revision,
 )
 from docmgmt.versioning.content import content_hash
 from docmgmt.versioning.models import Document, Revision, RevisionState
@@ -106,6 +107,15 @@ def _ensure_task(user: User, rev: Revision, due_days: int, now: datetime) -> Tra
     )
     db.session.add(task)
     db.session.flush()
+    trained_in = _passed_session(user, rev)
+    if trained_in is not None:
+        # Trained ahead of the revision's date (a session on a scheduled revision): done.
+        task.state = TaskState.DONE
+        task.completed_dt = now
+        task.completed_via = "session"
+        task.session_id = trained_in
+        db.session.flush()
+        return task
     notify(
         user,
         Event.TRAINING,
@@ -126,6 +136,24 @@ def _ensure_task(user: User, rev: Revision, due_days: int, now: datetime) -> Tra
         link=("training.task", {"task_id": task.id}),
     )
     return task
+
+
+def _passed_session(user: User, rev: Revision) -> int | None:
+    """The latest assessed session on ``rev`` that ``user`` passed (held before the revision
+    took effect: a session completes the open tasks there are when it is recorded)."""
+    return db.session.scalar(
+        select(TrainingSession.id)
+        .join(session_revision, session_revision.c.session_id == TrainingSession.id)
+        .join(SessionAttendee, SessionAttendee.session_id == TrainingSession.id)
+        .where(
+            session_revision.c.revision_id == rev.id,
+            TrainingSession.assessed.is_(True),
+            SessionAttendee.user_id == user.id,
+            SessionAttendee.result == AttendeeResult.PASSED,
+        )
+        .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
+        .limit(1)
+    )
 
 
 def assign_for_revision(rev: Revision, actor=None, now: datetime | None = None) -> list:

@@ -505,3 +505,56 @@ def test_a_session_on_a_scheduled_revision_that_is_cancelled_says_so_and_trains_
     client.post("/lang/zh_CN")
     page = page_text(client.get(f"/training/sessions/{session_id}"))
     assert f"{doc.number} A1（已取消，从未生效）" in page and "cancelled" not in page
+
+
+def test_passing_a_session_before_a_scheduled_revision_takes_effect_counts_on_its_day(
+    client, auth, people, techs, create_document, draft_of, approve, token_for, today
+):
+    """Training ahead of the date is what scheduling is for: on the day A1 takes effect, a
+    person who passed an assessed session on it has the task done (via the session); one who
+    failed, or was not there, has it open."""
+    from sqlalchemy import select
+
+    from docmgmt.clock import utcnow
+    from docmgmt.training.models import TrainingTask
+    from docmgmt.versioning import scheduling
+
+    qm = token_for(people["qm"])
+    doc = create_document()
+    _require(client, qm, doc, "role", "staff")
+    a0 = approve(draft_of(doc))
+    _publish(people, a0, today, days_ago=10)
+    a1 = approve(draft_of(doc, change_summary="缩短响应时限"))
+    _publish(people, a1, today + timedelta(days=5))
+    r = client.post(
+        "/api/v1/training/sessions",
+        json={
+            "held_on": today.isoformat(),
+            "kind": "classroom",
+            "topic": "A1 宣贯",
+            "trainer_name": "陈立华",
+            "duration_minutes": 60,
+            "assessed": True,
+            "revision_ids": [a1.id],
+            "attendees": [
+                {"user_id": techs["tech"].id, "result": "passed", "score": 90},
+                {"user_id": techs["clerk"].id, "result": "failed", "score": 40},
+            ],
+        },
+        headers=qm,
+    )
+    assert r.status_code == 201, r.get_json()
+    session_id = r.get_json()["id"]
+    assert scheduling.apply_due_revisions(utcnow() + timedelta(days=5)) == [a1]
+    tasks = {
+        t["user"]: (t["state"], t["completed_via"])
+        for t in _tasks(client, qm)
+        if t["revision_id"] == a1.id
+    }
+    assert tasks == {"孙强": ("done", "session"), "吴芳": ("open", ""), "赵敏": ("open", "")}
+    done = db.session.scalar(
+        select(TrainingTask).where(
+            TrainingTask.revision_id == a1.id, TrainingTask.user_id == techs["tech"].id
+        )
+    )
+    assert done.session_id == session_id
