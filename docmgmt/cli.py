@@ -60,6 +60,12 @@ def audit_verify(anchor_files):
             f"#{result.sealed_seq}, {result.anchors_checked} anchors checked"
         )
         return
+    if result.first_bad_seq is None:  # an anchor that cannot be checked, not an event
+        click.echo(
+            f"audit trail BROKEN: {result.reason}; "
+            f"the {result.checked} events of the chain link correctly"
+        )
+        raise SystemExit(1)
     where = f"event {result.first_bad_id} (#{result.first_bad_seq})"
     if result.first_bad_id is None:
         where = f"event #{result.first_bad_seq}"

@@ -33,11 +33,27 @@ def formula_risk(value) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_STARTS)
 
 
+def _csv_guarded(value) -> bool:
+    """Text that gets the guard apostrophe in a CSV: risky text, and text that already starts
+    with apostrophes before a risky character (so that taking one apostrophe off on import,
+    ``csv_unguard``, gives back exactly what was typed)."""
+    return isinstance(value, str) and formula_risk(value.lstrip("'"))
+
+
 def csv_safe(value):
     """A CSV cell: risky text gets a leading apostrophe, which spreadsheets show as text."""
     if value is None:
         return ""
-    return "'" + value if formula_risk(value) else value
+    return "'" + value if _csv_guarded(value) else value
+
+
+def csv_unguard(cell: str) -> str:
+    """A cell of a CSV being imported, without the guard apostrophe ``csv_safe`` puts on
+    export: one apostrophe is taken off only where the export adds one (before = + - @, tab
+    or CR, possibly after more apostrophes); any other text is left as it is."""
+    if cell.startswith("'") and _csv_guarded(cell[1:]):
+        return cell[1:]
+    return cell
 
 
 def csv_bytes(rows, header=None) -> bytes:

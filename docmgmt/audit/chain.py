@@ -242,10 +242,27 @@ def _check_end(session, last_seq: int, last_hash: str, key: str) -> tuple[int | 
 
 
 def _check_anchors(session, anchors: list[dict]) -> tuple[int | None, str]:
+    """(first missing or differing seq, reason) for the anchors; an anchor that cannot be
+    checked (not an object, or an event number that is not one) fails with seq None."""
     from docmgmt.audit.models import AuditEvent
 
+    for anchor in anchors:
+        if not isinstance(anchor, dict):
+            return None, _(
+                "%(a)s is not an anchor: it cannot be checked",
+                a=json.dumps(anchor, ensure_ascii=False)[:80],
+            )
+        seq = anchor.get("seq", 0)
+        # bool is an int to Python, not an event number
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            return None, _(
+                "the anchor of %(d)s gives its event as %(v)s, which is not an event number: "
+                "it cannot be checked",
+                d=anchor.get("date") or "?",
+                v=repr(seq)[:40],
+            )
     for anchor in sorted(anchors, key=lambda a: a.get("seq", 0)):
-        seq = int(anchor.get("seq", 0))
+        seq = anchor.get("seq", 0)
         if seq == 0:
             continue
         stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
@@ -308,8 +325,12 @@ def verify(session, batch: int = 2000, anchors: list[dict] | None = None) -> Ver
     all_anchors = list(anchors or [])
     path = anchors_path()
     if path.exists():
-        all_anchors += read_anchors(path)
+        try:
+            all_anchors += read_anchors(path)
+        except AnchorFileError as exc:
+            return Verification(False, checked, None, None, str(exc))
     bad_seq, reason = _check_anchors(session, all_anchors)
-    if bad_seq is not None:
+    if reason:
+        # bad_seq is None when an anchor itself cannot be checked
         return Verification(False, checked, None, bad_seq, reason)
     return Verification(True, checked, sealed_seq=last_seq, anchors_checked=len(all_anchors))

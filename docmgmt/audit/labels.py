@@ -85,6 +85,7 @@ ACTIONS = {
     "withdrawal.reject": _l("Withdrawal rejected"),
     "revision.print_obsolete": _l("Obsolete copy printed (作废)"),
     "job.rerun": _l("Background job run again"),
+    "revision.print_change_report": _l("Change report printed"),
 }
 
 # The object types events name, for an object no longer found.

@@ -595,6 +595,8 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
             f"INTACT, {result.checked} events."
             if result.ok
             else f"BROKEN at event #{result.first_bad_seq}: {result.reason}."
+            if result.first_bad_seq is not None
+            else f"BROKEN: {result.reason}."
         )
         + "\n"
     ).encode()

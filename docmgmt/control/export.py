@@ -95,7 +95,8 @@ def master_list_xlsx(rows: list[dict]) -> BytesIO:
 
 
 def master_list_pdf(rows: list[dict], company: str, printed_by: str, printed_at: str) -> bytes:
-    """The master list as a landscape A4 PDF in the embedded Chinese font, pages X / Y."""
+    """The master list as a landscape A4 PDF in the embedded Chinese font, its pages labelled
+    like every PDF (the setting DOCMGMT_PDF_PAGE_NUMBERS, 第 X 页 共 Y 页)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
@@ -103,25 +104,20 @@ def master_list_pdf(rows: list[dict], company: str, printed_by: str, printed_at:
     from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
     from docmgmt.printing.fonts import cjk_font
+    from docmgmt.printing.pdf import numbered_canvas
 
     font = cjk_font()
     cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
     head = ParagraphStyle("head", parent=cell, fontSize=9)
     title = ParagraphStyle("title", fontName=font, fontSize=15, leading=20, alignment=1)
-    out = BytesIO()
     page_w, page_h = landscape(A4)
-
-    class _Doc(SimpleDocTemplate):
-        pass
 
     def _footer(canvas, doc):
         canvas.saveState()
         canvas.setFont(font, 8)
         canvas.drawString(15 * mm, 10 * mm, f"{company} · {printed_by} · {printed_at}")
-        # Total pages are known only at the end: a second pass fills them in (see below).
-        canvas.drawRightString(
-            page_w - 15 * mm, 10 * mm, f"{doc.page} / {getattr(doc, 'total_pages', '?')}"
-        )
+        # "第 X 页 共 Y 页" (the setting, as on every PDF), drawn once the total is known
+        canvas._number_slots.append((page_w - 15 * mm, 10 * mm, font, 8, "right"))
         canvas.restoreState()
 
     def _story():
@@ -157,23 +153,18 @@ def master_list_pdf(rows: list[dict], company: str, printed_by: str, printed_at:
             table,
         ]
 
-    # Two passes: the first counts the pages, the second prints "page / total".
-    total = 0
-    for _pass in range(2):
-        out = BytesIO()
-        doc = _Doc(
-            out,
-            pagesize=landscape(A4),
-            leftMargin=15 * mm,
-            rightMargin=15 * mm,
-            topMargin=15 * mm,
-            bottomMargin=18 * mm,
-            title=_("Master list"),
-            author=company,
-        )
-        doc.total_pages = total or "?"
-        doc.build(_story(), onFirstPage=_footer, onLaterPages=_footer)
-        total = doc.page
+    out = BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=landscape(A4),
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=18 * mm,
+        title=_("Master list"),
+        author=company,
+    )
+    doc.build(_story(), onFirstPage=_footer, onLaterPages=_footer, canvasmaker=numbered_canvas())
     return out.getvalue()
 
 

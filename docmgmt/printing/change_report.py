@@ -242,19 +242,22 @@ def _grid_style():
 
 def report_for(user, a, b) -> bytes:
     """The PDF change report of ``a`` → ``b`` for ``user``, who must be allowed to compare
-    them (:func:`docmgmt.auth.permissions.can_compare`, the rule of the page and the API)."""
+    them (:func:`docmgmt.auth.permissions.can_compare`, the rule of the page and the API).
+    Logs ``revision.print_change_report``; the caller commits."""
     from flask import current_app
 
     from docmgmt.auth.permissions import can_compare, require
 
     require(can_compare(user, a, b), COMPARE_REFUSED())
 
+    from docmgmt.audit.operations import log_event
     from docmgmt.clock import to_local, utcnow
     from docmgmt.versioning import compare as cmp
 
     result = cmp.compare(a.body_blocks or [], b.body_blocks or [])
-    local = to_local(utcnow())
-    return render(
+    now = utcnow()
+    local = to_local(now)
+    data = render(
         ReportJob(
             company=current_app.config["COMPANY_NAME"],
             number=a.document.number,
@@ -274,6 +277,16 @@ def report_for(user, a, b) -> bytes:
             made_at=local.strftime("%Y-%m-%d %H:%M") if local else "",
         )
     )
+    # A report that leaves the system is logged like a print (the caller commits)
+    log_event(
+        user,
+        "revision.print_change_report",
+        b,
+        summary=f"{b.document.number} {a.version} → {b.version}",
+        after={"base": a.version, "version": b.version},
+        now=now,
+    )
+    return data
 
 
 def _side(rev) -> tuple[str, str, str]:

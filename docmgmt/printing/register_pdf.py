@@ -12,6 +12,7 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 
 from docmgmt.clock import to_local, utcnow
 from docmgmt.printing.fonts import cjk_font, table_cell
+from docmgmt.printing.pdf import numbered_canvas
 from docmgmt.templating import copy_state_label, medium_label
 
 
@@ -66,42 +67,36 @@ def register_pdf(copies, company: str, printed_by: str) -> bytes:
         rows.append([table_cell(v, cell) for v in values])
     widths = [22, 38, 13, 15, 18, 20, 15, 21, 16, 22, 21, 16, 30]
     printed_at = to_local(utcnow()).strftime("%Y-%m-%d %H:%M")
-    total = None
-    data = b""
-    for _pass in range(2):
-        out = BytesIO()
-        doc = SimpleDocTemplate(
-            out,
-            pagesize=landscape(A4),
-            leftMargin=10 * mm,
-            rightMargin=10 * mm,
-            topMargin=12 * mm,
-            bottomMargin=15 * mm,
-            title=name,
-            author=company,
-        )
+    out = BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=landscape(A4),
+        leftMargin=10 * mm,
+        rightMargin=10 * mm,
+        topMargin=12 * mm,
+        bottomMargin=15 * mm,
+        title=name,
+        author=company,
+    )
 
-        def footer(canvas, d, total=total):
-            canvas.saveState()
-            canvas.setFont(font, 7.5)
-            canvas.drawString(10 * mm, 8 * mm, f"{company} · {printed_by} · {printed_at}")
-            canvas.drawRightString(landscape(A4)[0] - 10 * mm, 8 * mm, f"{d.page} / {total or '?'}")
-            canvas.restoreState()
+    def footer(canvas, _doc):
+        canvas.saveState()
+        canvas.setFont(font, 7.5)
+        canvas.drawString(10 * mm, 8 * mm, f"{company} · {printed_by} · {printed_at}")
+        # "第 X 页 共 Y 页" (the setting, as on every PDF), drawn once the total is known
+        canvas._number_slots.append((landscape(A4)[0] - 10 * mm, 8 * mm, font, 7.5, "right"))
+        canvas.restoreState()
 
-        table = LongTable(rows, colWidths=[w * mm for w in widths], repeatRows=1)
-        table.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE6F0")),
-                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ]
-            )
+    table = LongTable(rows, colWidths=[w * mm for w in widths], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDE6F0")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
         )
-        story = [Paragraph(escape(f"{company} {name}"), title), Spacer(1, 3 * mm), table]
-        doc.build(story, onFirstPage=footer, onLaterPages=footer)
-        data = out.getvalue()
-        if total == doc.page:
-            break
-        total = doc.page
-    return data
+    )
+    story = [Paragraph(escape(f"{company} {name}"), title), Spacer(1, 3 * mm), table]
+    doc.build(story, onFirstPage=footer, onLaterPages=footer, canvasmaker=numbered_canvas())
+    return out.getvalue()

@@ -13,6 +13,7 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 
 from docmgmt.clock import as_utc, to_local
 from docmgmt.printing.fonts import cjk_font
+from docmgmt.printing.pdf import numbered_canvas
 
 CHUNK = 150  # rows per table (about eight pages)
 METHOD = {"destroy": "销毁", "archive": "移交档案", "review": "复审后处置"}
@@ -144,6 +145,16 @@ def certificate_pdf(disposal, company: str, now) -> bytes:
             p,
         ),
     ]
+
+    def footer(canvas, _doc):
+        # A certificate runs to many pages: each names the certificate and "第 X 页 共 Y 页"
+        # (the setting, as on every PDF), drawn once the total is known.
+        canvas.saveState()
+        canvas.setFont(font, 7)
+        canvas.drawString(10 * mm, 6 * mm, f"{company} · 记录销毁证明 {disposal.number}")
+        canvas._number_slots.append((A4[0] - 10 * mm, 6 * mm, font, 7, "right"))
+        canvas.restoreState()
+
     out = BytesIO()
     SimpleDocTemplate(
         out,
@@ -154,5 +165,5 @@ def certificate_pdf(disposal, company: str, now) -> bytes:
         bottomMargin=12 * mm,
         title=f"记录销毁证明 {disposal.number}",
         author=company,
-    ).build(story)
+    ).build(story, onFirstPage=footer, onLaterPages=footer, canvasmaker=numbered_canvas())
     return out.getvalue()

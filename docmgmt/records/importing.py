@@ -21,6 +21,7 @@ from docmgmt.audit.operations import log_event
 from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, ValidationFailed, refuse_unstorable
 from docmgmt.extensions import db
+from docmgmt.formtools import csv_unguard
 from docmgmt.records import operations as ops
 from docmgmt.records.models import Record, RecordImport, RecordState, RecordType, Trigger
 
@@ -70,7 +71,8 @@ def parse(filename: str, data: bytes) -> Parsed:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             dialect = csv.excel
-        rows = [r for r in csv.reader(io.StringIO(text), dialect)]
+        # A CSV the app exported carries a guard apostrophe before formula-like text: off
+        rows = [[csv_unguard(c) for c in r] for r in csv.reader(io.StringIO(text), dialect)]
     rows = [r for r in rows if any(str(c).strip() for c in r)]
     refuse_unstorable(rows, field="file")
     if not rows:

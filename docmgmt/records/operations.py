@@ -403,7 +403,13 @@ def next_numbers(rt: RecordType, year: int, count: int = 1) -> list[str]:
         .where(NumberingLock.stem == stem)
         .values(taken=NumberingLock.taken + count)
     )
-    last = db.session.scalar(select(func.max(Record.number)).where(Record.number.like(stem + "%")))
+    # This type's numbers only: a code may be another code and a year (SR and SR-2026), whose
+    # numbers also start with SR-2026-.
+    last = db.session.scalar(
+        select(func.max(Record.number)).where(
+            Record.type_id == rt.id, Record.number.startswith(stem, autoescape=True)
+        )
+    )
     start = int(last[len(stem) :]) + 1 if last else 1
     return [f"{stem}{n:06d}" for n in range(start, start + count)]
 

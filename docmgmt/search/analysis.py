@@ -76,13 +76,19 @@ def _pieces(text: str) -> list[tuple[str, int, int, int]]:
             out.append((low, pos, base, base + len(run)))
         # Grams: every three characters of the run, separators included (xx- x-s -sp …), at
         # the position of the part they start in (or follow), after it: positions never go back.
+        # A gram that is the part itself (abc) or the whole run already given (a1b, a-1) is
+        # that same term at the same place: not given twice.
         starts = [p.start() for p in parts[1:]] + [len(low)]
+        whole_is_gram = len(parts) > 1 and len(low) == GRAM
         for k, p in enumerate(parts):
             out.append((p.group(0), pos, base + p.start(), base + p.end()))
             for i in range(p.start(), min(starts[k], len(low) - GRAM + 1)):
                 g = low[i : i + GRAM]
-                if not (i == p.start() and g == p.group(0)):
-                    out.append((g, pos, base + i, base + i + GRAM))
+                if i == p.start() and g == p.group(0):
+                    continue
+                if whole_is_gram and i == 0:
+                    continue
+                out.append((g, pos, base + i, base + i + GRAM))
             pos += 1
     return out
 

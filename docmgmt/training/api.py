@@ -113,6 +113,22 @@ class SessionOut(Schema):
     duration_minutes = fields.Int()
     assessed = fields.Bool()
     revision_ids = fields.Function(lambda s: [r.id for r in s.revisions])
+    revisions = fields.Function(
+        lambda s: [
+            {
+                "id": r.id,
+                "number": r.document.number,
+                "version": r.version,
+                "state": r.state.value,
+                "effective_date": r.effective_date.isoformat() if r.effective_date else None,
+            }
+            for r in s.revisions
+        ],
+        metadata={
+            "description": "the revisions covered, with their state now: a session held before "
+            "a scheduled revision's date may cover one that was then cancelled (never in force)"
+        },
+    )
     attendees = fields.Function(
         lambda s: [
             {"user_id": a.user_id, "name": a.user.full_name, "result": a.result.value}

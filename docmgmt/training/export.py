@@ -13,6 +13,7 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 
 from docmgmt.clock import to_local, utcnow
 from docmgmt.printing.fonts import cjk_font, table_cell
+from docmgmt.printing.pdf import numbered_canvas
 from docmgmt.templating import (
     attendee_result_label,
     evaluation_result_label,
@@ -163,7 +164,8 @@ def record_pdf(record: dict, company: str, printed_by: str) -> bytes:
         canvas.drawString(
             15 * mm, 8 * mm, _("Printed by %(who)s at %(when)s", who=printed_by, when=printed_at)
         )
-        canvas.drawRightString(195 * mm, 8 * mm, _("Page %(n)d", n=doc.page))
+        # "第 X 页 共 Y 页" (the setting, as on every PDF), drawn once the total is known
+        canvas._number_slots.append((195 * mm, 8 * mm, font, 7.5, "right"))
 
     out = BytesIO()
     doc = SimpleDocTemplate(
@@ -176,7 +178,7 @@ def record_pdf(record: dict, company: str, printed_by: str) -> bytes:
         title=f"{_('Personnel training record')} {user.full_name}",
         author=company,
     )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer, canvasmaker=numbered_canvas())
     return out.getvalue()
 
 

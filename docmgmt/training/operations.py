@@ -29,9 +29,10 @@ from docmgmt.training.models import (
     TrainingRequirement,
     TrainingSession,
     TrainingTask,
+    session_revision,
 )
 from docmgmt.versioning.content import content_hash
-from docmgmt.versioning.models import Document, Revision
+from docmgmt.versioning.models import Document, Revision, RevisionState
 
 ATTACHMENT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".docx", ".xlsx"}
 
@@ -106,6 +107,15 @@ def _ensure_task(user: User, rev: Revision, due_days: int, now: datetime) -> Tra
     )
     db.session.add(task)
     db.session.flush()
+    trained_in = _passed_session(user, rev)
+    if trained_in is not None:
+        # Trained ahead of the revision's date (a session on a scheduled revision): done.
+        task.state = TaskState.DONE
+        task.completed_dt = now
+        task.completed_via = "session"
+        task.session_id = trained_in
+        db.session.flush()
+        return task
     notify(
         user,
         Event.TRAINING,
@@ -126,6 +136,24 @@ def _ensure_task(user: User, rev: Revision, due_days: int, now: datetime) -> Tra
         link=("training.task", {"task_id": task.id}),
     )
     return task
+
+
+def _passed_session(user: User, rev: Revision) -> int | None:
+    """The latest assessed session on ``rev`` that ``user`` passed (held before the revision
+    took effect: a session completes the open tasks there are when it is recorded)."""
+    return db.session.scalar(
+        select(TrainingSession.id)
+        .join(session_revision, session_revision.c.session_id == TrainingSession.id)
+        .join(SessionAttendee, SessionAttendee.session_id == TrainingSession.id)
+        .where(
+            session_revision.c.revision_id == rev.id,
+            TrainingSession.assessed.is_(True),
+            SessionAttendee.user_id == user.id,
+            SessionAttendee.result == AttendeeResult.PASSED,
+        )
+        .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
+        .limit(1)
+    )
 
 
 def assign_for_revision(rev: Revision, actor=None, now: datetime | None = None) -> list:
@@ -593,6 +621,19 @@ def retry_recognition(actor, att: SessionAttachment):
         allowed=can_retry_recognition(actor),
         refusal=_("Only a quality manager can change training records."),
     )
+
+
+def covered_revision_note(rev: Revision) -> str:
+    """What a session's page says after a revision it covered that is not (or was never) in
+    force: a session may be held before a scheduled revision's date, and the revision then
+    cancelled or its date taken back. Empty for a revision that came into force."""
+    if rev.state == RevisionState.CANCELLED:
+        return _("cancelled, never in force")
+    if rev.state == RevisionState.APPROVED:
+        if rev.effective_date is None:
+            return _("not in force: its date was taken back")
+        return _("takes effect on %(d)s", d=rev.effective_date.isoformat())
+    return ""
 
 
 def attach_to_session(actor, session: TrainingSession, filename, data, content_type="", now=None):

@@ -301,9 +301,11 @@ def new_session():
 def session_detail(session_id):
     require(ops.can_read_training(current_user))
     s = require_access(current_user, db.session.get(TrainingSession, session_id))
+    notes = {r.id: ops.covered_revision_note(r) for r in s.revisions}
     return render_template(
         "training/session.html",
         s=s,
+        notes=notes,
         texts=ops.attachment_texts(s),
         can_retry=ops.can_retry_recognition(current_user),
         retry_form=RetryTextForm(),

@@ -24,10 +24,11 @@ import functools
 import html
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from markupsafe import Markup, escape
 
-from docmgmt.versioning.content import _md, blocks_to_html, list_levels
+from docmgmt.versioning.content import _inline_html, _md, blocks_to_html, list_levels
 
 # One word of a script written with spaces, a run of spaces, or any other single character
 # (each Chinese character, each punctuation mark).
@@ -101,6 +102,97 @@ def marked(segs: list[tuple[str, str]], side: str = "both") -> Markup:
     return Markup("".join(parts))
 
 
+# The inline formats a changed line keeps (what the renderer makes of **, *, ++ and `).
+_STYLE_TAGS = ("strong", "em", "u", "code")
+
+
+class _StyleParser(HTMLParser):
+    """The characters of rendered inline HTML, each with the formats around it."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.styles: list[tuple[str, ...]] = []
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _STYLE_TAGS:
+            self._open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self._open:
+            del self._open[len(self._open) - 1 - self._open[::-1].index(tag)]
+
+    def handle_data(self, data):
+        self.text.append(data)
+        self.styles.extend([tuple(self._open)] * len(data))
+
+
+@functools.lru_cache(maxsize=16384)
+def styles(raw: str) -> tuple[tuple[str, ...], ...] | None:
+    """Per character of ``plain(raw)``, the inline formats around it (outermost first); None
+    when the text has none (or, should the two ever disagree, when they cannot be matched)."""
+    if not raw or not _MARKUP.search(raw):
+        return None
+    parser = _StyleParser()
+    parser.feed(_inline_html(raw))
+    parser.close()
+    text = "".join(parser.text)
+    lead = len(text) - len(text.lstrip())
+    kept = tuple(parser.styles[lead : lead + len(text.strip())])
+    if text.strip() != plain(raw) or not any(kept):
+        return None
+    return kept
+
+
+def _styled(text: str, fmt) -> str:
+    """``text`` escaped, each run of characters inside the formats ``fmt`` gives it."""
+    if not fmt:
+        return str(escape(text))
+    out, i = [], 0
+    while i < len(text):
+        j = i
+        while j < len(text) and fmt[j] == fmt[i]:
+            j += 1
+        run = str(escape(text[i:j]))
+        for tag in reversed(fmt[i]):
+            run = f"<{tag}>{run}</{tag}>"
+        out.append(run)
+        i = j
+    return "".join(out)
+
+
+def marked_styled(
+    segs: list[tuple[str, str]], side: str = "both", old_raw: str = "", new_raw: str = ""
+) -> Markup:
+    """:func:`marked`, keeping the inline formatting (bold, italic, underline, code) of the
+    lines compared: what goes in the old line's formats, what stays and what comes in the new
+    line's (the old side: all in the old line's)."""
+    fo, fn = styles(old_raw), styles(new_raw)
+    if fo is None and fn is None:
+        return marked(segs, side)
+    parts, i, j = [], 0, 0
+    for op, text in segs:
+        n = len(text)
+        if op == "=":
+            fmt = (
+                (fo[i : i + n] if fo else None)
+                if side == "old"
+                else (fn[j : j + n] if fn else None)
+            )
+            parts.append(_styled(text, fmt))
+            i, j = i + n, j + n
+        elif op == "-":
+            if side in ("old", "both"):
+                parts.append(f"<del>{_styled(text, fo[i : i + n] if fo else None)}</del>")
+            i += n
+        else:
+            if side in ("new", "both"):
+                parts.append(f"<ins>{_styled(text, fn[j : j + n] if fn else None)}</ins>")
+            j += n
+    return Markup("".join(parts))
+
+
 def similarity(x: str, y: str, floor: float = 0.0) -> float:
     """How alike two texts are (0 to 1); 0 as soon as the cheap upper bounds say it is below
     ``floor``."""
@@ -130,6 +222,7 @@ class Unit:
     ordered: bool = False
     number: int = 1  # an item's number in its list
     where: str = ""  # the heading it sits under
+    raw: str = ""  # its inline Markdown (bold, italic …), for the marked text to keep
 
     key: tuple = ()  # what must be equal for the unit to be unchanged (set by units())
 
@@ -156,17 +249,20 @@ def units(blocks: list[dict]) -> list[Unit]:
     for b in blocks or []:
         kind = b.get("type")
         if kind == "heading":
-            where = plain(b.get("text", ""))
-            out.append(Unit("heading", where, b, level=int(b.get("level", 1)), where=where))
+            raw = b.get("text", "")
+            where = plain(raw)
+            level = int(b.get("level", 1))
+            out.append(Unit("heading", where, b, level=level, where=where, raw=raw))
         elif kind == "paragraph":
-            out.append(Unit("paragraph", plain(b.get("text", "")), b, where=where))
+            raw = b.get("text", "")
+            out.append(Unit("paragraph", plain(raw), b, where=where, raw=raw))
         elif kind == "list":
             levels, numbered = list_levels(b)
             for item, lvl, num, n in zip(
                 b["items"], levels, numbered, _item_numbers(b), strict=False
             ):
                 one = {"type": "list", "ordered": num, "items": [item]}
-                out.append(Unit("item", plain(item), one, lvl, num, n, where))
+                out.append(Unit("item", plain(item), one, lvl, num, n, where, raw=item))
         elif kind == "table":
             text = "\n".join(" | ".join(plain(c) for c in row) for row in _grid(b))
             out.append(Unit("table", text, b, where=where))
@@ -363,7 +459,7 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
 
     for n, (x, y) in enumerate(pairs):
         if n in moved:
-            body = _render_unit(x, marked([("-", x.text)]))
+            body = _render_unit(x, marked_styled([("-", x.text)], old_raw=x.raw))
             row = Row(MOVED, None, body, Markup(""), body)
             result.rows.append(row)
             departures.append((row, moved[n]))
@@ -377,8 +473,8 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
                 old_segs = [s for s in segs if s[0] != "+"]
                 new_segs = [s for s in segs if s[0] != "-"]
                 num = numbers[n] = add_change(MOVED, y, old_segs, new_segs)
-                new_html = _render_unit(y, marked(segs, "new"))
-                body = _render_unit(y, marked(segs))
+                new_html = _render_unit(y, marked_styled(segs, "new", x.raw, y.raw))
+                body = _render_unit(y, marked_styled(segs, "both", x.raw, y.raw))
             result.rows.append(Row(MOVED, num, Markup(""), new_html, body, moved_from=True))
         elif x is not None and y is not None and x.key == y.key:
             body = _render_unit(y)  # the same text; the new revision's formatting
@@ -394,9 +490,9 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
             else:
                 old_segs = [s for s in segs if s[0] != "+"]
                 new_segs = [s for s in segs if s[0] != "-"]
-                old_html = _render_unit(x, marked(segs, "old"))
-                new_html = _render_unit(y, marked(segs, "new"))
-                inline = _render_unit(y, marked(segs))
+                old_html = _render_unit(x, marked_styled(segs, "old", x.raw, y.raw))
+                new_html = _render_unit(y, marked_styled(segs, "new", x.raw, y.raw))
+                inline = _render_unit(y, marked_styled(segs, "both", x.raw, y.raw))
             num = add_change(CHANGED, y, old_segs, new_segs)
             result.rows.append(Row(CHANGED, num, old_html, new_html, inline))
         elif x is not None:
@@ -404,14 +500,14 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
             if x.kind == "table":
                 body = _table_all(x, "-")
             else:
-                body = _render_unit(x, marked([("-", x.text)]))
+                body = _render_unit(x, marked_styled([("-", x.text)], old_raw=x.raw))
             result.rows.append(Row(REMOVED, num, body, Markup(""), body, wide=x.kind == "table"))
         else:
             num = add_change(ADDED, y, [], [("+", y.text)])
             if y.kind == "table":
                 body = _table_all(y, "+")
             else:
-                body = _render_unit(y, marked([("+", y.text)]))
+                body = _render_unit(y, marked_styled([("+", y.text)], new_raw=y.raw))
             result.rows.append(Row(ADDED, num, Markup(""), body, body, wide=y.kind == "table"))
     for row, arrival in departures:
         row.moved_to = numbers[arrival]
@@ -482,11 +578,18 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
     units; each non-equal row is a numbered change, a row removed in one place and added
     unchanged in another is moved, a cell whose old text now stands in another column of the
     row is marked moved."""
-    go = [[plain(c) for c in r] for r in _grid(x.block)]
-    gn = [[plain(c) for c in r] for r in _grid(y.block)]
+    raw_o, raw_n = _grid(x.block), _grid(y.block)
+    go = [[plain(c) for c in r] for r in raw_o]
+    gn = [[plain(c) for c in r] for r in raw_n]
     wo, wn = max(len(r) for r in go), max(len(r) for r in gn)
     go = [r + [""] * (wo - len(r)) for r in go]
     gn = [r + [""] * (wn - len(r)) for r in gn]
+    raw_o = [list(r) + [""] * (wo - len(r)) for r in raw_o]
+    raw_n = [list(r) + [""] * (wn - len(r)) for r in raw_n]
+
+    def cell(side_raw, r, c, text):  # a cell's text in its own formatting, escaped
+        return _styled(text, styles(side_raw[r][c]))
+
     cols = _align(go[0], gn[0], _positional)
 
     def pair_rows(i1, i2, j1, j2):
@@ -533,7 +636,9 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
     same_columns = all(o is not None and n is not None for o, n in cols)
 
     numbers: dict[int, int] = {}  # new row -> change number (for the moves)
-    html_rows: list[str] = []
+    # each row: its <tr …><td class="cn">…</td>, its cells (one per column of ``cols``), and
+    # the row of the table it shows ("new", j) or ("old", i), for the merged cells
+    html_rows: list[tuple[str, list[str], tuple[str, int]]] = []
     departures: list[tuple[int, int]] = []  # (index in html_rows, new row it went to)
     for i, j in rows:
         tag = "th" if header and (i or 0) == 0 and (j or 0) == 0 else "td"
@@ -541,19 +646,20 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
         ro = go[source[j]] if moved_here else (go[i] if i is not None else None)
         rn = gn[j] if j is not None else None
         if not moved_here and ro is not None and rn is not None and same_columns and ro == rn:
-            cells = "".join(f"<{tag}>{escape(c)}</{tag}>" for c in rn)
-            html_rows.append(f'<tr><td class="cn"></td>{cells}</tr>')
+            cells = [f"<{tag}>{cell(raw_n, j, c, t)}</{tag}>" for c, t in enumerate(rn)]
+            html_rows.append(('<tr><td class="cn"></td>', cells, ("new", j)))
             continue
         if i in moved:
-            cells = "".join(
-                f"<{tag}><del>{escape(ro[o])}</del></{tag}>"
-                if o is not None
+            cells = [
+                f"<{tag}><del>{cell(raw_o, i, o, ro[o])}</del></{tag}>"
+                if o is not None and ro[o]
                 else f"<{tag}></{tag}>"
                 for o, _n in cols
-            )
+            ]
             departures.append((len(html_rows), moved[i]))
-            html_rows.append(f'<tr class="moved-from"><td class="cn">{{}}</td>{cells}</tr>')
+            html_rows.append(('<tr class="moved-from"><td class="cn">{}</td>', cells, ("old", i)))
             continue
+        io = source[j] if moved_here else i  # the old row shown
         num = len(result.changes) + 1
         if ro is not None and rn is not None:
             kind = CHANGED
@@ -561,19 +667,24 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
             elsewhere = set(rn)
             for o, n in cols:
                 if o is None:
-                    tds.append(f'<{tag} class="added"><ins>{escape(rn[n])}</ins></{tag}>')
+                    tds.append(
+                        f'<{tag} class="added"><ins>{cell(raw_n, j, n, rn[n])}</ins></{tag}>'
+                    )
                     new_segs += [("+", rn[n]), ("=", " | ")]
                 elif n is None:
-                    tds.append(f'<{tag} class="removed"><del>{escape(ro[o])}</del></{tag}>')
+                    tds.append(
+                        f'<{tag} class="removed"><del>{cell(raw_o, io, o, ro[o])}</del></{tag}>'
+                    )
                     old_segs += [("-", ro[o]), ("=", " | ")]
                 elif ro[o] == rn[n]:
-                    tds.append(f"<{tag}>{escape(rn[n])}</{tag}>")
+                    tds.append(f"<{tag}>{cell(raw_n, j, n, rn[n])}</{tag}>")
                     old_segs += [("=", ro[o]), ("=", " | ")]
                     new_segs += [("=", rn[n]), ("=", " | ")]
                 else:
                     segs = segments(ro[o], rn[n])
                     klass = "moved" if ro[o] and ro[o] in elsewhere else "changed"
-                    tds.append(f'<{tag} class="{klass}">{marked(segs)}</{tag}>')
+                    body = marked_styled(segs, "both", raw_o[io][o], raw_n[j][n])
+                    tds.append(f'<{tag} class="{klass}">{body}</{tag}>')
                     old_segs += [s for s in segs if s[0] != "+"] + [("=", " | ")]
                     new_segs += [s for s in segs if s[0] != "-"] + [("=", " | ")]
             old_segs, new_segs = old_segs[:-1], new_segs[:-1]
@@ -583,18 +694,17 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
         elif ro is not None:
             kind = REMOVED
             tds = [
-                f"<{tag}><del>{escape(ro[o])}</del></{tag}>"
-                if o is not None
+                f"<{tag}><del>{cell(raw_o, i, o, ro[o])}</del></{tag}>"
+                if o is not None and ro[o]
                 else f"<{tag}></{tag}>"
                 for o, _n in cols
             ]
             old_segs, new_segs = [("-", " | ".join(ro))], []
         else:
             kind = ADDED
-            inner = "<ins>{}</ins>"
             tds = [
-                f"<{tag}>{inner.format(escape(rn[n]))}</{tag}>"
-                if n is not None
+                f"<{tag}><ins>{cell(raw_n, j, n, rn[n])}</ins></{tag}>"
+                if n is not None and rn[n]
                 else f"<{tag}></{tag}>"
                 for _o, n in cols
             ]
@@ -605,14 +715,66 @@ def _table_row(x: Unit, y: Unit, result: Comparison) -> Row:
             numbers[j] = num
         result.changes.append(Change(num, kind, "table row", y.where, old_segs, new_segs))
         html_rows.append(
-            f'<tr class="{kind}" id="c{num}"><td class="cn">{_nav(num)}</td>{"".join(tds)}</tr>'
+            (
+                f'<tr class="{kind}" id="c{num}"><td class="cn">{_nav(num)}</td>',
+                tds,
+                ("new", j) if rn is not None else ("old", i),
+            )
         )
     from flask_babel import gettext as _
 
     for at, j in departures:
         note = escape(_("moved to change %(n)d", n=numbers[j]))
-        html_rows[at] = html_rows[at].replace(
-            "{}", f'<a href="#c{numbers[j]}" class="moved-to">{note}</a>', 1
+        start, cells, src = html_rows[at]
+        start = start.replace("{}", f'<a href="#c{numbers[j]}" class="moved-to">{note}</a>', 1)
+        html_rows[at] = (start, cells, src)
+    _merge_cells(html_rows, cols, x.block, y.block)
+    table = Markup(
+        '<table class="redline">'
+        + "".join(
+            start + "".join(c for c in cells if c is not None) + "</tr>"
+            for start, cells, _s in html_rows
         )
-    table = Markup('<table class="redline">' + "".join(html_rows) + "</table>")
+        + "</table>"
+    )
     return Row(CHANGED, None, table, table, table, wide=True)
+
+
+_EMPTY_CELL = re.compile(r"^<(t[dh])></\1>$")
+
+
+def _merge_cells(html_rows: list, cols: list, old_block: dict, new_block: dict) -> None:
+    """Give the redline table the merged cells of the tables compared: a merge of the new
+    table over the rows that show new rows, one of the old table over rows that show only
+    old ones. A merge is drawn only where it still holds in the redline: its rows one after
+    another, its columns side by side, the cells it covers empty; otherwise the cells are
+    shown apart, as before. Covered cells become None; the anchor gets its spans."""
+    from docmgmt.versioning.content import table_merges
+
+    at_row = {src: k for k, (_s, _c, src) in enumerate(html_rows)}
+    for side, block, which in (("new", new_block, 1), ("old", old_block, 0)):
+        at_col = {pair[which]: p for p, pair in enumerate(cols) if pair[which] is not None}
+        for row, col, rs, cs in table_merges(block):
+            first, left = at_row.get((side, row)), at_col.get(col)
+            if first is None or left is None:
+                continue
+            if any(at_row.get((side, row + k)) != first + k for k in range(rs)):
+                continue
+            if any(at_col.get(col + k) != left + k for k in range(cs)):
+                continue
+            covered = [
+                (first + r, left + c) for r in range(rs) for c in range(cs) if (r, c) != (0, 0)
+            ]
+            cells_of = [html_rows[r][1] for r in range(first, first + rs)]
+            if any(
+                cells_of[r - first][c] is None or not _EMPTY_CELL.match(cells_of[r - first][c])
+                for r, c in covered
+            ):
+                continue
+            anchor = cells_of[0][left]
+            if anchor is None:
+                continue
+            attrs = (f' rowspan="{rs}"' if rs > 1 else "") + (f' colspan="{cs}"' if cs > 1 else "")
+            cells_of[0][left] = anchor[:3] + attrs + anchor[3:]  # <td|<th, then its spans
+            for r, c in covered:
+                html_rows[r][1][c] = None

@@ -12,6 +12,7 @@ from docmgmt.api import blp
 from docmgmt.api.auth import api_user
 from docmgmt.auth.permissions import can_compare, require
 from docmgmt.errors import ValidationFailed
+from docmgmt.extensions import db
 from docmgmt.versioning import compare as cmp
 from docmgmt.versioning import queries
 from docmgmt.versioning.api import _get_rev
@@ -124,5 +125,6 @@ def compare_revision_pdf(args, rev_id):
 
     base, rev = _pair(rev_id, args["base"])
     data = report_for(api_user(), base, rev)
+    db.session.commit()  # the download's audit event
     name = f"{rev.document.number}-{base.version}-{rev.version}-change-report.pdf"
     return send_file(BytesIO(data), mimetype="application/pdf", download_name=name)

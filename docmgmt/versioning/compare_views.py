@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from docmgmt.auth.permissions import can_compare, can_read_history, require
+from docmgmt.extensions import db
 from docmgmt.versioning import bp, queries
 from docmgmt.versioning import compare as cmp
 from docmgmt.versioning.models import Document, Revision, RevisionState
@@ -126,5 +127,6 @@ def compare_pdf(doc_id):
     from docmgmt.printing.change_report import report_for
 
     data = report_for(current_user, a, b)
+    db.session.commit()  # the download's audit event
     name = f"{doc.number}-{a.version}-{b.version}-change-report.pdf"
     return send_file(BytesIO(data), mimetype="application/pdf", download_name=name)

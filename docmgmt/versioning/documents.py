@@ -13,6 +13,7 @@ from docmgmt.auth.permissions import can_manage_documents, require
 from docmgmt.clock import utcnow
 from docmgmt.errors import ValidationFailed
 from docmgmt.extensions import db
+from docmgmt.sqltext import starts_with
 from docmgmt.versioning.models import Document, DocumentType
 
 
@@ -43,8 +44,13 @@ def lock_numbering(doc_type: DocumentType) -> None:
 def next_document_number(doc_type: DocumentType) -> str:
     cfg = current_app.config
     stem = _number_stem(doc_type)
-    existing = db.session.scalars(select(Document.number).where(Document.number.like(stem + "%")))
-    used = [int(n[len(stem) :]) for n in existing if n[len(stem) :].isdigit()]
+    # The prefix is text, not a pattern (a company prefix may hold _ or %): starts_with
+    # escapes it; it is case-insensitive on both databases, so the exact prefix is checked
+    # here, as the uniqueness of numbers is case-sensitive.
+    existing = db.session.scalars(select(Document.number).where(starts_with(Document.number, stem)))
+    used = [
+        int(n[len(stem) :]) for n in existing if n.startswith(stem) and n[len(stem) :].isdigit()
+    ]
     return f"{stem}{(max(used) + 1 if used else 1):0{cfg['DOC_NUMBER_DIGITS']}d}"
 
 

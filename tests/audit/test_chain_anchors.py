@@ -1,6 +1,7 @@
 """The audit trail proves its end: cutting the newest events is found, by the seal (keyed
 outside the database) and by anchors kept outside it (anchor file, backup and pack manifests)."""
 
+import html
 import json
 import os
 import zipfile
@@ -11,6 +12,7 @@ from sqlalchemy import select, text
 
 from docmgmt.audit.models import AuditEvent, AuditSeal
 from docmgmt.extensions import db
+from tests.conftest import page_text
 
 
 def _last_seqs(n):
@@ -127,3 +129,54 @@ def test_the_first_write_of_each_day_anchors_the_seal(app, auth, effective_doc, 
     lines = _lines(path)
     assert len(lines) == 2 and lines[1]["date"] > lines[0]["date"]
     assert lines[1]["seq"] == _seal_row()["seq"] and lines[1]["mac"] == _seal_row()["mac"]
+
+
+def test_an_altered_anchor_line_is_a_clear_failure_not_a_crash(
+    app, runner, auth, client, effective_doc, tmp_path
+):
+    """An anchor whose event number is not a whole number (a string, a fraction) or a line
+    that is not an anchor at all cannot be checked: verification fails and says which anchor,
+    on the command line and on the page, in both languages."""
+    effective_doc()
+    path = Path(app.config["STORAGE_DIR"]) / "audit" / "anchors.jsonl"
+    good = path.read_text(encoding="utf-8")
+    seq = json.loads(good.splitlines()[0])["seq"]
+    auth.login("auditor")
+    for line, shown in [
+        ({"date": "2026-03-01", "seq": str(seq), "hash": "x"}, f"'{seq}'"),
+        ({"date": "2026-03-01", "seq": 1.5, "hash": "x"}, "1.5"),
+        ({"date": "2026-03-01", "seq": True, "hash": "x"}, "True"),
+    ]:
+        path.write_text(good + json.dumps(line) + "\n", encoding="utf-8")
+        result = runner.invoke(args=["audit", "verify"])
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+        assert (
+            f"audit trail BROKEN: the anchor of 2026-03-01 gives its event as {shown}, "
+            "which is not an event number: it cannot be checked" in result.output
+        )
+        page = client.get("/audit/verify")
+        assert page.status_code == 200
+        assert f"the anchor of 2026-03-01 gives its event as {shown}" in html.unescape(
+            page_text(page)
+        )
+    # A line that is JSON but not an anchor, given on the command line.
+    other = tmp_path / "other.jsonl"
+    other.write_text("[1, 2]\n", encoding="utf-8")
+    path.write_text(good, encoding="utf-8")
+    result = runner.invoke(args=["audit", "verify", "--anchor", str(other)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "is not an anchor" in result.output
+    # A server anchor file that is not JSON: the page says so instead of failing.
+    path.write_text(good + "not json\n", encoding="utf-8")
+    page = client.get("/audit/verify")
+    assert page.status_code == 200 and "cannot be read as an anchor" in html.unescape(
+        page_text(page)
+    )
+    client.post("/lang/zh_CN")
+    path.write_text(good + json.dumps({"date": "2026-03-01", "seq": "7"}) + "\n")
+    text_zh = html.unescape(page_text(client.get("/audit/verify")))
+    assert "2026-03-01" in text_zh and "'7'" in text_zh
+    assert "anchor" not in text_zh and "None" not in text_zh
+    path.write_text(good, encoding="utf-8")
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0

@@ -41,7 +41,7 @@ def test_master_list_pdf_lists_the_documents_in_force(
     assert doc.number in text and "顾客投诉处理控制程序" in text and "A0" in text
     # Staff see only what is in force: a document with no issued revision is not listed.
     assert draft_only.number not in text
-    assert "1 / 1" in text
+    assert "第 1 页 共 1 页" in text  # the page label of every PDF (DOCMGMT_PDF_PAGE_NUMBERS)
     assert _fonts_embedded(reader)
 
 
@@ -53,4 +53,4 @@ def test_master_list_pdf_pages_are_numbered_of_the_total(client, auth, people, e
     total = len(reader.pages)
     assert total >= 2
     for n, page in enumerate(reader.pages, start=1):
-        assert f"{n} / {total}" in page.extract_text()
+        assert f"第 {n} 页 共 {total} 页" in page.extract_text()

@@ -214,7 +214,7 @@ def test_superseding_lists_copies_for_recall_and_the_recall_is_recorded(
     words = " ".join(text.split())
     assert "Distribution and recall register" in words and "Copy number" in words
     assert "Paper" in words.split()  # English breaks between words only
-    assert "维修站搬迁时遗失" in text and "1 / 1" in text
+    assert "维修站搬迁时遗失" in text and "第 1 页 共 1 页" in text
     client.post("/lang/zh_CN")  # in the reader's language
     reader, text = _text(client.get("/copies/register.pdf").data)
     assert "文件发放回收记录" in text and "副本号" in text and "维修站搬迁时遗失" in text

@@ -605,3 +605,40 @@ def test_define_file_correct_and_hold_through_the_pages(client, auth, people):
     text = page_text(r)
     assert "Legal hold placed." in text and number in text
     assert "客户质疑回访结果" in page_text(client.get(f"/records/{rid}"))
+
+
+def test_a_type_whose_code_starts_like_another_types_number_keeps_both_numberings(
+    client, people, token_for, today
+):
+    """Codes are letters, digits and dashes: type SR and type SR-<this year> both number
+    their records; the numbers of one never count for the other (it used to take
+    SR-2026-2026-000001 for the last SR number of 2026 and fail to file)."""
+    from docmgmt.records import operations as rops
+
+    year = today.year
+    fields = [{"name": "customer", "label": "客户", "kind": "text", "required": True}]
+    sr = rops.create_type(
+        people["qm"], code="SR", name="维修记录", retention_months=12, fields=fields
+    )
+    sry = rops.create_type(
+        people["qm"], code=f"SR-{year}", name="年度记录", retention_months=12, fields=fields
+    )
+    db.session.commit()
+    staff = token_for(people["staff"])
+    numbers = []
+    for code in (f"SR-{year}", f"SR-{year}", "SR", "SR", f"SR-{year}"):
+        r = client.post(
+            f"/api/v1/record-types/{code}/records",
+            json={"title": "回访", "values": {"customer": "老客户"}},
+            headers=staff,
+        )
+        assert r.status_code == 201, (code, r.status_code, r.get_json())
+        numbers.append(r.get_json()["number"])
+    assert numbers == [
+        f"SR-{year}-{year}-000001",
+        f"SR-{year}-{year}-000002",
+        f"SR-{year}-000001",
+        f"SR-{year}-000002",
+        f"SR-{year}-{year}-000003",
+    ]
+    assert sr.id != sry.id

@@ -91,7 +91,15 @@ CASES = {
             ("2", 2, 3, 4),
         ],
     ),
-    "underscore": ("a_b", [("a_b", 0, 0, 3), ("a", 0, 0, 1), ("a_b", 0, 0, 3), ("b", 1, 2, 3)]),
+    "underscore": ("a_b", [("a_b", 0, 0, 3), ("a", 0, 0, 1), ("b", 1, 2, 3)]),
+    "a three-character run of parts is its own gram": (
+        "A1B",
+        [("a1b", 0, 0, 3), ("a", 0, 0, 1), ("1", 1, 1, 2), ("b", 2, 2, 3)],
+    ),
+    "a three-character run with a separator": (
+        "A-1",
+        [("a-1", 0, 0, 3), ("a", 0, 0, 1), ("1", 1, 2, 3)],
+    ),
     "full-width": (
         "ＸＸ－ＳＰ",
         [
@@ -258,3 +266,15 @@ def test_the_tokenizer_passes_a_value_through_untokenized():
         | flags(True, True)
     ]
     assert tokens("XX", tokenize=False) == [{"text": "XX", "original": "XX"} | flags()]
+
+
+@pytest.mark.parametrize(
+    "text", ["a1b", "A-1", "x/y", "1.2", "a_b", "ab1", "1ab", "GB/T 9-1 a1b2 x-1-y"]
+)
+def test_no_term_is_indexed_twice_at_one_place(text):
+    """A whole run of three characters made of parts is also its only gram: indexed once, not
+    twice at the same position and span (which doubled its frequency in the Whoosh index)."""
+    ps = analysis.pieces(text)
+    assert len(ps) == len(set(ps)), ps
+    assert {p.text for p in ps} == analysis.term_set(text)
+    assert [t["text"] for t in tokens(text)] == [p.text for p in ps]

@@ -532,3 +532,23 @@ def test_anchors_must_still_be_in_the_chain(app, trail):
     assert verdict(anchors=[{"seq": 9, "hash": trail[4], "date": "2026-02-28"}])[3] == (
         "event #9, anchored on 2026-02-28, is missing: the trail was cut"
     )
+
+
+def test_an_anchor_that_cannot_be_checked_fails_verification(app, trail):
+    """Mixed with good anchors, in any order: a failure naming the anchor, never a TypeError."""
+    bad = {"seq": "2", "hash": trail[2], "date": "2026-03-01"}
+    for anchors in ([bad, {"seq": 3, "hash": trail[3]}], [{"seq": 3, "hash": trail[3]}, bad]):
+        assert verdict(anchors=anchors) == (
+            False,
+            4,
+            None,
+            "the anchor of 2026-03-01 gives its event as '2', which is not an event number: "
+            "it cannot be checked",
+        )
+    assert verdict(anchors=[{"seq": -1}])[3].endswith(
+        "as -1, which is not an event number: it cannot be checked"
+    )
+    assert verdict(anchors=[{"seq": None, "date": "2026-03-02"}])[3].startswith(
+        "the anchor of 2026-03-02 gives its event as None"
+    )
+    assert verdict(anchors=[5]) == (False, 4, None, "5 is not an anchor: it cannot be checked")

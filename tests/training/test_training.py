@@ -437,3 +437,124 @@ def test_deactivating_a_person_cancels_their_open_tasks_and_keeps_the_done_ones(
     states = {t["document_id"]: t["state"] for t in _tasks(client, qm, user_id=techs["tech"].id)}
     assert states == {done_doc.id: "done", open_doc.id: "cancelled"}
     assert _tasks(client, qm, state="open") == []
+
+
+def test_a_session_on_a_scheduled_revision_that_is_cancelled_says_so_and_trains_nobody_on_it(
+    client, auth, people, techs, create_document, draft_of, approve, token_for, today
+):
+    """Staff are trained on A1 before its date; then A1 is cancelled and never comes into
+    force. The session stays as the record of what was held, but names A1 as cancelled (page,
+    API, both languages); no task points at A1, the tasks on A0 in force stay open, and the
+    next A1 is a new revision the session did not cover."""
+    qm = token_for(people["qm"])
+    doc = create_document()
+    _require(client, qm, doc, "role", "staff")
+    a0 = approve(draft_of(doc))
+    _publish(people, a0, today, days_ago=10)
+    a1 = approve(draft_of(doc, change_summary="缩短响应时限"))
+    _publish(people, a1, today + timedelta(days=5))
+    r = client.post(
+        "/api/v1/training/sessions",
+        json={
+            "held_on": today.isoformat(),
+            "kind": "classroom",
+            "topic": "A1 宣贯",
+            "trainer_name": "陈立华",
+            "duration_minutes": 60,
+            "assessed": True,
+            "revision_ids": [a1.id],
+            "attendees": [{"user_id": techs["tech"].id, "result": "passed", "score": 90}],
+        },
+        headers=qm,
+    )
+    assert r.status_code == 201, r.get_json()
+    session_id = r.get_json()["id"]
+    auth.login("qm")
+    page = page_text(client.get(f"/training/sessions/{session_id}"))
+    in_five = (today + timedelta(days=5)).isoformat()
+    assert f"{doc.number} A1 (takes effect on {in_five})" in page
+
+    r = client.post(f"/api/v1/revisions/{a1.id}/cancel", json={"reason": "重新评审"}, headers=qm)
+    assert r.status_code == 200, r.get_json()
+
+    page = page_text(client.get(f"/training/sessions/{session_id}"))
+    assert f"{doc.number} A1 (cancelled, never in force)" in page
+    listed = [s for s in client.get("/api/v1/training/sessions", headers=qm).get_json()]
+    assert listed[0]["revision_ids"] == [a1.id]
+    assert listed[0]["revisions"] == [
+        {
+            "id": a1.id,
+            "number": doc.number,
+            "version": "A1",
+            "state": "cancelled",
+            "effective_date": None,
+        }
+    ]
+    tasks = _tasks(client, qm, user_id=techs["tech"].id)
+    assert [(t["revision_id"], t["state"]) for t in tasks] == [(a0.id, "open")]
+
+    # The next A1, published today: a new revision, which the session did not cover.
+    new_a1 = approve(draft_of(doc, change_summary="重新修订"))
+    assert new_a1.version == "A1" and new_a1.id != a1.id
+    _publish(people, new_a1, today)
+    states = {t["revision_id"]: t["state"] for t in _tasks(client, qm, user_id=techs["tech"].id)}
+    assert states == {a0.id: "replaced", new_a1.id: "open"}
+    page = page_text(client.get(f"/training/sessions/{session_id}"))
+    assert f"{doc.number} A1 (cancelled, never in force)" in page
+
+    client.post("/lang/zh_CN")
+    page = page_text(client.get(f"/training/sessions/{session_id}"))
+    assert f"{doc.number} A1（已取消，从未生效）" in page and "cancelled" not in page
+
+
+def test_passing_a_session_before_a_scheduled_revision_takes_effect_counts_on_its_day(
+    client, auth, people, techs, create_document, draft_of, approve, token_for, today
+):
+    """Training ahead of the date is what scheduling is for: on the day A1 takes effect, a
+    person who passed an assessed session on it has the task done (via the session); one who
+    failed, or was not there, has it open."""
+    from sqlalchemy import select
+
+    from docmgmt.clock import utcnow
+    from docmgmt.training.models import TrainingTask
+    from docmgmt.versioning import scheduling
+
+    qm = token_for(people["qm"])
+    doc = create_document()
+    _require(client, qm, doc, "role", "staff")
+    a0 = approve(draft_of(doc))
+    _publish(people, a0, today, days_ago=10)
+    a1 = approve(draft_of(doc, change_summary="缩短响应时限"))
+    _publish(people, a1, today + timedelta(days=5))
+    r = client.post(
+        "/api/v1/training/sessions",
+        json={
+            "held_on": today.isoformat(),
+            "kind": "classroom",
+            "topic": "A1 宣贯",
+            "trainer_name": "陈立华",
+            "duration_minutes": 60,
+            "assessed": True,
+            "revision_ids": [a1.id],
+            "attendees": [
+                {"user_id": techs["tech"].id, "result": "passed", "score": 90},
+                {"user_id": techs["clerk"].id, "result": "failed", "score": 40},
+            ],
+        },
+        headers=qm,
+    )
+    assert r.status_code == 201, r.get_json()
+    session_id = r.get_json()["id"]
+    assert scheduling.apply_due_revisions(utcnow() + timedelta(days=5)) == [a1]
+    tasks = {
+        t["user"]: (t["state"], t["completed_via"])
+        for t in _tasks(client, qm)
+        if t["revision_id"] == a1.id
+    }
+    assert tasks == {"孙强": ("done", "session"), "吴芳": ("open", ""), "赵敏": ("open", "")}
+    done = db.session.scalar(
+        select(TrainingTask).where(
+            TrainingTask.revision_id == a1.id, TrainingTask.user_id == techs["tech"].id
+        )
+    )
+    assert done.session_id == session_id

@@ -254,3 +254,146 @@ def test_a_table_row_moved_unchanged_is_marked_moved_at_both_places(
     assert re.search(r'<tr class="moved" id="c1"><td class="cn">.*?</td><td>C</td>', html)
     assert '<a href="#c1" class="moved-to">moved to change 1</a>' in html
     assert "Changes: 1" in html
+
+
+def test_downloading_the_change_report_is_in_the_audit_trail(
+    client, auth, people, routed, token_for
+):
+    """Like a print, a change report that leaves the system is logged: who, which revisions,
+    from the page and from the API; a refused download logs nothing. The trail names it in
+    words, in Chinese too."""
+    from sqlalchemy import select
+
+    from docmgmt.audit.models import AuditEvent
+
+    doc, a0, a1 = routed
+
+    def logged():
+        db.session.expire_all()
+        return db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "revision.print_change_report")
+            .order_by(AuditEvent.seq)
+        ).all()
+
+    auth.login("approver")
+    r = client.get(f"/documents/{doc.id}/compare.pdf?a={a0.id}&b={a1.id}")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    client.get(f"/documents/{doc.id}/compare?a={a0.id}&b={a1.id}")  # the page: not a download
+    events = logged()
+    assert len(events) == 1
+    ev = events[0]
+    assert (ev.actor_id, ev.object_type, ev.object_id) == (people["approver"].id, "revision", a1.id)
+    assert ev.summary == f"{doc.number} A0 → A1"
+    assert ev.after == {"base": "A0", "version": "A1"}
+    auth.logout()
+    r = client.get(
+        f"/api/v1/revisions/{a1.id}/compare.pdf?base={a0.id}", headers=token_for(people["auditor"])
+    )
+    assert r.status_code == 200
+    assert [(e.actor_id, e.object_id) for e in logged()][1:] == [(people["auditor"].id, a1.id)]
+    r = client.get(
+        f"/api/v1/revisions/{a1.id}/compare.pdf?base={a0.id}", headers=token_for(people["staff"])
+    )
+    assert r.status_code == 403 and len(logged()) == 2
+    auth.login("auditor")
+    trail = page_text(client.get("/audit/?action=revision.print_change_report"))
+    assert "Change report printed" in trail and f"{doc.number} A0 → A1" in trail
+    client.post("/lang/zh_CN")
+    trail = page_text(client.get("/audit/?action=revision.print_change_report"))
+    assert "打印变更报告" in trail and "print_change_report" not in trail.replace(
+        "action=revision.print_change_report", ""
+    )
+
+
+def _p(text):
+    return {"type": "paragraph", "text": text}
+
+
+def test_a_changed_unit_keeps_its_bold_italic_and_underline_on_both_sides(app):
+    """The redline marks changes inside the line without dropping the line's own formatting:
+    the old side in the old formatting, the new side and the inline view in the new one."""
+    from docmgmt.versioning import compare as cmp
+
+    old = [
+        _p("响应时限为 **1 小时**，*必须*记录"),
+        {"type": "heading", "level": 1, "text": "1 **目的**"},
+        {"type": "list", "ordered": True, "items": ["开具 ++派工单++", "回访"]},
+    ]
+    new = [
+        _p("响应时限为 **30 分钟**，*必须*记录"),
+        {"type": "heading", "level": 1, "text": "1 **目的和**范围"},
+        {"type": "list", "ordered": True, "items": ["开具 ++派车单++", "回访"]},
+    ]
+    result = cmp.compare(old, new)
+    assert result.count == 3
+    para, heading, item = (r for r in result.rows if r.number)
+    assert (
+        str(para.old) == "<p>响应时限为 <del><strong>1 小时</strong></del>，<em>必须</em>记录</p>"
+    )
+    assert (
+        str(para.new) == "<p>响应时限为 <ins><strong>30 分钟</strong></ins>，<em>必须</em>记录</p>"
+    )
+    assert str(para.inline) == (
+        "<p>响应时限为 <del><strong>1 小时</strong></del><ins><strong>30 分钟</strong></ins>，"
+        "<em>必须</em>记录</p>"
+    )
+    # what stays keeps the new formatting, what comes its own
+    assert str(heading.new) == "<h1>1 <strong>目的</strong><ins><strong>和</strong>范围</ins></h1>"
+    assert str(heading.old) == "<h1>1 <strong>目的</strong></h1>"
+    assert "开具 <u>派</u><del><u>工</u></del><u>单</u>" in str(item.old)
+    assert "开具 <u>派</u><ins><u>车</u></ins><u>单</u>" in str(item.new)
+    # user text is still escaped; a removed or added line keeps its formatting too
+    gone = cmp.compare([_p("**<b>粗</b>** 旧")], [_p("全新的一段")])
+    assert "<del><strong>&lt;b&gt;粗&lt;/b&gt;</strong> 旧</del>" in str(gone.rows[0].old) + str(
+        gone.rows[1].old if len(gone.rows) > 1 else ""
+    )
+    # the change report keeps the plain text
+    assert result.changes[0].new == [("=", "响应时限为 "), ("+", "30 分钟"), ("=", "，必须记录")]
+
+
+def _table(header, rows, merges=None):
+    b = {"type": "table", "header": header, "rows": rows}
+    if merges:
+        b["merges"] = merges
+    return b
+
+
+def test_a_changed_table_keeps_its_merged_cells_and_cell_formatting(app):
+    """A table with merged cells (from Word) that changes still shows them merged: the cell
+    spans rows or columns in the redline as in the document; its cells keep their bold."""
+    from docmgmt.versioning import compare as cmp
+
+    header = ["记录编号", "记录名称", "保存期限"]
+    old = _table(
+        header,
+        [["XX-SR-04", "派工单", "3年"], ["", "派车单", "**1年**"], ["XX-SR-05", "回访记录", ""]],
+        merges=[[1, 0, 2, 1], [3, 1, 1, 2]],  # SR-04 over two rows; 回访记录 over two columns
+    )
+    new = _table(
+        header,
+        [["XX-SR-04", "派工单", "5年"], ["", "派车单", "**2年**"], ["XX-SR-05", "回访记录", ""]],
+        merges=[[1, 0, 2, 1], [3, 1, 1, 2]],
+    )
+    result = cmp.compare([old], [new])
+    assert result.count == 2  # two rows changed
+    html = str(result.rows[0].new)
+    assert '<td rowspan="2">XX-SR-04</td>' in html, html
+    assert '<td colspan="2">回访记录</td>' in html, html
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html)
+    # the covered cells are not drawn: row 2 has its number cell and two cells, row 3 two
+    assert [len(re.findall(r"<t[dh][ >]", r)) for r in rows] == [4, 4, 3, 3]
+    assert "<del><strong>1</strong></del><ins><strong>2</strong></ins>" in rows[2], rows[2]
+    # A row added inside the merged range: the merge cannot hold, the cells are shown apart.
+    new2 = _table(
+        header,
+        [
+            ["XX-SR-04", "派工单", "5年"],
+            ["XX-SR-06", "新增记录", "1年"],
+            ["", "派车单", "2年"],
+            ["XX-SR-05", "回访记录", ""],
+        ],
+        merges=[[1, 0, 1, 1], [4, 1, 1, 2]],
+    )
+    html = str(cmp.compare([old], [new2]).rows[0].new)
+    assert "rowspan" not in html and '<td colspan="2">回访记录</td>' in html, html

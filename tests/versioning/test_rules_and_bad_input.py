@@ -502,3 +502,45 @@ def test_withdrawn_document_disappears_for_staff_and_stays_in_the_register(
     auth.login("staff")
     assert doc.number not in page_text(client.get("/documents/"))
     assert client.get(f"/documents/{doc.id}/revisions/{a0.id}").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("prefix", "lookalikes"),
+    [
+        ("AB_1", ["ABX1-SP-07", "AB11-SP-12"]),  # _ is any one character to LIKE
+        ("AB%1", ["AB1-SP-09", "ABZZ1-SP-05"]),  # % is any run of characters
+        ("XX", ["xx-SP-04"]),  # another case is another number
+    ],
+)
+def test_the_next_number_counts_only_numbers_with_the_prefix_itself(
+    app, client, auth, people, prefix, lookalikes
+):
+    """A company prefix holding LIKE's wildcards (or a number differing only in case) must not
+    make the numbers of other prefixes count: the first document with the prefix is -01,
+    the next -02, on SQLite and PostgreSQL alike."""
+    from docmgmt.versioning.models import Document
+
+    app.config["DOC_NUMBER_PREFIX"] = prefix
+    auth.login("qm")
+
+    def register(number=""):
+        r = client.post(
+            "/documents/new",
+            data={
+                "doc_type": "procedure",
+                "title": "客户投诉管理控制程序",
+                "department_id": 0,
+                "review_interval_months": 12,
+                "number": number,
+            },
+        )
+        assert r.status_code == 302, page_text(r)
+        return db.session.scalar(select(Document.number).order_by(Document.id.desc()).limit(1))
+
+    for number in lookalikes:
+        assert register(number) == number
+    assert register() == f"{prefix}-SP-01"
+    assert register() == f"{prefix}-SP-02"
+    assert sorted(db.session.scalars(select(Document.number))) == sorted(
+        [*lookalikes, f"{prefix}-SP-01", f"{prefix}-SP-02"]
+    )
