@@ -2,6 +2,8 @@
 list ask the database a fixed number of questions, however many rows they show (counted with
 an event on the engine: the same request with three times the rows sends no more statements)."""
 
+import threading
+
 import pytest
 from sqlalchemy import event
 
@@ -17,11 +19,17 @@ PAGES = {
 
 
 class Counter:
+    """Statements of this thread (the test client runs the request in it): a heartbeat or
+    index thread left by an earlier test is not the page's doing."""
+
     def __init__(self):
         self.n = 0
         self.sql = []
+        self.thread = threading.get_ident()
 
     def __call__(self, conn, cursor, statement, *args):
+        if threading.get_ident() != self.thread:
+            return
         self.n += 1
         self.sql.append(" ".join(statement.split()))
 
