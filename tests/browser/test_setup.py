@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from docmgmt.extensions import db
 from docmgmt.versioning.models import Document
+from tests.browser.test_accessibility import AXE_DIR, AXE_RUN, BLOCKING
 from tests.browser.test_journey import (  # noqa: F401  (browser, live_server: fixtures)
     ARTIFACTS,
     _login,
@@ -23,6 +24,12 @@ def _shot(page, name):
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=True)
     assert_not_blank(path)
+    # Each step of the set-up is checked by axe-core as the main pages are.
+    found = [
+        f"{name}: [{v['impact']}] {v['id']} {v['help']} {v['nodes']}"
+        for v in page.evaluate(AXE_RUN, list(BLOCKING))
+    ]
+    assert not found, "axe found critical/serious violations:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("width", [1366, 390])
@@ -36,6 +43,7 @@ def test_the_administrator_sets_up_the_company_in_the_browser(
     db.session.commit()
     base = live_server
     context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+    context.add_init_script(path=str(AXE_DIR / "axe.min.js"))
     page = context.new_page()
     _login(page, base, "admin")
     # The empty instance's start page leads to the set-up.
