@@ -280,11 +280,19 @@ def review_due_date(doc: Document) -> date | None:
     return review_due_dates([doc], queries.in_force_revisions([doc]))[doc.id]
 
 
-def overdue_reviews(today: date | None = None) -> list[tuple[Document, date]]:
-    today = today or local_today()
-    docs = db.session.scalars(
+def register_documents() -> list[Document]:
+    """The documents of the register (not obsolete), by number."""
+    return db.session.scalars(
         select(Document).where(Document.is_obsolete.is_(False)).order_by(Document.number)
     ).all()
+
+
+def overdue_reviews(
+    today: date | None = None, docs: list[Document] | None = None
+) -> list[tuple[Document, date]]:
+    """The documents whose periodic review is overdue, of ``docs`` (default: the register)."""
+    today = today or local_today()
+    docs = register_documents() if docs is None else docs
     # The whole register in three queries (documents, revisions in force, last reviews).
     due = review_due_dates(docs, queries.in_force_map([d.id for d in docs]))
     return [(doc, due[doc.id]) for doc in docs if due[doc.id] is not None and due[doc.id] < today]

@@ -62,7 +62,10 @@ def desk_items(today=None) -> dict:
     """Everything that waits for the quality manager, each item linking to where it is done."""
     today = today or local_today()
     # The register's documents first: the revisions and requests below find theirs loaded.
-    overdue = ops.overdue_reviews(today)
+    # Kept for the whole page (the session holds rows weakly; rows in reference cycles go
+    # whenever the garbage collector runs): the sections below find them loaded.
+    register = ops.register_documents()
+    overdue = ops.overdue_reviews(today, register)
     revs = db.session.scalars(
         select(Revision)
         .where(
@@ -79,6 +82,7 @@ def desk_items(today=None) -> dict:
     ).all()
     # The people and documents the lines name, each kind in one query for those not loaded.
     held = [
+        *register,
         *preload(
             User,
             {r.reviewer_id for r in revs}
