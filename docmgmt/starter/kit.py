@@ -415,6 +415,7 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
     manual = created[0]
     procs = {n: d for n, d in enumerate(created[1 : n_procs + 1], 1)}
     forms = created[n_procs + 1 :]
+    form_docs = dict(zip(tset.forms, forms, strict=True))  # SR-03 -> its record-form document
 
     from docmgmt.records import operations as rops
 
@@ -434,6 +435,7 @@ def set_up(facts: Facts, *, actor=None) -> SetupResult:
             or rt.retention_months,
             trigger=rt.trigger,
             disposal_method=rt.disposal,
+            form_document=form_docs.get(rt.form),
             department=template_of[rt.department],
             fields=[
                 {

@@ -160,6 +160,9 @@ def test_the_record_types_keep_records_as_long_as_the_companys_own_procedures_sa
     assert months["PL"] == 36 and months["RV"] == 36
     assert months["EQ"] == 24
     assert months["WO"] == months["CP"] == months["SS"] == months["QF"] == 36
+    # Each record type names its form document (the form's revision in force governs filing).
+    forms = {t.code: t.form_document.number for t in db.session.scalars(select(RecordType))}
+    assert forms["PL"] == "HY-SR-03" and forms["RV"] == "HY-SR-05" and forms["EQ"] == "HY-SR-22"
 
 
 def test_a_record_type_naming_an_unknown_form_is_refused(content, monkeypatch):
