@@ -600,10 +600,10 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
         )
         + "\n"
     ).encode()
-    from docmgmt.audit.chain import current_seal
+    from docmgmt.audit.chain import seal_to_anchor
 
     manifest = {
-        "audit_seal": current_seal(db.session),
+        "audit_seal": seal_to_anchor(db.session),
         "company": company,
         "period": [pack.period_from.isoformat(), pack.period_to.isoformat()],
         "built_by": actor.full_name,
