@@ -31,6 +31,7 @@ from docmgmt.clock import company_tz, local_today, utcnow
 from docmgmt.errors import NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.formtools import csv_bytes
+from docmgmt.jobs.said import keep, said
 from docmgmt.records.models import Record, RecordType
 from docmgmt.records.operations import add_months
 from docmgmt.versioning.models import Document
@@ -629,7 +630,7 @@ def run_pack(pack: EvidencePack, actor, progress=None) -> EvidencePack:
     data = build_pack(pack, actor, progress)
     blob = storage.put(data)
     pack.sha256, pack.size, pack.status = blob.sha256, blob.size, "done"
-    pack.message = _("%(n)d files.", n=pack.files)
+    keep(pack, said("%(n)d files.", n=pack.files))
     db.session.flush()
     log_event(
         actor,
