@@ -59,9 +59,9 @@ def backup(output: Path) -> dict:
     output = Path(output)
     # The audit seal before the copy: every event it names is in the copy, so the manifest
     # anchors the trail (`audit verify --anchor backup.zip`).
-    from docmgmt.audit.chain import current_seal
+    from docmgmt.audit.chain import seal_to_anchor
 
-    seal = current_seal(db.session)
+    seal = seal_to_anchor(db.session)
     db.session.rollback()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

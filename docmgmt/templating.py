@@ -249,6 +249,13 @@ def _translations():
     return memo[1]
 
 
+def message_of(row) -> str:
+    """A job's, record import's or evidence pack's message in the reader's language."""
+    from docmgmt.jobs.said import text_of
+
+    return text_of(row)
+
+
 def register_template_helpers(app):
     # Flask-Babel's own callables, with the catalogue looked up once per request.
     app.jinja_env.install_gettext_callables(
@@ -286,7 +293,7 @@ def register_template_helpers(app):
 
     # A feature's own template globals (doc_control, related_for_reading, in_force_of) are
     # registered by its blueprint, so this module stays below every feature.
-    app.jinja_env.globals.update(claim_focus=claim_focus, colon=colon)
+    app.jinja_env.globals.update(claim_focus=claim_focus, colon=colon, message_of=message_of)
 
     @app.context_processor
     def helpers():

@@ -172,8 +172,16 @@ def current_seal(session) -> dict | None:
     return {"seq": row.seq, "hash": row.hash, "mac": row.mac}
 
 
+def seal_to_anchor(session) -> dict:
+    """The seal an anchor or a manifest records: the chain's seal, or before the first event
+    the genesis seal (event #0), so every anchor names the event it holds."""
+    return current_seal(session) or {"seq": 0, "hash": GENESIS, "mac": seal_mac(0, GENESIS)}
+
+
 def append_anchor(seal: dict, day: str) -> dict:
     """Append one anchor line (a single O_APPEND write, so processes never interleave)."""
+    if isinstance(seal.get("seq"), bool) or not isinstance(seal.get("seq"), int):
+        raise ValueError(f"an anchor names its event: seq {seal.get('seq')!r}")
     line = {"date": day, "seq": seal["seq"], "hash": seal["hash"], "mac": seal["mac"]}
     path = anchors_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -243,7 +251,8 @@ def _check_end(session, last_seq: int, last_hash: str, key: str) -> tuple[int | 
 
 def _check_anchors(session, anchors: list[dict]) -> tuple[int | None, str]:
     """(first missing or differing seq, reason) for the anchors; an anchor that cannot be
-    checked (not an object, or an event number that is not one) fails with seq None."""
+    checked (not an object, no event number, or an event number that is not one) fails with
+    seq None."""
     from docmgmt.audit.models import AuditEvent
 
     for anchor in anchors:
@@ -252,7 +261,14 @@ def _check_anchors(session, anchors: list[dict]) -> tuple[int | None, str]:
                 "%(a)s is not an anchor: it cannot be checked",
                 a=json.dumps(anchor, ensure_ascii=False)[:80],
             )
-        seq = anchor.get("seq", 0)
+        if "seq" not in anchor:
+            # An anchor that names no event cannot be checked: skipping it would take a cut
+            # trail for a whole one.
+            return None, _(
+                "the anchor %(a)s names no event: it cannot be checked",
+                a=json.dumps(anchor, ensure_ascii=False, sort_keys=True)[:120],
+            )
+        seq = anchor["seq"]
         # bool is an int to Python, not an event number
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
             return None, _(
@@ -261,9 +277,9 @@ def _check_anchors(session, anchors: list[dict]) -> tuple[int | None, str]:
                 d=anchor.get("date") or "?",
                 v=repr(seq)[:40],
             )
-    for anchor in sorted(anchors, key=lambda a: a.get("seq", 0)):
-        seq = anchor.get("seq", 0)
-        if seq == 0:
+    for anchor in sorted(anchors, key=lambda a: a["seq"]):
+        seq = anchor["seq"]
+        if seq == 0:  # the seal of an empty trail
             continue
         stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
         if stored is None:

@@ -73,13 +73,9 @@ def log_event(
 
 def anchor_now(session=None) -> dict:
     """Append the committed seal to the anchor file (``flask audit anchor``, daily cron)."""
-    from docmgmt.audit.chain import GENESIS, current_seal, seal_mac
+    from docmgmt.audit.chain import seal_to_anchor
 
-    seal = current_seal(session or db.session) or {
-        "seq": 0,
-        "hash": GENESIS,
-        "mac": seal_mac(0, GENESIS),
-    }
+    seal = seal_to_anchor(session or db.session)
     line = append_anchor(seal, local_today().isoformat())
     _anchored_day[str(anchors_path())] = line["date"]
     return line

@@ -11,6 +11,7 @@ from docmgmt.auth.permissions import can_read_history, require
 from docmgmt.certification import operations as ops
 from docmgmt.errors import NotFound
 from docmgmt.extensions import db
+from docmgmt.jobs.said import text_of
 from docmgmt.records.models import RecordType
 
 blp = Blueprint(
@@ -50,7 +51,10 @@ class PackOut(Schema):
     sha256 = fields.Str()
     size = fields.Int()
     sample_seed = fields.Int(allow_none=True)
-    message = fields.Str()
+    message = fields.Function(
+        lambda row: text_of(row),
+        metadata={"type": "string", "description": "in the caller's language when it can be"},
+    )
 
 
 def _type(code) -> RecordType:

@@ -3,7 +3,7 @@ and evidence packs built for an audit period."""
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docmgmt.clock import utcnow
@@ -116,5 +116,8 @@ class EvidencePack(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str] = mapped_column(Text, default="")
+    # The message as a msgid and its parameters, said in the reader's language (jobs/said.py).
+    message_id: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    message_params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

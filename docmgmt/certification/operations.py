@@ -31,6 +31,7 @@ from docmgmt.clock import company_tz, local_today, utcnow
 from docmgmt.errors import NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.formtools import csv_bytes
+from docmgmt.jobs.said import keep, said
 from docmgmt.records.models import Record, RecordType
 from docmgmt.records.operations import add_months
 from docmgmt.versioning.models import Document
@@ -600,10 +601,10 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
         )
         + "\n"
     ).encode()
-    from docmgmt.audit.chain import current_seal
+    from docmgmt.audit.chain import seal_to_anchor
 
     manifest = {
-        "audit_seal": current_seal(db.session),
+        "audit_seal": seal_to_anchor(db.session),
         "company": company,
         "period": [pack.period_from.isoformat(), pack.period_to.isoformat()],
         "built_by": actor.full_name,
@@ -629,7 +630,7 @@ def run_pack(pack: EvidencePack, actor, progress=None) -> EvidencePack:
     data = build_pack(pack, actor, progress)
     blob = storage.put(data)
     pack.sha256, pack.size, pack.status = blob.sha256, blob.size, "done"
-    pack.message = _("%(n)d files.", n=pack.files)
+    keep(pack, said("%(n)d files.", n=pack.files))
     db.session.flush()
     log_event(
         actor,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from docmgmt.extensions import db
 from docmgmt.jobs.operations import handler
-from docmgmt.jobs.said import said
+from docmgmt.jobs.said import keep, said, said_of
 
 
 def _user(job):
@@ -25,10 +25,10 @@ def record_import(job, progress):
 
     imp = db.session.get(RecordImport, job.payload["import_id"])
     if imp.status in ("done", "failed"):  # an earlier attempt finished it
-        return imp.message
+        return said_of(imp)
     progress("reading", 0, imp.total_rows)
     importing.run(_user(job), imp, job.payload["mode"], progress, background=True)
-    return imp.message
+    return said_of(imp)
 
 
 def _import_failed(job, exc):
@@ -37,7 +37,7 @@ def _import_failed(job, exc):
 
     imp = db.session.get(RecordImport, job.payload["import_id"])
     imp.status = "failed"
-    imp.message = importing.failure_message(exc)
+    keep(imp, importing.failure_message(exc))
     db.session.flush()
 
 
@@ -70,16 +70,17 @@ def evidence_pack(job, progress):
 
     pack = db.session.get(EvidencePack, job.payload["pack_id"])
     if pack.status in ("done", "failed"):
-        return pack.message
+        return said_of(pack)
     cops.run_pack(pack, _user(job), lambda d, t: progress("building", d, t))
-    return pack.message
+    return said_of(pack)
 
 
 def _pack_failed(job, exc):
     from docmgmt.certification.models import EvidencePack
 
     pack = db.session.get(EvidencePack, job.payload["pack_id"])
-    pack.status, pack.message = "failed", str(getattr(exc, "message", exc))[:500]
+    pack.status = "failed"
+    keep(pack, str(getattr(exc, "message", exc))[:500])
     db.session.flush()
 
 

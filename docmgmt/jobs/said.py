@@ -3,8 +3,9 @@
 A worker speaks the server's language; the quality manager who opens the jobs page may speak
 another. A handler returns ``said("%(n)d digest(s)", n=3)``: a string in the worker's language
 (for logs and the CLI) that also carries its msgid and parameters; ``finish`` stores both, and
-:func:`text_of` says it in the reader's language. Messages kept as plain text (an import's or a
-pack's own message, an error's text, rows from before) are shown as stored."""
+:func:`text_of` says it in the reader's language. A record import and an evidence pack keep
+their own message the same way (:func:`keep`), and their job says it again (:func:`said_of`).
+Messages kept as plain text (an error's text, rows from before) are shown as stored."""
 
 from __future__ import annotations
 
@@ -32,10 +33,27 @@ def _render(msgid: str, params: dict | None) -> str:
         return ""
 
 
-def text_of(job) -> str:
-    """The job's message in the language of the moment."""
-    if getattr(job, "message_id", ""):
-        text = _render(job.message_id, job.message_params)
+def text_of(row) -> str:
+    """The message of a job, a record import or an evidence pack (``message``, ``message_id``,
+    ``message_params``) in the language of the moment; as stored when it has no msgid."""
+    if getattr(row, "message_id", ""):
+        text = _render(row.message_id, row.message_params)
         if text:
             return text
-    return job.message or ""
+    return row.message or ""
+
+
+def keep(row, message: str) -> None:
+    """Store ``message`` on ``row``: its text (the language of the moment: logs, the CLI, old
+    readers) and, for a :class:`Said`, its msgid and parameters."""
+    row.message = str(message)
+    row.message_id = getattr(message, "msgid", "")
+    row.message_params = getattr(message, "params", None)
+
+
+def said_of(row) -> str:
+    """The row's message as a handler returns it: a :class:`Said` when it has a msgid that can
+    still be said (so the job keeps it too), its stored text otherwise."""
+    if getattr(row, "message_id", "") and _render(row.message_id, row.message_params):
+        return Said(row.message_id, dict(row.message_params or {}))
+    return row.message or ""

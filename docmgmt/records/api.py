@@ -17,6 +17,7 @@ from docmgmt.errors import InvalidState, NotFound, ValidationFailed, refuse_unst
 from docmgmt.extensions import db
 from docmgmt.extract import web as text_web
 from docmgmt.extract.web import AttachmentTextOut
+from docmgmt.jobs.said import text_of
 from docmgmt.records import importing
 from docmgmt.records import operations as ops
 from docmgmt.records.models import LegalHold, Record, RecordImport, RecordType
@@ -214,7 +215,10 @@ class ImportOut(Schema):
     imported = fields.Int()
     skipped_duplicates = fields.Int()
     error_rows = fields.Int()
-    message = fields.Str()
+    message = fields.Function(
+        lambda row: text_of(row),
+        metadata={"type": "string", "description": "in the caller's language when it can be"},
+    )
     mapping = fields.Dict()
     external_id_column = fields.Str()
     title_column = fields.Str()

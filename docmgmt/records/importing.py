@@ -22,6 +22,7 @@ from docmgmt.clock import local_today, utcnow
 from docmgmt.errors import InvalidState, ValidationFailed, refuse_unstorable
 from docmgmt.extensions import db
 from docmgmt.formtools import csv_unguard
+from docmgmt.jobs.said import keep, said
 from docmgmt.records import operations as ops
 from docmgmt.records.models import Record, RecordImport, RecordState, RecordType, Trigger
 
@@ -272,7 +273,7 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
         imp.errors_sha256 = storage.put(error_report(results)).sha256
     if bad and mode == "block":
         imp.status = "failed"
-        imp.message = _("%(n)d rows have errors; nothing was imported.", n=len(bad))
+        keep(imp, said("%(n)d rows have errors; nothing was imported.", n=len(bad)))
         db.session.flush()
         return imp
     good = [r for r in results if not r.errors and not r.duplicate]
@@ -320,11 +321,14 @@ def run(actor, imp: RecordImport, mode: str, progress=None, background=False) ->
     failpoint("import")  # fault tests: the server dies here, before the commit
     imp.imported = len(rows)
     imp.status = "done"
-    imp.message = _(
-        "%(n)d records imported, %(d)d already filed, %(e)d rows with errors.",
-        n=len(rows),
-        d=imp.skipped_duplicates,
-        e=len(bad),
+    keep(
+        imp,
+        said(
+            "%(n)d records imported, %(d)d already filed, %(e)d rows with errors.",
+            n=len(rows),
+            d=imp.skipped_duplicates,
+            e=len(bad),
+        ),
     )
     db.session.flush()
     log_event(
@@ -359,12 +363,13 @@ def read_progress(import_id: int) -> tuple[str, int, int] | None:
 
 
 def failure_message(exc: BaseException) -> str:
-    """What the person reads when an import failed: never empty."""
+    """What the person reads when an import failed: never empty. A msgid (said in the reader's
+    language) around the error's own text (kept as the worker said it)."""
     message = str(getattr(exc, "message", "") or exc).strip()
-    return _(
+    return said(
         "The import failed and nothing was filed: %(reason)s",
-        reason=message or type(exc).__name__,
-    )[:500]
+        reason=(message or type(exc).__name__)[:450],
+    )
 
 
 def submit(imp: RecordImport, user_id: int, mode: str):

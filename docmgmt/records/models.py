@@ -194,6 +194,9 @@ class RecordImport(db.Model):
     error_rows: Mapped[int] = mapped_column(Integer, default=0)
     errors_sha256: Mapped[str] = mapped_column(String(64), default="")
     message: Mapped[str] = mapped_column(Text, default="")
+    # The message as a msgid and its parameters, said in the reader's language (jobs/said.py).
+    message_id: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    message_params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_dt: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -25,6 +25,7 @@ from docmgmt.extensions import db
 from docmgmt.extract import web as text_web
 from docmgmt.extract.web import RetryTextForm
 from docmgmt.formtools import csv_bytes, error_at_field, options, xlsx_append
+from docmgmt.jobs.said import text_of
 from docmgmt.records import bp, importing
 from docmgmt.records import operations as ops
 from docmgmt.records.forms import (
@@ -492,7 +493,7 @@ def import_run(import_id):
     try:
         importing.run(current_user, imp, form.mode.data)
         db.session.commit()
-        flash(imp.message, "success" if imp.status == "done" else "error")
+        flash(text_of(imp), "success" if imp.status == "done" else "error")
     except DomainError as exc:
         undo(exc)
         flash(exc.message, "error")

@@ -626,9 +626,17 @@ def retry_recognition(actor, att: SessionAttachment):
 def covered_revision_note(rev: Revision) -> str:
     """What a session's page says after a revision it covered that is not (or was never) in
     force: a session may be held before a scheduled revision's date, and the revision then
-    cancelled or its date taken back. Empty for a revision that came into force."""
+    cancelled or its date taken back, or the document withdrawn before that date (the
+    withdrawal makes the scheduled revision obsolete and keeps its date; it came into force only
+    if that date was on or before the day of the withdrawal). Empty for a revision that came
+    into force."""
     if rev.state == RevisionState.CANCELLED:
         return _("cancelled, never in force")
+    if rev.state == RevisionState.OBSOLETE:
+        withdrawn_on = rev.document.obsolete_date if rev.document.is_obsolete else None
+        if withdrawn_on and rev.effective_date and rev.effective_date > withdrawn_on:
+            return _("withdrawn before it took effect")
+        return ""
     if rev.state == RevisionState.APPROVED:
         if rev.effective_date is None:
             return _("not in force: its date was taken back")

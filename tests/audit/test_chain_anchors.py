@@ -160,6 +160,14 @@ def test_an_altered_anchor_line_is_a_clear_failure_not_a_crash(
         assert f"the anchor of 2026-03-01 gives its event as {shown}" in html.unescape(
             page_text(page)
         )
+    # A line that names no event (no "seq") cannot be checked either: never skipped.
+    path.write_text(good + json.dumps({"date": "2026-03-01", "hash": "x"}) + "\n", "utf-8")
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        'audit trail BROKEN: the anchor {"date": "2026-03-01", "hash": "x"} names no event: '
+        "it cannot be checked" in result.output
+    )
     # A line that is JSON but not an anchor, given on the command line.
     other = tmp_path / "other.jsonl"
     other.write_text("[1, 2]\n", encoding="utf-8")
@@ -178,5 +186,9 @@ def test_an_altered_anchor_line_is_a_clear_failure_not_a_crash(
     text_zh = html.unescape(page_text(client.get("/audit/verify")))
     assert "2026-03-01" in text_zh and "'7'" in text_zh
     assert "anchor" not in text_zh and "None" not in text_zh
+    path.write_text(good + json.dumps({"date": "2026-03-01", "hash": "x"}) + "\n")
+    text_zh = html.unescape(page_text(client.get("/audit/verify")))
+    assert '{"date": "2026-03-01", "hash": "x"}' in text_zh and "无法核对" in text_zh
+    assert "names no event" not in text_zh
     path.write_text(good, encoding="utf-8")
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0

@@ -511,7 +511,16 @@ def test_the_seal_proves_the_end(app, trail):
 
 def test_anchors_must_still_be_in_the_chain(app, trail):
     assert verdict(anchors=[{"seq": 0, "hash": "x"}]) == (True, 4, None, "")
-    assert verdict(anchors=[{"hash": "x"}, {"seq": 2, "hash": trail[2]}]) == (True, 4, None, "")
+    # An anchor without "seq" was once skipped as if it anchored nothing; it names no event, so
+    # it cannot be checked and fails like the other unreadable anchors
+    # (test_an_anchor_that_cannot_be_checked_fails_verification).
+    assert verdict(anchors=[{"hash": "x"}, {"seq": 2, "hash": trail[2]}]) == (
+        False,
+        4,
+        None,
+        'the anchor {"hash": "x"} names no event: it cannot be checked',
+    )
+    assert verdict(anchors=[{"seq": 2, "hash": trail[2]}]) == (True, 4, None, "")
     assert verdict(anchors=[{"seq": 0}, {"seq": 9, "hash": trail[4]}])[2] == 9
     assert verdict(anchors=[{"seq": 2, "hash": trail[2], "date": "2026-03-01"}])[0] is True
     assert verdict(
@@ -552,3 +561,29 @@ def test_an_anchor_that_cannot_be_checked_fails_verification(app, trail):
         "the anchor of 2026-03-02 gives its event as None"
     )
     assert verdict(anchors=[5]) == (False, 4, None, "5 is not an anchor: it cannot be checked")
+    no_seq = {"date": "2026-03-03", "hash": trail[4]}
+    for anchors in ([no_seq, {"seq": 3, "hash": trail[3]}], [{"seq": 3, "hash": trail[3]}, no_seq]):
+        assert verdict(anchors=anchors) == (
+            False,
+            4,
+            None,
+            f'the anchor {{"date": "2026-03-03", "hash": "{trail[4]}"}} names no event: '
+            "it cannot be checked",
+        )
+
+
+def test_anchors_and_manifests_always_name_their_event(app):
+    """Before the first event the anchor and a manifest carry the genesis seal (event #0), and
+    append_anchor refuses a seal without an event number rather than write an uncheckable line."""
+    from docmgmt.audit.chain import GENESIS, anchors_path, append_anchor, seal_to_anchor
+    from docmgmt.audit.operations import anchor_now
+    from docmgmt.extensions import db
+
+    assert seal_to_anchor(db.session)["seq"] == 0
+    assert seal_to_anchor(db.session)["hash"] == GENESIS
+    assert anchor_now()["seq"] == 0
+    with pytest.raises(ValueError):
+        append_anchor({"hash": GENESIS, "mac": ""}, "2026-03-04")
+    lines = [json.loads(x) for x in anchors_path().read_text().splitlines()]
+    assert len(lines) == 1 and lines[0]["seq"] == 0
+    assert verdict() == (True, 0, None, "")

@@ -507,6 +507,59 @@ def test_a_session_on_a_scheduled_revision_that_is_cancelled_says_so_and_trains_
     assert f"{doc.number} A1（已取消，从未生效）" in page and "cancelled" not in page
 
 
+def test_a_session_on_a_scheduled_revision_whose_document_is_withdrawn_says_it_never_took_effect(
+    client, auth, people, techs, create_document, draft_of, approve, token_for, today
+):
+    """A1 is scheduled, staff are trained on it, then the document is withdrawn before A1's
+    date: A1 becomes obsolete with its date kept, but it was never in force. The session's page
+    says so (both languages); A0, in force until the withdrawal, gets no note."""
+    qm = token_for(people["qm"])
+    doc = create_document()
+    a0 = approve(draft_of(doc))
+    _publish(people, a0, today, days_ago=10)
+    a1 = approve(draft_of(doc, change_summary="缩短响应时限"))
+    _publish(people, a1, today + timedelta(days=5))
+    r = client.post(
+        "/api/v1/training/sessions",
+        json={
+            "held_on": today.isoformat(),
+            "kind": "classroom",
+            "topic": "A0/A1 宣贯",
+            "trainer_name": "陈立华",
+            "duration_minutes": 60,
+            "assessed": True,
+            "revision_ids": [a0.id, a1.id],
+            "attendees": [{"user_id": techs["tech"].id, "result": "passed", "score": 90}],
+        },
+        headers=qm,
+    )
+    assert r.status_code == 201, r.get_json()
+    session_id = r.get_json()["id"]
+    r = client.post(
+        f"/api/v1/documents/{doc.id}/withdraw",
+        json={"reason": "业务取消", "approver_id": people["approver"].id},
+        headers=qm,
+    )
+    assert r.status_code == 201, r.get_json()
+    r = client.post(
+        f"/api/v1/withdrawals/{r.get_json()['id']}/approve",
+        json={"password": PASSWORD},
+        headers=token_for(people["approver"]),
+    )
+    assert r.status_code == 200, r.get_json()
+    db.session.expire_all()
+    assert (a1.state, a1.effective_date) == ("obsolete", today + timedelta(days=5))
+
+    auth.login("qm")
+    page = page_text(client.get(f"/training/sessions/{session_id}"))
+    assert f"{doc.number} A1 (withdrawn before it took effect)" in page
+    assert f"{doc.number} A0 (" not in page
+    client.post("/lang/zh_CN")
+    page = page_text(client.get(f"/training/sessions/{session_id}"))
+    assert f"{doc.number} A1（生效前已作废，从未生效）" in page and "withdrawn" not in page
+    assert f"{doc.number} A0（" not in page
+
+
 def test_passing_a_session_before_a_scheduled_revision_takes_effect_counts_on_its_day(
     client, auth, people, techs, create_document, draft_of, approve, token_for, today
 ):
