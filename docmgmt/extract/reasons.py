@@ -8,8 +8,6 @@ reader's language. Rows written before codes existed keep their stored text (``r
 
 from __future__ import annotations
 
-from flask_babel import gettext
-
 
 def N_(msgid: str) -> str:  # marks a msgid for the catalogue; translated when shown
     return msgid
@@ -36,13 +34,10 @@ REASONS = {
 
 def message(code: str, params: dict | None = None) -> str:
     """The reason ``code`` in the language of the moment ("" for an unknown code)."""
+    from docmgmt.jobs.said import render
+
     msgid = REASONS.get(code)
-    if msgid is None:
-        return ""
-    try:
-        return gettext(msgid, **(params or {}))
-    except (KeyError, TypeError, ValueError):  # parameters of an older version: the stored text
-        return ""
+    return "" if msgid is None else render(msgid, params)  # "": the stored text is shown
 
 
 def reason_of(text) -> str:

@@ -17,7 +17,7 @@ class Said(str):
     params: dict
 
     def __new__(cls, msgid: str, params: dict):
-        self = super().__new__(cls, _render(msgid, params) or msgid)
+        self = super().__new__(cls, render(msgid, params) or msgid)
         self.msgid, self.params = msgid, params
         return self
 
@@ -26,7 +26,9 @@ def said(msgid: str, **params) -> Said:
     return Said(msgid, params)
 
 
-def _render(msgid: str, params: dict | None) -> str:
+def render(msgid: str, params: dict | None) -> str:
+    """``msgid`` with ``params`` in the language of the moment; "" when the parameters no longer
+    fit it (a row of an older version: the caller shows the stored text)."""
     try:
         return gettext(msgid, **(params or {}))
     except (KeyError, TypeError, ValueError):  # parameters of an older version
@@ -37,7 +39,7 @@ def text_of(row) -> str:
     """The message of a job, a record import or an evidence pack (``message``, ``message_id``,
     ``message_params``) in the language of the moment; as stored when it has no msgid."""
     if getattr(row, "message_id", ""):
-        text = _render(row.message_id, row.message_params)
+        text = render(row.message_id, row.message_params)
         if text:
             return text
     return row.message or ""
@@ -54,6 +56,6 @@ def keep(row, message: str) -> None:
 def said_of(row) -> str:
     """The row's message as a handler returns it: a :class:`Said` when it has a msgid that can
     still be said (so the job keeps it too), its stored text otherwise."""
-    if getattr(row, "message_id", "") and _render(row.message_id, row.message_params):
+    if getattr(row, "message_id", "") and render(row.message_id, row.message_params):
         return Said(row.message_id, dict(row.message_params or {}))
     return row.message or ""
