@@ -241,7 +241,7 @@ class PostgresBackend:
         """Entries holding the terms that the searcher may see, as a subquery whose rows the
         exact checks then test: the fence (OFFSET 0) keeps the planner from testing a long
         revision's text before the cheap access rules have turned it away."""
-        cols = [T.c.key, T.c.day, *[T.c[n] for n in FACETS], T.c.audience]
+        cols = [T.c.key, T.c.day, T.c.number, *[T.c[n] for n in FACETS], T.c.audience]
         cols += [T.c.text, T.c.ftitle, T.c.fnumber, T.c.terms]
         return (
             select(*cols)
@@ -286,6 +286,7 @@ class PostgresBackend:
             select(
                 c.c.key,
                 c.c.day,
+                c.c.number,
                 self._score(c.c, positive).label("score"),
                 *[c.c[n] for n in FACETS],
                 c.c.audience,
@@ -304,6 +305,10 @@ class PostgresBackend:
         tsq = cast(literal(_tsquery(terms)), TSQUERY)
         with db.engine.connect() as conn:
             hits, exact = self._scan(conn, terms, tsq, rules, window)
+            # Scores are small integers, so ties are many: without a rule of its own the order of
+            # equal hits is the order PostgreSQL happened to read them in, and page 2 could repeat
+            # a hit of page 1. Equal hits go in number order (then key); the sorts are stable.
+            hits.sort(key=lambda h: (h["number"], h["key"]))
             if sort == "date":
                 hits.sort(key=lambda h: (h["day"], h["score"]), reverse=True)
             else:

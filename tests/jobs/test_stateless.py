@@ -95,10 +95,12 @@ def test_the_progress_of_a_job_reads_the_same_on_every_server(app, people, serve
 def test_no_background_thread_or_progress_file_is_left_by_a_job(app, people, tmp_path):
     import threading
 
+    from docmgmt.clock import utcnow
     from docmgmt.jobs.daily import submit_daily
 
     before = {t.name for t in threading.enumerate()}
-    submit_daily()
+    evening = utcnow().replace(hour=12)  # 20:00 in Shanghai: all four of the day's jobs are due
+    assert len(submit_daily(now=evening)) == 4
     after = {t.name for t in threading.enumerate() if t.is_alive()}
     assert not {n for n in after - before if not n.endswith("-lease")}
     from pathlib import Path

@@ -167,6 +167,23 @@ def test_filters_counts_sorting_and_pages(client, corpus, people, token_for, tod
     assert top["url"].startswith("/documents/")
 
 
+def test_equal_hits_keep_one_order_across_pages(postgres_engine, client, corpus, people, token_for):
+    """The PostgreSQL engine's scores are small integers, so many hits tie: they are listed in
+    number order whatever order the table holds them in, and no page repeats another's hit."""
+    from sqlalchemy import text
+
+    headers = token_for(people["qm"])
+    first = min(h["number"] for h in _numbers(client, headers, "目的")["hits"])
+    with db.engine.begin() as conn:  # an updated row moves to the end of the table
+        conn.execute(text("UPDATE search_entry SET day = day WHERE number = :n"), {"n": first})
+    listed = [
+        h["number"]
+        for p in (1, 2, 3)
+        for h in _numbers(client, headers, "目的", per_page=2, page=p)["hits"]
+    ]
+    assert len(listed) == 5 and listed == sorted(listed) and listed[0] == first
+
+
 @pytest.mark.parametrize(
     "q",
     [
