@@ -8,7 +8,7 @@ import io
 import json
 import random
 import zipfile
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -27,7 +27,7 @@ from docmgmt.certification.models import (
     Extension,
     SurveillanceAudit,
 )
-from docmgmt.clock import company_tz, local_today, utcnow
+from docmgmt.clock import day_start, local_today, utcnow
 from docmgmt.errors import NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.formtools import csv_bytes
@@ -51,11 +51,8 @@ def require_manager(actor):
 
 
 def _day_bounds(d_from: date, d_to: date):
-    tz = company_tz()
-    return (
-        datetime.combine(d_from, time.min, tzinfo=tz),
-        datetime.combine(d_to + timedelta(days=1), time.min, tzinfo=tz),
-    )
+    # As UTC instants: SQLite stores an instant's UTC wall time and drops any other offset.
+    return day_start(d_from), day_start(d_to + timedelta(days=1))
 
 
 def check_period(d_from, d_to):

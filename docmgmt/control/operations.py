@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from docmgmt import storage
 from docmgmt.audit.operations import log_event
 from docmgmt.auth.permissions import can_manage_documents, require
-from docmgmt.clock import as_utc, local_today, utcnow
+from docmgmt.clock import as_utc, local_date, local_today, utcnow
 from docmgmt.control.models import (
     ChangeRequest,
     ChangeRequestAttachment,
@@ -268,7 +268,7 @@ def review_due_dates(docs, in_force: dict) -> dict:
             current = in_force.get(doc.id)
             since = current.effective_date if current else None
         else:
-            since = doc.created_dt.date() if doc.created_dt else None
+            since = local_date(doc.created_dt) if doc.created_dt else None
         out[doc.id] = next_review_date(doc.review_interval_months, last.get(doc.id), since)
     return out
 

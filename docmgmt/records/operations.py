@@ -18,7 +18,7 @@ from docmgmt.audit.operations import log_event
 from docmgmt.auth.models import Department, User
 from docmgmt.auth.permissions import can_manage_documents, can_read_history
 from docmgmt.auth.scope import require_record_access, scope_records
-from docmgmt.clock import as_utc, local_today, utcnow
+from docmgmt.clock import as_utc, day_start, local_date, local_today, utcnow
 from docmgmt.doclang import in_document_language
 from docmgmt.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
@@ -516,7 +516,7 @@ def set_trigger_date(actor, record: Record, day: date, now=None) -> Record:
     if (
         day is None
         or day > local_today(now) + timedelta(days=1)
-        or day < record.filed_dt.date() - timedelta(days=3650)
+        or day < local_date(record.filed_dt) - timedelta(days=3650)
     ):
         raise ValidationFailed(_("Give a plausible date, not in the future."), field="trigger_date")
     record.trigger_date = day
@@ -571,11 +571,9 @@ def records_query(
     if department_id:
         q = q.where(Record.department_id == department_id)
     if date_from:
-        q = q.where(Record.filed_dt >= datetime.combine(date_from, datetime.min.time()))
+        q = q.where(Record.filed_dt >= day_start(date_from))  # the company's days, not UTC's
     if date_to:
-        q = q.where(
-            Record.filed_dt < datetime.combine(date_to + timedelta(days=1), datetime.min.time())
-        )
+        q = q.where(Record.filed_dt < day_start(date_to + timedelta(days=1)))
     if state:
         q = q.where(Record.state == RecordState(state))
     if text:

@@ -17,7 +17,7 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from docmgmt.clock import local_today
+from docmgmt.clock import local_date, local_today
 from docmgmt.search.engine import Entry
 
 
@@ -147,7 +147,7 @@ def _revision_entries(session: Session, groups: list[str]) -> list[Entry]:
                     department=dept,
                     state=rev.state.value,
                     audience="all" if in_force else "history",
-                    day=day_number(rev.effective_date or rev.created_dt.date()),
+                    day=day_number(rev.effective_date or local_date(rev.created_dt)),
                     meta={
                         "revision_id": rev.id,
                         "document_id": doc.id,
@@ -358,7 +358,7 @@ def _record_entries(session: Session, groups: list[str]) -> list[Entry]:
                 department=r.department.code if r.department else "",
                 state=r.state.value,
                 audience="all",
-                day=day_number(r.filed_dt.date()),
+                day=day_number(local_date(r.filed_dt)),
                 meta={"record_id": r.id, "files": files} if files else {"record_id": r.id},
             )
         )
@@ -505,7 +505,7 @@ def _request_entries(session: Session, groups: list[str]) -> list[Entry]:
                     department=doc.department.code if doc.department else "",
                     state=cr.state.value,
                     audience=audience,
-                    day=day_number(cr.created_dt.date()),
+                    day=day_number(local_date(cr.created_dt)),
                     meta=meta,
                 )
             )
