@@ -278,8 +278,9 @@ def _records(users, docs, deps) -> None:
     customers = ["张先生", "王女士", "李经理", "赵先生", "陈女士", "刘先生", "杨女士", "黄先生"]
     faults = ["不制冷", "漏水", "异响", "无法开机", "显示故障代码E4", "扫码支付失败"]
     products = CHOICES["product"]
-    # Two records old enough to be past their 24-month retention, and a year of recent ones.
-    for n, ago in enumerate([1100, 1000, 300, 240, 180, 120, 60, 30, 12, 5, 2]):
+    # Two records old enough to be past their retention (3年, as SP-04 and SP-05 say), and a
+    # year of recent ones.
+    for n, ago in enumerate([1190, 1130, 300, 240, 180, 120, 60, 30, 12, 5, 2]):
         day = today - timedelta(days=ago)
         cust, fault, prod = customers[n % 8], faults[n % 6], products[n % 5]
         rops.file_record(
