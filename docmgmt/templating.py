@@ -130,7 +130,7 @@ def target_value_label(value, kind) -> str:
         from docmgmt.extensions import db
 
         dep = db.session.scalar(select(Department).where(Department.code == value))
-        return dep.name if dep else value
+        return dep.shown_name if dep else value
     return value
 
 
