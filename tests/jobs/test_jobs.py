@@ -22,21 +22,6 @@ from tests.control.test_mail import Mailbox, body, mailbox  # noqa: F401  (the f
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def wo_type(people):
-    from docmgmt.records import operations as rops
-
-    rt = rops.create_type(
-        people["qm"],
-        code="WO",
-        name="派工单",
-        retention_months=36,
-        fields=[{"name": "customer", "label": "客户", "kind": "text", "required": True}],
-    )
-    db.session.commit()
-    return rt
-
-
 def _import_job(people, rt, n, prefix="J"):
     """An uploaded file of ``n`` rows made into an import job (as the page does for a large
     file), committed, not started."""

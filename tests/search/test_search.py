@@ -545,7 +545,7 @@ def test_numbers_glued_to_letters_and_digits_are_found_by_their_parts(
 
 
 def test_past_the_window_the_page_says_so_and_a_date_range_narrows_it(
-    app, client, auth, people, token_for
+    app, client, auth, people, token_for, wo_type
 ):
     """A common word matches more entries than a search ranks (SEARCH_WINDOW): the API says the
     list is not exact and the page says only some are ranked (not "the newest": neither engine
@@ -556,13 +556,7 @@ def test_past_the_window_the_page_says_so_and_a_date_range_narrows_it(
     from docmgmt.records import operations as rops
 
     app.config["SEARCH_WINDOW"] = 3
-    rt = rops.create_type(
-        people["qm"],
-        code="WO",
-        name="派工单",
-        retention_months=36,
-        fields=[{"name": "customer", "label": "客户", "kind": "text", "required": True}],
-    )
+    rt = wo_type
     start = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
     numbers = []
     for i in range(7):  # filed oldest first, a day apart
