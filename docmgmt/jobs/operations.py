@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from docmgmt.clock import as_utc, utcnow
 from docmgmt.extensions import db
+from docmgmt.jobs import said
 from docmgmt.jobs.models import Job
 
 log = logging.getLogger(__name__)
@@ -176,10 +177,7 @@ class Heartbeat(threading.Thread):
 def finish(job_id: int, attempt: int, state: str, message: str = "", progress=None) -> None:
     """Mark the job done or failed in the caller's transaction, if it is still this attempt's;
     raises Fenced otherwise (the caller rolls back)."""
-    values = dict(state=state, finished_dt=utcnow(), message=(message or "")[:2000])
-    values.update(
-        message_id=getattr(message, "msgid", ""), message_params=getattr(message, "params", None)
-    )
+    values = dict(state=state, finished_dt=utcnow(), **said.columns(message))
     if progress is not None and progress.last is not None:
         values.update(zip(("phase", "done", "total"), progress.last, strict=True))
     got = db.session.execute(
@@ -299,12 +297,10 @@ def rerun(actor, job: Job) -> Job:
             phase="",
             done=0,
             total=0,
-            message="",
-            message_id="",
-            message_params=None,
             finished_dt=None,
             lease_until=None,
             worker="",
+            **said.columns(""),
         )
         .execution_options(synchronize_session=False)
     )

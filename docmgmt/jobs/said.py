@@ -45,12 +45,26 @@ def text_of(row) -> str:
     return row.message or ""
 
 
+#: The longest text kept (the msgid and its parameters are kept whole).
+TEXT_LIMIT = 2000
+
+
+def columns(message) -> dict:
+    """How a message is stored, the one way for every row that keeps one (a job, a record
+    import, an evidence pack): ``message``, its text in the language of the moment (logs, the
+    CLI, old readers; at most TEXT_LIMIT characters) and, for a :class:`Said`, ``message_id``
+    and ``message_params``. ``columns("")`` clears them."""
+    return dict(
+        message=str(message or "")[:TEXT_LIMIT],
+        message_id=getattr(message, "msgid", ""),
+        message_params=getattr(message, "params", None),
+    )
+
+
 def keep(row, message: str) -> None:
-    """Store ``message`` on ``row``: its text (the language of the moment: logs, the CLI, old
-    readers) and, for a :class:`Said`, its msgid and parameters."""
-    row.message = str(message)
-    row.message_id = getattr(message, "msgid", "")
-    row.message_params = getattr(message, "params", None)
+    """Store ``message`` on ``row`` (a model object) as :func:`columns` says."""
+    for name, value in columns(message).items():
+        setattr(row, name, value)
 
 
 def said_of(row) -> str:

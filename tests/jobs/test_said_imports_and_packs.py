@@ -168,3 +168,38 @@ def test_an_evidence_packs_message_is_said_in_the_readers_language(
     db.session.commit()
     client.post("/lang/zh_CN")
     assert "7 files (old text)." in page_text(client.get(f"/certification/packs/{pack.id}"))
+
+
+def test_a_message_is_stored_one_way_on_a_job_an_import_and_a_pack(app, people):
+    """``finish`` (a job), ``keep`` (an import, a pack) and ``rerun`` (a job cleared) store a
+    message through the one function of said.py: the same text, msgid and parameters, and the
+    same limit on the text, whichever row keeps it."""
+    from docmgmt.certification.models import EvidencePack
+    from docmgmt.jobs import operations as ops
+    from docmgmt.jobs.models import Job
+    from docmgmt.jobs.said import keep, said
+    from docmgmt.records.models import RecordImport
+
+    long = said("The import failed and nothing was filed: %(reason)s", reason="行" * 3000)
+    plain = "x" * 2500  # a message kept as text only
+    for message in (long, plain):
+        job = Job(kind="digest", key=f"digest:{len(message)}", state="queued")
+        db.session.add(job)
+        db.session.commit()
+        attempt = ops.claim(job.id)
+        ops.finish(job.id, attempt, "done", message)
+        db.session.commit()
+        db.session.expire_all()
+        job = db.session.get(Job, job.id)
+        imp, pack = RecordImport(), EvidencePack()
+        keep(imp, message)
+        keep(pack, message)
+        stored = [(r.message, r.message_id, r.message_params) for r in (job, imp, pack)]
+        assert stored[0] == stored[1] == stored[2], message[:40]
+        assert 0 < len(job.message) <= 2000
+    job.state = "failed"
+    db.session.commit()
+    ops.rerun(people["qm"], job)
+    db.session.commit()
+    job = db.session.get(Job, job.id)
+    assert (job.message, job.message_id, job.message_params) == ("", "", None)
