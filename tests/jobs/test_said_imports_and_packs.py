@@ -295,3 +295,28 @@ def test_a_failed_job_import_or_pack_says_why_in_the_readers_language_and_logs_t
     assert _api(client, token_for, people["qm"], f"/api/v1/jobs/{job.id}", "zh_CN")["message"] == (
         "证据包生成失败：无法连接数据库。"
     )
+
+
+def test_the_evidence_packs_listed_in_the_workspace_say_their_state_in_words(
+    app, client, auth, people, today
+):
+    """The auditor's workspace lists the packs with their state in the reader's language
+    (失败, 已完成 …), never the stored code (failed, done)."""
+    import re
+
+    from docmgmt.certification import operations as cops
+    from tests.main.test_chinese_throughout import visible_text
+
+    for state in ("queued", "running", "done", "failed"):
+        pack = cops.request_pack(people["qm"], today - timedelta(days=30), today)
+        pack.status = state
+    db.session.commit()
+    auth.login("qm")
+    client.post("/lang/zh_CN")
+    text = visible_text(client.get("/certification/").get_data(as_text=True))
+    for words in ("等待中", "运行中", "已完成", "失败"):
+        assert words in text, words
+    assert re.findall(r"\b(?:queued|running|done|failed)\b", text) == []
+    client.post("/lang/en")
+    text = visible_text(client.get("/certification/").get_data(as_text=True))
+    assert "Stopped with an error" in text and " failed " not in text
