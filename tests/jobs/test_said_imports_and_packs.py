@@ -320,3 +320,24 @@ def test_the_evidence_packs_listed_in_the_workspace_say_their_state_in_words(
     client.post("/lang/en")
     text = visible_text(client.get("/certification/").get_data(as_text=True))
     assert "Stopped with an error" in text and " failed " not in text
+
+
+def test_a_finished_evidence_pack_job_shows_all_of_its_progress(
+    app, client, auth, people, today, effective_doc
+):
+    """The jobs page showed a built pack's job at "23 / 28": the last step the pack reported was
+    its last document, not its end. A pack that is built reports all of it."""
+    from docmgmt.certification import operations as cops
+    from docmgmt.jobs.operations import start
+
+    effective_doc()
+    pack = cops.request_pack(people["qm"], today - timedelta(days=30), today + timedelta(days=1))
+    db.session.commit()
+    start(cops.submit(pack, people["qm"].id))
+    db.session.commit()
+    db.session.expire_all()
+    job = _job(f"pack:{pack.id}")
+    assert job.state == "done" and job.total > 0
+    assert job.done == job.total
+    auth.login("qm")
+    assert f"{job.total} / {job.total}" in page_text(client.get("/jobs/"))
