@@ -341,3 +341,47 @@ def test_a_finished_evidence_pack_job_shows_all_of_its_progress(
     assert job.done == job.total
     auth.login("qm")
     assert f"{job.total} / {job.total}" in page_text(client.get("/jobs/"))
+
+
+def test_a_failed_import_or_pack_is_tried_again_from_its_own_page(
+    app, client, auth, people, today, monkeypatch
+):
+    """The jobs page says an import or a pack that failed is retried on its own page: the
+    failed import's page leads to uploading the file again, the failed pack's page builds the
+    same pack again (same period) with one button."""
+    import re
+
+    from docmgmt.certification import operations as cops
+    from docmgmt.certification.models import EvidencePack
+    from docmgmt.jobs.operations import start
+    from docmgmt.records import importing
+
+    rt = _wo_type(people)
+    monkeypatch.setattr(importing, "load", _fail_with(RuntimeError("boom")))
+    imp = _import(people, rt, [["W-1", "客户"]])
+    assert imp.status == "failed"
+    auth.login("qm")
+    client.post("/lang/zh_CN")
+    html = client.get(f"/records/imports/{imp.id}").get_data(as_text=True)
+    assert f'href="/records/import/{rt.id}"' in html and "重新上传文件" in html
+
+    real_build = cops.build_pack
+    monkeypatch.setattr(cops, "build_pack", _fail_with(OSError(28, "No space left on device")))
+    period = (today - timedelta(days=30), today)
+    pack = cops.request_pack(people["qm"], *period)
+    db.session.commit()
+    start(cops.submit(pack, people["qm"].id))
+    db.session.expire_all()
+    assert db.session.get(EvidencePack, pack.id).status == "failed"
+    html = client.get(f"/certification/packs/{pack.id}").get_data(as_text=True)
+    form = re.search(
+        r'<form method="post" action="/certification/packs"[^>]*>(.*?)</form>', html, re.S
+    )
+    assert form and "重新生成证据包" in form[1]
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form[1]))
+    monkeypatch.setattr(cops, "build_pack", real_build)
+    r = client.post("/certification/packs", data=fields)
+    assert r.status_code == 303
+    again = db.session.scalars(select(EvidencePack).order_by(EvidencePack.id.desc())).first()
+    assert again.id != pack.id and again.status == "done"
+    assert (again.period_from, again.period_to) == period
