@@ -385,3 +385,23 @@ def test_a_failed_import_or_pack_is_tried_again_from_its_own_page(
     again = db.session.scalars(select(EvidencePack).order_by(EvidencePack.id.desc())).first()
     assert again.id != pack.id and again.status == "done"
     assert (again.period_from, again.period_to) == period
+
+
+def test_a_pack_being_built_shows_how_far_it_is_in_numbers_like_an_import(
+    app, client, auth, people, today
+):
+    """Seen at 390 px: the import page says "2000 / 4500" under its bar, the pack page showed
+    a bare bar. It says how far too."""
+    from docmgmt.certification import operations as cops
+    from docmgmt.jobs.models import Job
+
+    pack = cops.request_pack(people["qm"], today - timedelta(days=30), today)
+    pack.status = "running"
+    db.session.flush()
+    key = f"pack:{pack.id}"
+    db.session.add(Job(kind="pack", key=key, state="running", phase="building", done=7, total=28))
+    db.session.commit()
+    auth.login("qm")
+    client.post("/lang/zh_CN")
+    text = page_text(client.get(f"/certification/packs/{pack.id}"))
+    assert "7 / 28" in text and "正在生成" in text
