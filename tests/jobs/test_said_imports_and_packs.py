@@ -333,8 +333,9 @@ def test_a_finished_evidence_pack_job_shows_all_of_its_progress(
     effective_doc()
     pack = cops.request_pack(people["qm"], today - timedelta(days=30), today + timedelta(days=1))
     db.session.commit()
-    start(cops.submit(pack, people["qm"].id))
+    job = cops.submit(pack, people["qm"].id)
     db.session.commit()
+    start(job)
     db.session.expire_all()
     job = _job(f"pack:{pack.id}")
     assert job.state == "done" and job.total > 0
@@ -370,7 +371,9 @@ def test_a_failed_import_or_pack_is_tried_again_from_its_own_page(
     period = (today - timedelta(days=30), today)
     pack = cops.request_pack(people["qm"], *period)
     db.session.commit()
-    start(cops.submit(pack, people["qm"].id))
+    job = cops.submit(pack, people["qm"].id)
+    db.session.commit()
+    start(job)
     db.session.expire_all()
     assert db.session.get(EvidencePack, pack.id).status == "failed"
     html = client.get(f"/certification/packs/{pack.id}").get_data(as_text=True)
