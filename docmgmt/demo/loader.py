@@ -41,6 +41,18 @@ TEMPLATES = templates.read(
     titles={f"SP-{n:02d}": p.title for n, p in enumerate(PROCEDURES, 1)},
 )
 FACTS = templates.check_facts(COMPANY.facts, data._Reader(data.COMPANY_FILE), "facts", TEMPLATES)
+# The text of XX-SP-04's later revisions A1 and A2: templates too (tokens for the numbers and
+# departments, so a demo loaded with another DOCMGMT_DOC_PREFIX names its own), checked alike.
+SP04_LATER = {
+    version: templates.check_text(
+        (CONTENT / f"sp-04.{version}.md").read_text(encoding="utf-8"),
+        f"sp-04.{version}.md",
+        TEMPLATES.facts,
+        [d.code for d in DEPARTMENTS],
+        templates.doc_ids(len(PROCEDURES)) + list(TEMPLATES.forms),
+    )
+    for version in ("A1", "A2")
+}
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -117,6 +129,10 @@ def load() -> None:
             prefix=prefix,
         )
 
+    def later(version):  # XX-SP-04 A1, A2
+        departments = {d.code: d.name for d in DEPARTMENTS}
+        return templates.fill(SP04_LATER[version], TEMPLATES, FACTS, departments, numbers, prefix)
+
     rev = drafting.create_draft(
         qm, manual, body=text(templates.MANUAL_ID), change_summary="新制订", now=_at(prepared, 8)
     )
@@ -163,7 +179,7 @@ def load() -> None:
     rev = drafting.create_draft(
         qm,
         sp04,
-        body=_read("sp-04.A1.md"),
+        body=later("A1"),
         change_summary=a1["summary"],
         change_number=a1["change_no"],
         pages_affected=a1["pages"],
@@ -181,7 +197,7 @@ def load() -> None:
     rev = drafting.create_draft(
         qm,
         sp04,
-        body=_read("sp-04.A2.md"),
+        body=later("A2"),
         change_summary=a2["summary"],
         change_number=a2["change_no"],
         pages_affected=a2["pages"],

@@ -135,9 +135,9 @@ def test_a_failed_job_says_why_and_its_import_files_nothing(app, people, wo_type
     monkeypatch.setattr(importing, "load", broken)
     jobs.start(job_id)
     job = _job(job_id)
-    assert job.state == "failed" and "disk gone" in job.message
+    assert job.state == "failed" and "the administrator can see the detail" in job.message
     imp = db.session.get(RecordImport, import_id)
-    assert imp.status == "failed" and "disk gone" in imp.message
+    assert imp.status == "failed" and imp.message_id == job.message_id
     assert _filed(import_id) == 0
 
 
