@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from docmgmt import filecheck
 from docmgmt.errors import NotFound, ValidationFailed
 from docmgmt.extensions import db
+from docmgmt.templating import listed
 
 _NEW = "docmgmt_new_blobs"
 _REUSED = "docmgmt_reused_blobs"
@@ -97,7 +98,7 @@ def check_upload(filename: str | None, data: bytes, allowed_suffixes=None) -> st
                 _(
                     "Files of type %(s)s are not accepted here (allowed: %(a)s).",
                     s=suffix or _("(none)"),
-                    a=", ".join(sorted(allowed_suffixes)),
+                    a=listed(sorted(allowed_suffixes)),
                 ),
                 field="file",
             )

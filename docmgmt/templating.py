@@ -221,6 +221,15 @@ def mark_lang(text) -> Markup:
     return Markup(_HAN_RUN.sub(lambda m: f'<span lang="zh-CN">{m.group(0)}</span>', escaped))
 
 
+def listed(items) -> str:
+    """Items named in a sentence: joined with the enumeration comma (、) in Chinese, ", " in
+    English."""
+    from flask import has_app_context
+
+    chinese = has_app_context() and ui_lang().startswith("zh")
+    return ("、" if chinese else ", ").join(str(i) for i in items)
+
+
 def colon() -> str:
     """The colon after a label: full-width (：) in Chinese, ": " in English."""
     return "：" if ui_lang().startswith("zh") else ": "

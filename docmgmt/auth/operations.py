@@ -13,6 +13,7 @@ from docmgmt.auth.signals import user_saved
 from docmgmt.clock import utcnow
 from docmgmt.errors import PermissionDenied, SigningLocked, ValidationFailed
 from docmgmt.extensions import db
+from docmgmt.templating import listed
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -109,7 +110,7 @@ def _check_departments(codes) -> list[str]:
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise ValidationFailed(
-            _("Unknown department code: %(c)s", c=", ".join(unknown)), field="audit_departments"
+            _("Unknown department code: %(c)s", c=listed(unknown)), field="audit_departments"
         )
     return codes
 

@@ -30,6 +30,7 @@ from docmgmt.control.rules import next_review_date
 from docmgmt.errors import InvalidState, PermissionDenied, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.notify import Event, notify, quality_managers
+from docmgmt.templating import listed
 from docmgmt.versioning import drafting, lifecycle, queries, withdrawing
 from docmgmt.versioning.models import Document, DocumentType
 
@@ -598,7 +599,7 @@ def propose_withdrawal(
         actor=actor,
         may_sign=lambda u: u.has_role(Role.APPROVER),
     )
-    refs = ", ".join(d.number for d in referrers(doc))
+    refs = listed(d.number for d in referrers(doc))
     wd = Withdrawal(
         document=doc,
         reason=reason,

@@ -25,6 +25,7 @@ from docmgmt.formtools import csv_unguard
 from docmgmt.jobs.said import keep, said
 from docmgmt.records import operations as ops
 from docmgmt.records.models import Record, RecordImport, RecordState, RecordType, Trigger
+from docmgmt.templating import listed
 
 SUFFIXES = {".csv", ".xlsx"}
 CHUNK = 2000
@@ -155,13 +156,13 @@ def set_mapping(
     ]
     if wrong:
         raise ValidationFailed(
-            _("The header row does not have these columns: %(c)s", c=", ".join(wrong)),
+            _("The header row does not have these columns: %(c)s", c=listed(wrong)),
             field="mapping",
         )
     missing = [f["label"] for f in rt.fields if f["required"] and not mapping.get(f["name"])]
     if missing:
         raise ValidationFailed(
-            _("Map a column to every required field: %(f)s", f=", ".join(missing)), field="mapping"
+            _("Map a column to every required field: %(f)s", f=listed(missing)), field="mapping"
         )
     imp.mapping = {k: v for k, v in mapping.items() if v}
     imp.external_id_column = external_id_column or ""

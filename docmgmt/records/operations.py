@@ -36,6 +36,7 @@ from docmgmt.records.models import (
     Trigger,
 )
 from docmgmt.sqltext import contains
+from docmgmt.templating import listed
 from docmgmt.versioning.models import Document, DocumentType
 
 FIELD_KINDS = ("text", "number", "date", "choice", "person")
@@ -332,7 +333,7 @@ def clean_values(rt: RecordType, raw: dict, people: dict | None = None, today=No
         elif kind == "choice":
             if v not in f["choices"]:
                 errors.append(
-                    (name, _("%(f)s must be one of: %(c)s", f=label, c=", ".join(f["choices"])))
+                    (name, _("%(f)s must be one of: %(c)s", f=label, c=listed(f["choices"])))
                 )
                 continue
             values[name] = v

@@ -10,6 +10,8 @@ import string
 
 from flask_babel import gettext as _l
 
+from docmgmt.templating import listed
+
 _CODE = re.compile(r"^([A-Z])([0-9])$")
 
 
@@ -43,7 +45,7 @@ def parse(code: str, skip: str = "IO") -> tuple[str, int]:
                 _l(
                     'Version letter "%(letter)s" is not used (letters skipped: %(skip)s).',
                     letter=letter,
-                    skip=", ".join(sorted(set(skip.upper()))),
+                    skip=listed(sorted(set(skip.upper()))),
                 )
             )
         )

@@ -15,6 +15,7 @@ from docmgmt.control.models import referrers
 from docmgmt.errors import InvalidState, ValidationFailed
 from docmgmt.extensions import db
 from docmgmt.notify import Event, notify, staff_concerned
+from docmgmt.templating import listed
 from docmgmt.versioning import lifecycle, signals
 from docmgmt.versioning.models import Document, Revision, RevisionState
 from docmgmt.versioning.queries import open_revision
@@ -37,7 +38,7 @@ def check_withdrawable(doc: Document, reason: str, confirm_references=False) -> 
                 "%(n)s is referred to by %(others)s. Confirm the withdrawal to go ahead, and "
                 "revise those documents.",
                 n=doc.number,
-                others=", ".join(d.number for d in users),
+                others=listed(d.number for d in users),
             )
         )
     if open_revision(doc) is not None:
@@ -75,7 +76,7 @@ def execute_withdrawal(
         now=now,
     )
     signals.document_withdrawn.send(doc, revisions=withdrawn, actor=actor, now=now, reason=reason)
-    versions_gone = ", ".join(r.version for r in withdrawn) or "—"
+    versions_gone = listed(r.version for r in withdrawn) or "—"
     for user in staff_concerned(doc.id):
         notify(
             user,

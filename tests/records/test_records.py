@@ -328,6 +328,30 @@ def test_import_through_the_pages(client, auth, people, wo):
     r = client.post(f"/records/imports/{imp_id}/run", data={"mode": "skip"}, follow_redirects=True)
     text = page_text(r)
     assert "1 records imported" in text and "Download the rows in error" in text
+    # rows in error: a warning, not the green of an import where every row was filed
+    assert 'id="import-result" class="flash flash-warning" role="alert"' in r.get_data(as_text=True)
+
+    # every row in error: nothing filed, said as an error
+    rows = [["T-11", "", "空调", "2026-03-05", "1"], ["T-12", "", "冰箱", "2026-03-05", "1"]]
+    r = client.post(
+        "/records/import/" + str(wo["id"]),
+        data={"file": (io.BytesIO(_csv(rows)), "b.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    imp_id = re.search(r"/records/imports/(\d+)/run", r.get_data(as_text=True)).group(1)
+    r = client.post(f"/records/imports/{imp_id}/run", data={"mode": "skip"}, follow_redirects=True)
+    assert 'class="flash flash-error" role="alert"' in r.get_data(as_text=True)
+    # the choices a value must be one of are named with the Chinese enumeration comma
+    client.post("/lang/zh_CN")
+    rows = [["T-13", "吴女士", "电视", "2026-03-05", "1"]]
+    r = client.post(
+        "/records/import/" + str(wo["id"]),
+        data={"file": (io.BytesIO(_csv(rows)), "c.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "空调、冰箱、售货机" in page_text(r)
 
 
 def _old_record(people, days_ago, title="过期工单"):
