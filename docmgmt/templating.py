@@ -130,7 +130,7 @@ def target_value_label(value, kind) -> str:
         from docmgmt.extensions import db
 
         dep = db.session.scalar(select(Department).where(Department.code == value))
-        return dep.name if dep else value
+        return dep.shown_name if dep else value
     return value
 
 
@@ -256,6 +256,13 @@ def message_of(row) -> str:
     return text_of(row)
 
 
+def work_state(state: str) -> str:
+    """The state of background work (a job, an evidence pack) in words, never its code."""
+    from docmgmt.jobs.labels import state_label
+
+    return state_label(state)
+
+
 def register_template_helpers(app):
     # Flask-Babel's own callables, with the catalogue looked up once per request.
     app.jinja_env.install_gettext_callables(
@@ -293,7 +300,9 @@ def register_template_helpers(app):
 
     # A feature's own template globals (doc_control, related_for_reading, in_force_of) are
     # registered by its blueprint, so this module stays below every feature.
-    app.jinja_env.globals.update(claim_focus=claim_focus, colon=colon, message_of=message_of)
+    app.jinja_env.globals.update(
+        claim_focus=claim_focus, colon=colon, message_of=message_of, work_state=work_state
+    )
 
     @app.context_processor
     def helpers():

@@ -37,6 +37,13 @@
     }
   }
   // The outline (目录) of a procedure: open beside the text on a wide screen.
+  // The search filters on a phone: folded, so the hits come first (open while one is on).
+  if (window.matchMedia && window.matchMedia("(max-width: 800px)").matches) {
+    var folds = document.querySelectorAll("details.facets-fold");
+    for (var f = 0; f < folds.length; f++) {
+      if (!folds[f].querySelector("li.on")) folds[f].open = false;
+    }
+  }
   if (window.matchMedia && window.matchMedia("(min-width: 1100px)").matches) {
     var outlines = document.querySelectorAll("nav.outline details");
     for (var o = 0; o < outlines.length; o++) outlines[o].open = true;

@@ -164,6 +164,23 @@ def people(create_user):
 
 
 @pytest.fixture
+def wo_type(people):
+    """A record type 派工单 (WO) with one required text field, customer; kept 36 months from
+    filing. A test file needing other fields defines its own fixture of this name."""
+    from docmgmt.records import operations as rops
+
+    rt = rops.create_type(
+        people["qm"],
+        code="WO",
+        name="派工单",
+        retention_months=36,
+        fields=[{"name": "customer", "label": "客户", "kind": "text", "required": True}],
+    )
+    db.session.commit()
+    return rt
+
+
+@pytest.fixture
 def create_document(app, people):
     from docmgmt.versioning import documents
 

@@ -58,6 +58,15 @@ class Department(db.Model):
             return self.name_en
         return self.name
 
+    @property
+    def shown_name(self) -> str:
+        """The name in the reader's language: the English name in the English UI where the
+        department has one (controlled prints keep the Chinese name)."""
+        from flask_babel import get_locale
+
+        locale = get_locale()
+        return self.display_name(str(locale) if locale else None)
+
 
 class UserRole(db.Model):
     __tablename__ = "user_role"

@@ -274,7 +274,7 @@ def set_language(code):
 
 def _dep_choices():
     deps = db.session.scalars(select(Department).order_by(Department.code)).all()
-    return options([(0, "—")] + [(d.id, d.name) for d in deps])
+    return options([(0, "—")] + [(d.id, d.shown_name) for d in deps])
 
 
 def _expiry(d):

@@ -617,6 +617,8 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
             z.writestr(name, data)
         z.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
     pack.files = len(files)
+    if progress:  # the end: the five files after the documents are written too
+        progress(len(in_force) + 5, len(in_force) + 5)
     return out.getvalue()
 
 

@@ -42,6 +42,18 @@ TEMPLATES = templates.read(
     titles={f"SP-{n:02d}": p.title for n, p in enumerate(PROCEDURES, 1)},
 )
 FACTS = templates.check_facts(COMPANY.facts, data._Reader(data.COMPANY_FILE), "facts", TEMPLATES)
+# The text of XX-SP-04's later revisions A1 and A2: templates too (tokens for the numbers and
+# departments, so a demo loaded with another DOCMGMT_DOC_PREFIX names its own), checked alike.
+SP04_LATER = {
+    version: templates.check_text(
+        (CONTENT / f"sp-04.{version}.md").read_text(encoding="utf-8"),
+        f"sp-04.{version}.md",
+        TEMPLATES.facts,
+        [d.code for d in DEPARTMENTS],
+        templates.doc_ids(len(PROCEDURES)) + list(TEMPLATES.forms),
+    )
+    for version in ("A1", "A2")
+}
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -118,6 +130,10 @@ def load() -> None:
             prefix=prefix,
         )
 
+    def later(version):  # XX-SP-04 A1, A2
+        departments = {d.code: d.name for d in DEPARTMENTS}
+        return templates.fill(SP04_LATER[version], TEMPLATES, FACTS, departments, numbers, prefix)
+
     rev = drafting.create_draft(
         qm, manual, body=text(templates.MANUAL_ID), change_summary="新制订", now=_at(prepared, 8)
     )
@@ -187,7 +203,7 @@ def load() -> None:
     rev = drafting.create_draft(
         qm,
         sp04,
-        body=_read("sp-04.A1.md"),
+        body=later("A1"),
         change_summary=a1["summary"],
         change_number=a1["change_no"],
         pages_affected=a1["pages"],
@@ -205,7 +221,7 @@ def load() -> None:
     rev = drafting.create_draft(
         qm,
         sp04,
-        body=_read("sp-04.A2.md"),
+        body=later("A2"),
         change_summary=a2["summary"],
         change_number=a2["change_no"],
         pages_affected=a2["pages"],
@@ -303,8 +319,9 @@ def _records(users, docs, deps, forms) -> None:
     customers = ["张先生", "王女士", "李经理", "赵先生", "陈女士", "刘先生", "杨女士", "黄先生"]
     faults = ["不制冷", "漏水", "异响", "无法开机", "显示故障代码E4", "扫码支付失败"]
     products = CHOICES["product"]
-    # Two records old enough to be past their 24-month retention, and a year of recent ones.
-    for n, ago in enumerate([1100, 1000, 300, 240, 180, 120, 60, 30, 12, 5, 2]):
+    # Two records old enough to be past their retention (3年, as SP-04 and SP-05 say), and a
+    # year of recent ones.
+    for n, ago in enumerate([1190, 1130, 300, 240, 180, 120, 60, 30, 12, 5, 2]):
         day = today - timedelta(days=ago)
         cust, fault, prod = customers[n % 8], faults[n % 6], products[n % 5]
         rops.file_record(

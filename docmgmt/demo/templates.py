@@ -83,8 +83,8 @@ def fill(text, tset, facts, departments, numbers, prefix, depth=0) -> str:
     return TOKEN.sub(one, text)
 
 
-def check_text(text: str, where: str, facts, departments, ids) -> None:
-    """Every token of ``text`` is known and every brace and placeholder is closed."""
+def check_text(text: str, where: str, facts, departments, ids) -> str:
+    """Every token of ``text`` is known and every brace and placeholder is closed; ``text``."""
     for lineno, line in enumerate(text.splitlines(), 1):
         at = f"{where}, line {lineno}"
         for m in TOKEN.finditer(line):
@@ -114,6 +114,7 @@ def check_text(text: str, where: str, facts, departments, ids) -> None:
             raise DemoDataError(f"{at}: a brace pair {{{{ … }}}} is not closed")
         if rest.count(PLACEHOLDER_START) != len(PLACEHOLDER.findall(rest)):
             raise DemoDataError(f"{at}: a placeholder 【待填写：…】 is not closed")
+    return text
 
 
 def read_forms(path: Path, departments: list[str]) -> dict[str, RecordForm]:

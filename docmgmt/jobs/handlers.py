@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from docmgmt.extensions import db
 from docmgmt.jobs.operations import handler
-from docmgmt.jobs.said import keep, said, said_of
+from docmgmt.jobs.said import failure, keep, said, said_of
 
 
 def _user(job):
@@ -32,13 +32,14 @@ def record_import(job, progress):
 
 
 def _import_failed(job, exc):
-    from docmgmt.records import importing
+    """The import failed: it says why (its job says the same)."""
     from docmgmt.records.models import RecordImport
 
     imp = db.session.get(RecordImport, job.payload["import_id"])
     imp.status = "failed"
-    keep(imp, importing.failure_message(exc))
+    keep(imp, failure(exc, "import"))
     db.session.flush()
+    return said_of(imp)
 
 
 def _index_imported(job):
@@ -76,12 +77,14 @@ def evidence_pack(job, progress):
 
 
 def _pack_failed(job, exc):
+    """The pack failed: it says why (its job says the same)."""
     from docmgmt.certification.models import EvidencePack
 
     pack = db.session.get(EvidencePack, job.payload["pack_id"])
     pack.status = "failed"
-    keep(pack, str(getattr(exc, "message", exc))[:500])
+    keep(pack, failure(exc, "pack"))
     db.session.flush()
+    return said_of(pack)
 
 
 evidence_pack.on_failure = _pack_failed

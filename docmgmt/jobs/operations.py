@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from docmgmt.clock import as_utc, utcnow
 from docmgmt.extensions import db
+from docmgmt.jobs import said
 from docmgmt.jobs.models import Job
 
 log = logging.getLogger(__name__)
@@ -176,10 +177,7 @@ class Heartbeat(threading.Thread):
 def finish(job_id: int, attempt: int, state: str, message: str = "", progress=None) -> None:
     """Mark the job done or failed in the caller's transaction, if it is still this attempt's;
     raises Fenced otherwise (the caller rolls back)."""
-    values = dict(state=state, finished_dt=utcnow(), message=(message or "")[:2000])
-    values.update(
-        message_id=getattr(message, "msgid", ""), message_params=getattr(message, "params", None)
-    )
+    values = dict(state=state, finished_dt=utcnow(), **said.columns(message))
     if progress is not None and progress.last is not None:
         values.update(zip(("phase", "done", "total"), progress.last, strict=True))
     got = db.session.execute(
@@ -198,12 +196,13 @@ def execute(job_id: int) -> str:
     if attempt is None:
         return "skipped"
     job = db.session.get(Job, job_id)
-    fn = HANDLERS.get(job.kind)
+    kind, key = job.kind, job.key
+    fn = HANDLERS.get(kind)
     beat = Heartbeat(current_app._get_current_object(), job_id, attempt)
     beat.start()
     try:
         if fn is None:
-            raise RuntimeError(f"no handler for jobs of kind {job.kind!r}")
+            raise RuntimeError(f"no handler for jobs of kind {kind!r}")
         progress = Progress(job_id, attempt)
         message = fn(job, progress) or ""
         finish(job_id, attempt, "done", message, progress)
@@ -221,13 +220,14 @@ def execute(job_id: int) -> str:
         return "fenced"
     except Exception as exc:
         db.session.rollback()
-        log.exception("job %s failed", job_id)
-        failed = getattr(HANDLERS.get(job.kind), "on_failure", None)
+        # The error itself is for the administrator, in the server log; the job (and the
+        # import or pack it worked on) says in words what failed (said.failure).
+        log.exception("job %s (%s, attempt %s) failed", job_id, key, attempt)
+        failed = getattr(HANDLERS.get(kind), "on_failure", None)
         job = db.session.get(Job, job_id)
         try:
-            if failed is not None:
-                failed(job, exc)
-            finish(job_id, attempt, "failed", str(getattr(exc, "message", "") or exc))
+            message = failed(job, exc) if failed is not None else None
+            finish(job_id, attempt, "failed", message or said.failure(exc))
             db.session.commit()
         except Fenced:
             db.session.rollback()
@@ -299,12 +299,10 @@ def rerun(actor, job: Job) -> Job:
             phase="",
             done=0,
             total=0,
-            message="",
-            message_id="",
-            message_params=None,
             finished_dt=None,
             lease_until=None,
             worker="",
+            **said.columns(""),
         )
         .execution_options(synchronize_session=False)
     )

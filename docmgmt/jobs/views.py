@@ -3,7 +3,7 @@ state and progress, and a failed one run again."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from docmgmt.jobs import operations as ops
 from docmgmt.jobs.maintenance import RERUNNABLE
 from docmgmt.jobs.models import STATES, Job
 from docmgmt.jobs.said import text_of
+from docmgmt.redirects import redirect_back
 
 PAGE_SIZE = 50
 
@@ -64,7 +65,8 @@ def rerun(job_id):
     except DomainError as exc:
         undo(exc)
         flash(exc.message, "error")
-        return redirect(url_for("jobs.page"), 303)
+        return redirect_back(request.form.get("next"), url_for("jobs.page"), 303)
     ops.start(job_id)
     flash(_("The job is queued again."), "success")
-    return redirect(url_for("jobs.page"), 303)
+    # Back to the list the button was on (its filter and page), when that is a page of ours.
+    return redirect_back(request.form.get("next"), url_for("jobs.page"), 303)

@@ -167,6 +167,8 @@ def render(job: ReportJob) -> bytes:
         for c in job.changes:
             where = escape(c.where or "—")
             kind = f"{KINDS.get(c.kind, c.kind)}<br/>{WHAT.get(c.what, c.what)}"
+            if getattr(c, "formatting", False):
+                kind += "<br/>（仅格式）"
             rows.append(
                 [
                     Paragraph(str(c.number), cell),

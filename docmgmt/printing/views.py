@@ -53,7 +53,7 @@ def issue_form() -> IssueCopyForm:
     )
     form.holder_id.choices = options([(0, "—")] + [(u.id, u.full_name) for u in users])
     deps = db.session.scalars(select(Department).order_by(Department.code))
-    form.department_id.choices = options([(0, "—")] + [(d.id, d.name) for d in deps])
+    form.department_id.choices = options([(0, "—")] + [(d.id, d.shown_name) for d in deps])
     return form
 
 

@@ -362,16 +362,6 @@ def read_progress(import_id: int) -> tuple[str, int, int] | None:
     return (phase if phase in PHASES else "filing"), done, total
 
 
-def failure_message(exc: BaseException) -> str:
-    """What the person reads when an import failed: never empty. A msgid (said in the reader's
-    language) around the error's own text (kept as the worker said it)."""
-    message = str(getattr(exc, "message", "") or exc).strip()
-    return said(
-        "The import failed and nothing was filed: %(reason)s",
-        reason=(message or type(exc).__name__)[:450],
-    )
-
-
 def submit(imp: RecordImport, user_id: int, mode: str):
     """Large files: the import becomes a job (docmgmt/jobs, kind "import"), run by a worker;
     the page polls its progress. Flushed, not committed: call ``jobs.start(job)`` after the

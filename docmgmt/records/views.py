@@ -100,7 +100,9 @@ def types():
     form.form_document_id.choices = options(
         [(0, "—")] + [(d.id, f"{d.number} {d.title}") for d in forms]
     )
-    form.department_id.choices = options([(0, "—")] + [(d.id, d.name) for d in _departments()])
+    form.department_id.choices = options(
+        [(0, "—")] + [(d.id, d.shown_name) for d in _departments()]
+    )
     if request.method == "POST":
         require(can_manage_documents(current_user))
         if form.validate_on_submit():

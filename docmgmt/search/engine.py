@@ -461,9 +461,9 @@ class Engine:
                 if not check or self._text_ok(tcol[d], contains, excludes):
                     values = {n: c[d] for n, c in cols}
                     if keep(values):
-                        out.append((m.score(), d + offset, values))
-                        if len(out) >= window:
+                        if len(out) >= window:  # one more than ranked: not all are in
                             return out, False
+                        out.append((m.score(), d + offset, values))
                 m.next()
         return out, True
 

@@ -292,10 +292,10 @@ class PostgresBackend:
                 c.c.audience,
             )
             .where(*self._checks(c.c, terms))
-            .limit(window)
+            .limit(window + 1)  # one more than ranked: exactly ``window`` matches are all
         )
         rows = [r._asdict() for r in conn.execute(stmt)]
-        return rows, len(rows) < window
+        return rows[:window], len(rows) <= window
 
     def search(self, plan: Plan, rules, facet_rules, *, sort, offset, limit, window) -> Hits:
         terms = neutral(plan)

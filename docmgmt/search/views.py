@@ -60,7 +60,8 @@ def results():
     text = (form.q.data or "").strip()
     page = search(current_user, text, f, sort=form.sort.data or "relevance", page=page_no)
     departments = {
-        d.code: d.name for d in db.session.scalars(select(Department).order_by(Department.code))
+        d.code: d.shown_name
+        for d in db.session.scalars(select(Department).order_by(Department.code))
     }
     return render_template(
         "search/results.html",

@@ -805,7 +805,13 @@ def by_department(viewer=None) -> list[dict]:
         key = dept.code if dept else "—"
         row = rows.setdefault(
             key,
-            {"code": key, "name": dept.name if dept else "—", "done": 0, "total": 0, "overdue": []},
+            {
+                "code": key,
+                "name": dept.shown_name if dept else "—",
+                "done": 0,
+                "total": 0,
+                "overdue": [],
+            },
         )
         row["total"] += 1
         if t.state == TaskState.DONE:

@@ -230,7 +230,8 @@ class Unit:
         if self.kind == "table":
             self.key = ("table", _table_key(self.block))
         else:
-            self.key = (self.kind, self.level, self.ordered, self.text)
+            # The formats of each character too: a word made bold is a change an approver sees.
+            self.key = (self.kind, self.level, self.ordered, self.text, styles(self.raw))
 
 
 def _table_key(b: dict):
@@ -287,6 +288,7 @@ class Change:
     where: str
     old: list[tuple[str, str]]  # segments of the old side ("=" and "-")
     new: list[tuple[str, str]]  # segments of the new side ("=" and "+")
+    formatting: bool = False  # the same words, other formats (bold, italic, underline, code)
 
 
 @dataclass
@@ -301,6 +303,7 @@ class Row:
     wide: bool = False  # a changed table: one redline table across both columns
     moved_to: int | None = None  # the old place of a moved unit: where it went
     moved_from: bool = False
+    formatting: bool = False  # only the formats changed
 
 
 @dataclass
@@ -452,9 +455,9 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
     numbers: dict[int, int] = {}  # index of a pair -> its change number
     departures: list[tuple[Row, int]] = []  # old places of moves, filled in at the end
 
-    def add_change(kind, u, old, new) -> int:
+    def add_change(kind, u, old, new, formatting=False) -> int:
         num = len(result.changes) + 1
-        result.changes.append(Change(num, kind, _what(u), u.where, old, new))
+        result.changes.append(Change(num, kind, _what(u), u.where, old, new, formatting))
         return num
 
     for n, (x, y) in enumerate(pairs):
@@ -483,18 +486,20 @@ def compare(old_blocks: list[dict], new_blocks: list[dict]) -> Comparison:
             result.rows.append(_table_row(x, y, result))
         elif x is not None and y is not None:
             segs = segments(x.text, y.text)
+            formatting = False
             if x.text == y.text:  # only the formatting (bold, underline) or the level changed
                 old_segs, new_segs = [("=", x.text)], [("=", y.text)]
                 old_html, new_html = _render_unit(x), _render_unit(y)
                 inline = new_html
+                formatting = styles(x.raw) != styles(y.raw)
             else:
                 old_segs = [s for s in segs if s[0] != "+"]
                 new_segs = [s for s in segs if s[0] != "-"]
                 old_html = _render_unit(x, marked_styled(segs, "old", x.raw, y.raw))
                 new_html = _render_unit(y, marked_styled(segs, "new", x.raw, y.raw))
                 inline = _render_unit(y, marked_styled(segs, "both", x.raw, y.raw))
-            num = add_change(CHANGED, y, old_segs, new_segs)
-            result.rows.append(Row(CHANGED, num, old_html, new_html, inline))
+            num = add_change(CHANGED, y, old_segs, new_segs, formatting)
+            result.rows.append(Row(CHANGED, num, old_html, new_html, inline, formatting=formatting))
         elif x is not None:
             num = add_change(REMOVED, x, [("-", x.text)], [])
             if x.kind == "table":

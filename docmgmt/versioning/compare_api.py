@@ -37,6 +37,9 @@ class ChangeSchema(Schema):
     where = fields.Str(metadata={"description": "The heading the change is under"})
     old = fields.List(fields.Nested(SegmentSchema))
     new = fields.List(fields.Nested(SegmentSchema))
+    formatting_only = fields.Bool(
+        metadata={"description": "The same words in other formats (bold, italic, underline)"}
+    )
 
 
 class ComparedRevisionSchema(Schema):
@@ -110,6 +113,7 @@ def compare_revision(args, rev_id):
                 "where": c.where,
                 "old": [{"op": op, "text": t} for op, t in c.old],
                 "new": [{"op": op, "text": t} for op, t in c.new],
+                "formatting_only": c.formatting,
             }
             for c in result.changes
         ],

@@ -55,7 +55,7 @@ bp.add_app_template_global(body_outline, "outline_of")
 
 def _department_choices():
     deps = db.session.scalars(select(Department).order_by(Department.code)).all()
-    return options([(0, "—")] + [(d.id, d.name) for d in deps])
+    return options([(0, "—")] + [(d.id, d.shown_name) for d in deps])
 
 
 def _department(dep_id):

@@ -244,3 +244,28 @@ def _today():
     from docmgmt.training.operations import local_today
 
     return local_today()
+
+
+def test_search_on_a_phone_shows_the_hits_before_the_filters(app, live_server, browser):  # noqa: F811
+    """On a phone the counts per kind, type, department and state fold behind one "筛选" line
+    so that the first hit is on the first screen; a filter that is on keeps them open; on a desk
+    they stand beside the hits with no fold line."""
+    _demo()
+    ctx, page = _login(browser, live_server, "qm", 390)
+    page.goto(f"{live_server}/search/?q=派工")
+    fold = page.locator("details.facets-fold")
+    assert fold.get_attribute("open") is None and fold.locator("summary").inner_text() == "筛选"
+    first = page.locator("li.hit").first.bounding_box()
+    assert first["y"] < 844, first  # on the first screen
+    page.screenshot(path=str(ARTIFACTS / "phone-search-390.png"), full_page=False)
+    fold.locator("summary").click()
+    page.locator("ul.facet a").first.click()
+    page.wait_for_url("**kind=**")
+    assert page.locator("details.facets-fold").get_attribute("open") is not None
+    assert page.evaluate(LAYOUT) == []
+    ctx.close()
+    ctx, page = _login(browser, live_server, "qm", 1366)
+    page.goto(f"{live_server}/search/?q=派工")
+    assert page.locator("details.facets-fold summary").is_visible() is False
+    assert page.locator("ul.facet").first.is_visible()
+    ctx.close()

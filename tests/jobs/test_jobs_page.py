@@ -177,3 +177,30 @@ def test_a_jobs_message_is_said_in_the_readers_language(app, client, auth, peopl
     text = visible_text(client.get("/jobs/").get_data(as_text=True))
     assert "已发送 0 封每日汇总邮件" in text and "0 digest(s)" not in text
     assert ids
+
+
+def test_run_again_from_a_filtered_list_comes_back_to_the_same_list(app, client, auth, people):
+    """ "Run again" on /jobs/?state=failed (and the refusal of it) returns to the failed jobs,
+    not to every job; a return address off the site falls back to the jobs page."""
+    import html as htmllib
+    import re
+
+    ids = _jobs()
+    auth.login("qm")
+    page = client.get("/jobs/?state=failed&page=1").get_data(as_text=True)
+    form = re.search(
+        rf'<form method="post" action="(/jobs/{ids["digest"]}/run-again)"[^>]*>(.*?)</form>',
+        page,
+        re.S,
+    )
+    fields = {
+        k: htmllib.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form[2])
+    }
+    r = client.post(form[1], data=fields)
+    assert r.status_code == 303
+    assert r.headers["Location"] == "/jobs/?state=failed&page=1"
+    assert _job(ids["digest"]).state == "done"
+    r = client.post(form[1], data=fields)  # no longer failed: refused, back to the same list
+    assert r.status_code == 303 and r.headers["Location"] == "/jobs/?state=failed&page=1"
+    r = client.post(form[1], data=fields | {"next": "//evil.example/jobs/"})
+    assert r.headers["Location"] == "/jobs/"

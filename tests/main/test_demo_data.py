@@ -53,7 +53,7 @@ BROKEN = [
     ),
     (
         (
-            'name = "电话派工记录"\nretention_months = 24',
+            'name = "电话派工记录"\nretention_months = 36',
             'name = "电话派工记录"\nretention_months = 0',
         ),
         "company.toml: record_types[0].retention_months: must be a whole number, at least 1",

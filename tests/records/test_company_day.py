@@ -12,16 +12,9 @@ MORNING = datetime(2026, 3, 9, 23, 30, tzinfo=UTC)  # 2026-03-10 07:30 in Shangh
 DAY = date(2026, 3, 10)
 
 
-def _filed(people):
+def _filed(people, rt):
     from docmgmt.records import operations as rops
 
-    rt = rops.create_type(
-        people["qm"],
-        code="WO",
-        name="派工单",
-        retention_months=36,
-        fields=[{"name": "customer", "label": "客户", "kind": "text", "required": True}],
-    )
     rec = rops.file_record(
         people["staff"],
         rt,
@@ -34,9 +27,9 @@ def _filed(people):
 
 
 def test_a_record_filed_before_eight_in_shanghai_is_on_the_companys_date(
-    client, auth, people, token_for
+    client, auth, people, token_for, wo_type
 ):
-    number = _filed(people)
+    number = _filed(people, wo_type)
     headers = token_for(people["qm"])
 
     def listed(**q):

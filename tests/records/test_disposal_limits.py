@@ -4,27 +4,11 @@ company's dates with numbers and dates never broken across lines."""
 import io
 from datetime import UTC, datetime, time, timedelta
 
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from docmgmt.extensions import db
 from tests.conftest import PASSWORD, page_text
-
-
-@pytest.fixture
-def wo_type(people):
-    from docmgmt.records import operations as rops
-
-    rt = rops.create_type(
-        people["qm"],
-        code="WO",
-        name="派工单",
-        retention_months=36,
-        fields=[{"name": "customer", "label": "客户", "kind": "text", "required": True}],
-    )
-    db.session.commit()
-    return rt
 
 
 def _due(people, rt, at: datetime, title="到期工单"):

@@ -178,3 +178,28 @@ def test_a_record_type_naming_an_unknown_form_is_refused(content, monkeypatch):
     company.write_text(text.replace('form = "SR-03"', 'form = "03"'), encoding="utf-8")
     with pytest.raises(DemoDataError, match=r"record_types\[0\].form: must be a record form"):
         data.read(company)
+
+
+def test_the_demos_record_types_keep_records_as_long_as_their_forms_say(app, runner):
+    """An auditor compares the procedure's record table (保存期限 3年) with the system's record
+    type: the demo's types keep what their forms say (PL and RV were 24 months against 3年),
+    and the loaded demo files its records with those periods."""
+    from docmgmt.demo import data
+    from docmgmt.records.models import RecordType
+    from docmgmt.starter.kit import form_retention_months, template_set
+
+    company = data.read()
+    forms = template_set(company).forms
+    said = {
+        rt.code: (rt.retention_months, forms[rt.form].retention)
+        for rt in company.record_types
+        if rt.form
+    }
+    assert {code: form_retention_months(f) for code, (_m, f) in said.items()} == {
+        code: months for code, (months, _f) in said.items()
+    }, said
+    assert said["PL"] == (36, "3年") and said["EQ"] == (24, "设备报废后2年")
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    loaded = {t.code: t.retention_months for t in db.session.scalars(select(RecordType))}
+    assert loaded == {code: months for code, (months, _f) in said.items()}

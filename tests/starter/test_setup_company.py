@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from docmgmt.auth.models import Department, User
 from docmgmt.extensions import db
-from docmgmt.versioning.models import Document
+from docmgmt.versioning.models import Document, Revision
 from tests.conftest import page_text
 
 FACTS = """
@@ -253,6 +253,8 @@ def test_options_override_the_facts_file(app, runner, facts_file, create_user):
 # The A0 text of the demo's manual and 22 procedures, as loaded before the text became
 # templates (sha256 of their body blocks, in number order).
 DEMO_A0_DIGEST = "777bc959870a7f93c4eafc85cc27420717ff8a45e26b0b05a4ba32892e4e5492"
+# The same for XX-SP-04 A1 and A2, as loaded before their text became templates too.
+DEMO_SP04_LATER_DIGEST = "69114127d17581ec62284c7f32c85f62bed8be4f53b4b4b0094fe73fa6892c48"
 
 
 def test_the_demo_loads_the_same_text_from_the_templates(app, runner):
@@ -268,6 +270,12 @@ def test_the_demo_loads_the_same_text_from_the_templates(app, runner):
         json.dumps([r.body_blocks for r in a0], ensure_ascii=False, sort_keys=True).encode()
     ).hexdigest()
     assert digest == DEMO_A0_DIGEST
+    later = [r for r in docs[4].revisions if r.version in ("A1", "A2")]
+    assert docs[4].number == "XX-SP-04" and len(later) == 2
+    digest = hashlib.sha256(
+        json.dumps([r.body_blocks for r in later], ensure_ascii=False, sort_keys=True).encode()
+    ).hexdigest()
+    assert digest == DEMO_SP04_LATER_DIGEST
     # The record forms' text is the templates' form text, filled in as the kit fills it in.
     from docmgmt.demo import loader
 
@@ -429,3 +437,22 @@ def test_the_administrator_sets_up_the_company_in_the_first_run_form(
     assert r.status_code == 409 and "already holds data (71 document(s))" in page_text(r)
     assert client.post("/setup/company", data=form).status_code == 409
     assert db.session.scalar(select(func.count()).select_from(Document)) == 71
+
+
+def test_the_demo_loaded_with_another_prefix_names_its_own_numbers_in_every_revision(app, runner):
+    """DOCMGMT_DOC_PREFIX=NX: XX-SP-04's later revisions A1 and A2 come from templates too,
+    so no revision's text, source or summary names an XX- number, and A1 and A2 still name
+    the documents they named (NX-SP-13, NX-SR-05, NX-WI-05 …)."""
+    app.config["DOC_NUMBER_PREFIX"] = "NX"
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    revisions = db.session.scalars(select(Revision)).all()
+    assert len(revisions) >= 25
+    for rev in revisions:
+        for text in (rev.body_source, _text(rev), rev.change_summary, rev.title):
+            assert "XX-" not in text, (rev.document.number, rev.version)
+    sp04 = db.session.scalar(select(Document).where(Document.number == "NX-SP-04"))
+    later = {r.version: _text(r) for r in sp04.revisions}
+    for version in ("A1", "A2"):
+        assert "NX-SP-13" in later[version] and "NX-SR-05" in later[version], version
+    assert "NX-WI-05" in later["A2"] and "NX-SP-14" in later["A2"]

@@ -397,3 +397,45 @@ def test_a_changed_table_keeps_its_merged_cells_and_cell_formatting(app):
     )
     html = str(cmp.compare([old], [new2]).rows[0].new)
     assert "rowspan" not in html and '<td colspan="2">回访记录</td>' in html, html
+
+
+def test_a_word_made_bold_is_a_change_the_approver_sees(
+    client, auth, people, token_for, create_document, draft_of, approve
+):
+    """The same words in other formats (an emphasis made bold) count as a change: numbered on
+    the page with "仅格式", in the API as formatting_only, in the PDF change report; a
+    paragraph whose formats stay is still equal, and a word changed is not "formatting only"."""
+    from docmgmt.clock import local_today
+    from docmgmt.versioning import compare as cmp
+
+    doc = create_document()
+    a0 = approve(
+        draft_of(doc, body="# 1 目的\n调度员*必须*在 5 分钟内派工。\n\n不变的一段 **粗体**。")
+    )
+    publishing.publish_revision(people["qm"], a0, local_today())
+    db.session.commit()
+    a1 = draft_of(doc, body="# 1 目的\n调度员**必须**在 5 分钟内派工。\n\n不变的一段 **粗体**。")
+    db.session.commit()
+
+    auth.login("qm")
+    html = _html(client, doc, a0, a1)
+    assert "Changes: 1" in html and "Formatting only" in html
+    assert "<em>必须</em>" in html and "<strong>必须</strong>" in html
+    client.post("/lang/zh_CN")
+    assert "仅格式" in _html(client, doc, a0, a1)
+    data = client.get(
+        f"/api/v1/revisions/{a1.id}/compare?base={a0.id}", headers=token_for(people["qm"])
+    ).get_json()
+    assert data["count"] == 1
+    change = data["changes"][0]
+    assert change["formatting_only"] is True and change["old"] == change["new"]
+    pdf = client.get(f"/documents/{doc.id}/compare.pdf?a={a0.id}&b={a1.id}")
+    flat = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.data)).pages))
+    assert "变更数1（" in flat and "（仅格式）" in flat
+
+    same = [dict(b) for b in a0.body_blocks]
+    assert cmp.compare(a0.body_blocks, same).count == 0
+    worded = cmp.compare(
+        a0.body_blocks, [{"type": "paragraph", "text": "调度员*必须*在 3 分钟内派工。"}]
+    )
+    assert not any(c.formatting for c in worded.changes)
