@@ -321,7 +321,7 @@ def activate():
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when users already exist.")
 def load_demo(if_empty):
-    """Load the demo company: users, the manual and the 22 procedures."""
+    """Load the demo company: users, the manual, the 22 procedures and their record forms."""
     from docmgmt.demo.data import DemoDataError
 
     try:

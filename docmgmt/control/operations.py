@@ -32,7 +32,7 @@ from docmgmt.extensions import db
 from docmgmt.notify import Event, notify, quality_managers
 from docmgmt.templating import listed
 from docmgmt.versioning import drafting, lifecycle, queries, withdrawing
-from docmgmt.versioning.models import Document, DocumentType
+from docmgmt.versioning.models import Document, DocumentType, Revision
 
 # ---------------------------------------------------------------- change requests
 
@@ -282,9 +282,13 @@ def review_due_date(doc: Document) -> date | None:
 
 
 def register_documents() -> list[Document]:
-    """The documents of the register (not obsolete), by number."""
+    """The documents of the register (not obsolete), by number, with their revisions (but
+    not the revisions' signatures, which nothing here shows: loaded if asked for)."""
     return db.session.scalars(
-        select(Document).where(Document.is_obsolete.is_(False)).order_by(Document.number)
+        select(Document)
+        .options(selectinload(Document.revisions).lazyload(Revision.signatures))
+        .where(Document.is_obsolete.is_(False))
+        .order_by(Document.number)
     ).all()
 
 
@@ -294,8 +298,9 @@ def overdue_reviews(
     """The documents whose periodic review is overdue, of ``docs`` (default: the register)."""
     today = today or local_today()
     docs = register_documents() if docs is None else docs
-    # The whole register in three queries (documents, revisions in force, last reviews).
-    due = review_due_dates(docs, queries.in_force_map([d.id for d in docs]))
+    # The whole register in three queries (documents, their revisions, last reviews): the
+    # revision in force is taken from the revisions loaded with the documents.
+    due = review_due_dates(docs, queries.in_force_among(docs))
     return [(doc, due[doc.id]) for doc in docs if due[doc.id] is not None and due[doc.id] < today]
 
 

@@ -1,5 +1,6 @@
-"""The demo company's story: departments, a user per role, the service manual and 22
-procedures with their history, controlled copies, training, records, reviews and audits.
+"""The demo company's story: departments, a user per role, the service manual, 22
+procedures with their history and the 48 record forms they name, controlled copies,
+training, records, reviews and audits.
 
 Everything is created through the same operations the pages and the API use, replaying
 history with explicit timestamps, so the demo's signatures and audit trail are real. The data
@@ -112,8 +113,8 @@ def load() -> None:
     manual = documents.create_document(
         qm, MANUAL_TITLE, "manual", department=deps[COMPANY.manual_department], now=_at(prepared, 8)
     )
-    # The demo registers no record-form documents (its story has none); the procedures name
-    # the forms by the numbers the starter kit would give them (XX-SR-03 …).
+    # The procedures name the record forms by the numbers the starter kit gives them
+    # (XX-SR-03 …); the forms are registered below, issued with the procedures.
     numbers = (
         {templates.MANUAL_ID: manual.number}
         | {f"SP-{n:02d}": procedure_number(n) for n in range(1, len(PROCEDURES) + 1)}
@@ -157,6 +158,29 @@ def load() -> None:
         )
         _issue(rev, qm, head, mr, FIRST_ISSUE, prepared)
         docs[n] = doc
+
+    # The record forms (XX-SR-01 … 48), as the starter kit makes them (the same title, keeping
+    # department and text), each issued A0 with the procedure that first names it: the same
+    # day, preparer, reviewer and approver as that procedure's A0.
+    signers = {templates.MANUAL_ID: (mr, gm)} | {
+        f"SP-{n:02d}": (head, mr) for n in range(1, len(PROCEDURES) + 1)
+    }
+    forms = {}
+    for form_id, form in TEMPLATES.forms.items():
+        doc = documents.create_document(
+            qm,
+            form.name,
+            "record_form",
+            department=deps[form.department],
+            number=numbers[form_id],
+            now=_at(prepared, 8),
+        )
+        rev = drafting.create_draft(
+            qm, doc, body=text(form_id), change_summary="新制订", now=_at(prepared, 8)
+        )
+        reviewer, approver = signers[form.named_by[0]]
+        _issue(rev, qm, reviewer, approver, FIRST_ISSUE, prepared)
+        forms[form_id] = doc
 
     # Controlled paper copies of the manual and of XX-SP-04 A0 (文件发放回收记录).
     from docmgmt.printing import operations as pops
@@ -220,9 +244,9 @@ def load() -> None:
         now=_at(start + timedelta(days=3), 14),
     )
 
-    _document_control(users, manual, docs, deps)
+    _document_control(users, manual, docs, deps, forms)
     _training(users, manual, docs)
-    _records(users, docs, deps)
+    _records(users, docs, deps, forms)
     _certification(users, manual, docs)
     db.session.flush()
 
@@ -268,14 +292,14 @@ def _certification(users, manual, docs) -> None:
             cops.map_clause(qm, clause, document=manual)
 
 
-def _records(users, docs, deps) -> None:
+def _records(users, docs, deps, forms) -> None:
     """The record types the procedures name, a year of service records (some already past
     their retention, one under a legal hold), a correction and a pending disposal."""
     from docmgmt.records import operations as rops
 
     qm, tech, disp = users["qm"], users["tech"], users["dispatcher"]
     types = {}
-    for code, name, months, trigger, method, dep, fields, _form in RECORD_TYPES:
+    for code, name, months, trigger, method, dep, fields, form in RECORD_TYPES:
         types[code] = rops.create_type(
             qm,
             code=code,
@@ -284,6 +308,7 @@ def _records(users, docs, deps) -> None:
             trigger=trigger,
             disposal_method=method,
             department=deps.get(dep),
+            form_document=forms.get(form),
             fields=[
                 {"name": n, "label": lbl, "kind": k, "required": req, "choices": CHOICES.get(n, [])}
                 for n, lbl, k, req in fields
@@ -426,7 +451,7 @@ def _training(users, manual, docs) -> None:
         )
 
 
-def _document_control(users, manual, docs, deps) -> None:
+def _document_control(users, manual, docs, deps, forms) -> None:
     """External standards, links, periodic reviews (two overdue) and a pending request."""
     from docmgmt.control import operations as cops
 
@@ -456,7 +481,7 @@ def _document_control(users, manual, docs, deps) -> None:
     recent = today - timedelta(days=180)
     stale = today - timedelta(days=400)
     finding = "适宜性和充分性评审：内容与现行做法一致，继续有效。"
-    for doc in [manual, *docs.values(), gbt27922, gbt16868]:
+    for doc in [manual, *docs.values(), *forms.values(), gbt27922, gbt16868]:
         day = stale if doc in (docs[18], docs[19]) else recent
         cops.record_review(qm, doc, review_date=day, finding=finding, now=_at(day, 16))
     cops.record_review(

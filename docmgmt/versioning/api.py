@@ -155,7 +155,7 @@ def list_documents(args):
             actor(),
         )
     ).all()
-    in_force = queries.in_force_map([d.id for d in docs])
+    in_force = queries.in_force_among(docs)
     docs = [d for d in docs if history or d.id in in_force or d.doc_type.value == "external"]
     due = review_due_dates(docs, in_force)
     return [_doc_json(d, in_force.get(d.id), due[d.id]) for d in docs]

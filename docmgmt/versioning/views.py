@@ -13,6 +13,7 @@ from docmgmt.control.models import Withdrawal
 from docmgmt.errors import DomainError, NotFound, PermissionDenied, undo
 from docmgmt.extensions import db
 from docmgmt.formtools import error_at_field, options
+from docmgmt.templating import type_label
 from docmgmt.versioning import (
     bp,
     documents,
@@ -107,7 +108,7 @@ def register():
             current_user,
         )
     ).all()
-    in_force = queries.in_force_map([d.id for d in docs])
+    in_force = queries.in_force_among(docs)
     if not can_read_history(current_user):
         # Staff see the documents they can read: those with a revision in force, and the
         # external standards the company works to.
@@ -130,6 +131,8 @@ def register():
         scheduled=scheduled,
         next_review=next_review,
         departments=departments,
+        # Each type's name once per page, not once per row.
+        type_names={t.value: type_label(t) for t in DocumentType},
         filters={"type": doc_type, "department": dep, "q": q or "", "obsolete": show_obsolete},
     )
 

@@ -1,12 +1,16 @@
 """The demo company loads through the CLI, and the migrations match the models."""
 
+import re
+
 from sqlalchemy import select
 
 from docmgmt.extensions import db
 from docmgmt.versioning.models import Document, Revision, RevisionState
 
 
-def test_demo_load_creates_the_manual_the_22_procedures_and_the_sp04_history(runner, app):
+def test_demo_load_creates_the_manual_the_22_procedures_their_forms_and_the_sp04_history(
+    runner, app
+):
     result = runner.invoke(args=["demo", "load", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "qm" in result.output and "demo-pass-1" in result.output
@@ -18,11 +22,14 @@ def test_demo_load_creates_the_manual_the_22_procedures_and_the_sp04_history(run
         "GB/T 27922-2011",
     ]
     docs = [d for d in everything if d.doc_type.value != "external"]
-    assert [d.number for d in docs][:2] == ["XX-SM-01", "XX-SP-01"] and len(docs) == 23
+    assert [d.number for d in docs][:2] == ["XX-SM-01", "XX-SP-01"] and len(docs) == 71
+    assert [d.number for d in docs if d.doc_type.value == "record_form"] == [
+        f"XX-SR-{n:02d}" for n in range(1, 49)
+    ]
     from docmgmt.versioning.queries import in_force_map
 
     in_force = in_force_map([d.id for d in docs])
-    assert len(in_force) == 23
+    assert len(in_force) == 71
     for doc in docs:
         body = " ".join(b.get("text", "") for b in in_force[doc.id].body_blocks)
         if doc.doc_type.value == "procedure":
@@ -43,10 +50,37 @@ def test_demo_load_creates_the_manual_the_22_procedures_and_the_sp04_history(run
         ).effective_date.isoformat()
         == "2022-02-21"
     )
+    # Every record form a procedure names is a document in force, issued with the procedure
+    # that first names it: the same day, preparer, reviewer and approver; kept by the
+    # department its entry names; the demo's record types are kept on their forms.
+    by_number = {d.number: d for d in docs}
+    for doc in docs:
+        if doc.doc_type.value == "procedure":
+            for number in re.findall(r"XX-SR-\d\d", in_force[doc.id].body_source):
+                assert number in by_number, (doc.number, number)
+    sr03, sp04_a0 = by_number["XX-SR-03"].revisions[0], sp04.revisions[0]
+    assert (sr03.version, sr03.state, sr03.effective_date) == (
+        "A0",
+        RevisionState.EFFECTIVE,
+        sp04_a0.effective_date,
+    )
+    signers = {
+        rev.id: [(s.meaning.value, s.user.username, s.signed_dt) for s in rev.signatures]
+        for rev in (sr03, sp04_a0)
+    }
+    assert signers[sr03.id] == signers[sp04_a0.id]
+    assert [m for m, _u, _d in signers[sr03.id]] == ["prepared", "reviewed", "approved"]
+    assert by_number["XX-SR-10"].department.code == "ENG"
+    assert by_number["XX-SR-03"].title == "电话派工记录"
+    from docmgmt.records.models import RecordType
+
+    kept_on = {t.code: t.form_document.number for t in db.session.scalars(select(RecordType))}
+    assert kept_on["PL"] == "XX-SR-03" and kept_on["WO"] == "XX-SR-04"
+    assert kept_on["EQ"] == "XX-SR-22"
     # Loading again with --if-empty leaves the data alone.
     result = runner.invoke(args=["demo", "load", "--if-empty"])
     assert "already has data" in result.output
-    assert len(db.session.scalars(select(Document)).all()) == 26
+    assert len(db.session.scalars(select(Document)).all()) == 74
     # Document control: a pending change request and overdue reviews wait on the desk.
     from docmgmt.control.models import ChangeRequest
     from docmgmt.control.operations import overdue_reviews
