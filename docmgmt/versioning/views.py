@@ -133,6 +133,8 @@ def register():
         departments=departments,
         # Each type's name once per page, not once per row.
         type_names={t.value: type_label(t) for t in DocumentType},
+        # ... and each department's name in the reader's language.
+        department_names={d.id: d.shown_name for d in departments},
         filters={"type": doc_type, "department": dep, "q": q or "", "obsolete": show_obsolete},
     )
 

@@ -16,7 +16,13 @@ def test_pages_name_departments_in_the_readers_language(runner, app, client):
     sp04 = db.session.scalar(select(Document).where(Document.number == "XX-SP-04"))
     client.post("/login", data={"username": "qm", "password": DEMO_PASSWORD})
     # pages whose only mention of the department is its name (search hits quote the text)
-    named = (f"/documents/{sp04.id}", "/records/types", "/training/overview", "/records/")
+    named = (
+        "/documents/",
+        f"/documents/{sp04.id}",
+        "/records/types",
+        "/training/overview",
+        "/records/",
+    )
     client.post("/lang/en")
     for path in (*named, "/search/?q=派工"):
         r = client.get(path)
