@@ -446,12 +446,13 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
     docs = docs.all()
     in_force = [(d, in_force_revision(d, pack.period_to)) for d in docs]
     in_force = [(d, r) for d, r in in_force if r is not None]
+    steps = len(in_force) + 5  # a step per document in force, then the five parts after them
     for i, (d, rev) in enumerate(in_force, 1):
         job = pops.print_job(rev, pdf.MODE_UNCONTROLLED, actor)
         job.printed_by = f"{actor.full_name}（供认证审核使用 · for audit）"
         files[f"02-documents-in-force/{d.number}-{rev.version}.pdf"] = pdf.render(job)
         if progress:
-            progress(i, len(in_force) + 5)
+            progress(i, steps)
     history = [
         [
             "document",
@@ -617,8 +618,8 @@ def build_pack(pack: EvidencePack, actor, progress=None) -> bytes:
             z.writestr(name, data)
         z.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
     pack.files = len(files)
-    if progress:  # the end: the five files after the documents are written too
-        progress(len(in_force) + 5, len(in_force) + 5)
+    if progress:  # the end: the parts after the documents are written too
+        progress(steps, steps)
     return out.getvalue()
 
 

@@ -167,7 +167,7 @@ def render(job: ReportJob) -> bytes:
         for c in job.changes:
             where = escape(c.where or "—")
             kind = f"{KINDS.get(c.kind, c.kind)}<br/>{WHAT.get(c.what, c.what)}"
-            if getattr(c, "formatting", False):
+            if c.formatting:
                 kind += "<br/>（仅格式）"
             rows.append(
                 [

@@ -13,18 +13,19 @@ from docmgmt.extensions import db
 from tests.conftest import page_text
 
 
-def _wo_type(people):
-    from docmgmt.records import operations as rops
-
-    rt = rops.create_type(
-        people["qm"],
-        code="WO",
-        name="派工单",
-        retention_months=36,
-        fields=[{"name": "customer", "label": "客户", "kind": "text", "required": True}],
-    )
-    db.session.commit()
-    return rt
+def _said_in_both_languages(client, auth, token_for, people, page, api, chinese, english):
+    """The message in Chinese on its page and the jobs page, in English on its page, and in the
+    asker's language through its API."""
+    auth.login("qm")
+    client.post("/lang/zh_CN")
+    text = page_text(client.get(page))
+    assert chinese in text and english not in text
+    text = page_text(client.get("/jobs/"))
+    assert chinese in text and english not in text
+    client.post("/lang/en")
+    assert english in page_text(client.get(page))
+    assert _api(client, token_for, people["qm"], api, "zh_CN")["message"] == chinese
+    assert _api(client, token_for, people["qm"], api, "en")["message"] == english
 
 
 def _import(people, rt, rows):
@@ -62,8 +63,10 @@ def _api(client, token_for, user, url, locale):
     return r.get_json()
 
 
-def test_an_imports_message_is_said_in_the_readers_language(app, client, auth, people, token_for):
-    rt = _wo_type(people)
+def test_an_imports_message_is_said_in_the_readers_language(
+    app, client, auth, people, token_for, wo_type
+):
+    rt = wo_type
     imp = _import(people, rt, [[f"W-{i}", f"客户{i}"] for i in range(3)])
     assert imp.status == "done"
     assert imp.message == "3 records imported, 0 already filed, 0 rows with errors."
@@ -74,27 +77,26 @@ def test_an_imports_message_is_said_in_the_readers_language(app, client, auth, p
 
     english = "3 records imported, 0 already filed, 0 rows with errors."
     chinese = "导入 3 份记录，0 份此前已归档，0 行有错误。"
-    auth.login("qm")
-    client.post("/lang/zh_CN")
-    text = page_text(client.get(f"/records/imports/{imp.id}"))
-    assert chinese in text and english not in text
-    text = page_text(client.get("/jobs/"))
-    assert chinese in text and english not in text
-    client.post("/lang/en")
-    assert english in page_text(client.get(f"/records/imports/{imp.id}"))
-    url = f"/api/v1/imports/{imp.id}"
-    assert _api(client, token_for, people["qm"], url, "zh_CN")["message"] == chinese
-    assert _api(client, token_for, people["qm"], url, "en")["message"] == english
+    _said_in_both_languages(
+        client,
+        auth,
+        token_for,
+        people,
+        f"/records/imports/{imp.id}",
+        f"/api/v1/imports/{imp.id}",
+        chinese,
+        english,
+    )
     got = _api(client, token_for, people["qm"], f"/api/v1/jobs/{job.id}", "zh_CN")
     assert got["message"] == chinese
 
 
 def test_an_import_that_files_nothing_says_why_in_the_readers_language(
-    app, client, auth, people, token_for, monkeypatch
+    app, client, auth, people, token_for, monkeypatch, wo_type
 ):
     from docmgmt.records import importing
 
-    rt = _wo_type(people)
+    rt = wo_type
     # Rows in error with "block": nothing filed.
     imp = _import(people, rt, [["W-1", ""], ["W-2", "客户"]])
     assert imp.status == "failed" and imp.message_params == {"n": 1}
@@ -122,8 +124,10 @@ def test_an_import_that_files_nothing_says_why_in_the_readers_language(
     assert got["message"] == generic
 
 
-def test_an_import_from_before_shows_its_message_as_stored(app, client, auth, people, token_for):
-    rt = _wo_type(people)
+def test_an_import_from_before_shows_its_message_as_stored(
+    app, client, auth, people, token_for, wo_type
+):
+    rt = wo_type
     imp = _import(people, rt, [["W-1", "客户"]])
     imp.message, imp.message_id, imp.message_params = "1 records imported (old text)", "", None
     db.session.commit()
@@ -155,17 +159,16 @@ def test_an_evidence_packs_message_is_said_in_the_readers_language(
     assert job.message_id == "%(n)d files."
 
     chinese, english = f"共 {pack.files} 个文件。", f"{pack.files} files."
-    auth.login("qm")
-    client.post("/lang/zh_CN")
-    text = page_text(client.get(f"/certification/packs/{pack.id}"))
-    assert chinese in text and english not in text
-    text = page_text(client.get("/jobs/"))
-    assert chinese in text and english not in text
-    client.post("/lang/en")
-    assert english in page_text(client.get(f"/certification/packs/{pack.id}"))
-    url = f"/api/v1/certification/packs/{pack.id}"
-    assert _api(client, token_for, people["qm"], url, "zh_CN")["message"] == chinese
-    assert _api(client, token_for, people["qm"], url, "en")["message"] == english
+    _said_in_both_languages(
+        client,
+        auth,
+        token_for,
+        people,
+        f"/certification/packs/{pack.id}",
+        f"/api/v1/certification/packs/{pack.id}",
+        chinese,
+        english,
+    )
 
     # A pack from before: its text, shown as stored.
     pack.message, pack.message_id, pack.message_params = "7 files (old text).", "", None
@@ -217,7 +220,7 @@ def _fail_with(exc):
 
 
 def test_a_failed_job_import_or_pack_says_why_in_the_readers_language_and_logs_the_detail(
-    app, client, auth, people, token_for, today, monkeypatch, caplog
+    app, client, auth, people, token_for, today, monkeypatch, caplog, wo_type
 ):
     """A job whose handler raises OSError(28): the Chinese jobs page and the API say "the disk
     is full" in the reader's language, never "[Errno 28] No space left on device"; the server
@@ -258,7 +261,7 @@ def test_a_failed_job_import_or_pack_says_why_in_the_readers_language_and_logs_t
     assert got["message"] == "The job failed: the server's disk is full."
 
     # An import whose file cannot be read: its page and its job say so.
-    rt = _wo_type(people)
+    rt = wo_type
     denied = PermissionError(13, "Permission denied", "/srv/docmgmt/storage/ab/cd")
     monkeypatch.setattr(importing, "load", _fail_with(denied))
     imp = _import(people, rt, [["W-1", "客户"]])
@@ -345,7 +348,7 @@ def test_a_finished_evidence_pack_job_shows_all_of_its_progress(
 
 
 def test_a_failed_import_or_pack_is_tried_again_from_its_own_page(
-    app, client, auth, people, today, monkeypatch
+    app, client, auth, people, today, monkeypatch, wo_type
 ):
     """The jobs page says an import or a pack that failed is retried on its own page: the
     failed import's page leads to uploading the file again, the failed pack's page builds the
@@ -357,7 +360,7 @@ def test_a_failed_import_or_pack_is_tried_again_from_its_own_page(
     from docmgmt.jobs.operations import start
     from docmgmt.records import importing
 
-    rt = _wo_type(people)
+    rt = wo_type
     monkeypatch.setattr(importing, "load", _fail_with(RuntimeError("boom")))
     imp = _import(people, rt, [["W-1", "客户"]])
     assert imp.status == "failed"
